@@ -1,0 +1,67 @@
+"""The ``navi-int`` command line.
+
+Commands live in modules by topic and are imported only when invoked, so
+``navi-int list`` never pays for what ``navi-int connect`` needs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from ..errors import NaviError
+
+__all__ = ["cli", "main"]
+
+# command name -> "module:attribute", imported on first use.
+_COMMANDS: dict[str, str] = {
+    "plugins": "navi_integrations.cli.plugins_cmd:plugins",
+    "list": "navi_integrations.cli.providers_cmd:list_providers",
+    "show": "navi_integrations.cli.providers_cmd:show",
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *_COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module_name, attr = target.split(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NaviError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            error = click.ClickException(str(exc))
+            error.exit_code = exc.exit_code
+            raise error from None
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(package_name="navi-integrations", prog_name="navi-int")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Manage the integrations your agents can use."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="navi-int")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

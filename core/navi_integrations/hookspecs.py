@@ -1,0 +1,142 @@
+"""Every hook a provider plugin can implement, each documented as a contract.
+
+A plugin is any module or object registered in the ``navi_integrations``
+entry-point group (or with :meth:`Registry.register_plugin`). It marks its
+implementations with ``navi_integrations.hookimpl`` and implements only the
+hooks it needs; argument names must match the spec (a plugin may accept
+fewer arguments than the spec offers).
+
+Two kinds of hooks:
+
+* **Fan-out** (``describe``): every plugin is called, all answers are used.
+* **First answer** (``validate``, ``health_check``, ``mcp_config``,
+  ``refresh``): aimed at one provider. The core calls the implementations in
+  pluggy's order (last registered first, ``tryfirst``/``trylast`` respected)
+  and stops at the first answer that is not ``None``. A plugin **must return
+  None for providers that are not its own**, so that the owner's (or the
+  core's default) implementation answers. Built-in defaults are registered
+  ``trylast``.
+
+Isolation: the core calls each implementation itself, so a plugin that
+raises is reported with its distribution name and version
+(:class:`~navi_integrations.errors.PluginError`) without affecting other
+providers. For that reason wrappers (``hookwrapper=True`` / ``wrapper=True``)
+are refused.
+
+Secrets: credentials arrive as :class:`~navi_integrations.models.Credentials`
+(values are ``SecretStr``). An implementation reveals a value only to send
+it to the provider, and never puts one in a return value's message, a log
+line, or an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .errors import FieldProblem, ProviderDefinitionError
+    from .models import Credentials, IntegrationProvider, McpServer
+    from .results import HealthResult
+
+PROJECT_NAME = "navi_integrations"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def describe() -> IntegrationProvider | Sequence[IntegrationProvider | ProviderDefinitionError] | None:  # type: ignore[empty-body]
+    """Declare the providers this plugin offers. **Fan-out**: every plugin is asked.
+
+    Called once per :class:`Registry` when the providers are first needed
+    (``navi-int list``, ``show``, any store operation), after every plugin
+    has been registered.
+
+    Return one :class:`IntegrationProvider`, a sequence of them, or ``None``
+    when the plugin offers no provider (a plugin that only overrides another
+    hook). A plugin that builds providers from user files may put a
+    :class:`ProviderDefinitionError` (an instance, not raised) in the
+    sequence for each definition it could not build: each is reported by
+    ``navi-int plugins`` and the other providers still load.
+
+    Answers that are not valid models are reported against the plugin; a
+    provider id declared by two plugins is refused for both, naming them.
+    """
+
+
+@hookspec(firstresult=True)
+def validate(provider: IntegrationProvider, credentials: Credentials) -> list[FieldProblem] | None:  # type: ignore[empty-body]
+    """Check credential values before they are stored. **First answer.**
+
+    Called by ``connect`` once every required field of
+    ``provider.credentials`` is present (values may still fail their
+    ``pattern``). The core checks patterns itself; an implementation adds
+    what a declarative field cannot say (e.g. "that is a user token, not a
+    bot token"), and its problem for a field replaces the core's generic
+    one. It must not call the network: ``health_check`` does that.
+
+    :param provider: the provider being connected; compare ``provider.id``
+        with your own and return ``None`` if it is not yours.
+    :param credentials: the values the user entered, by field key.
+    :return: one :class:`FieldProblem` per refused field, whose message says
+        what is expected without quoting the value; an empty list when the
+        values are acceptable; ``None`` when this is not your provider.
+    """
+
+
+@hookspec(firstresult=True)
+def health_check(  # type: ignore[empty-body]
+    provider: IntegrationProvider, credentials: Credentials, timeout: float
+) -> HealthResult | None:
+    """Check that the stored credentials work, against the provider's real API. **First answer.**
+
+    Called by ``navi-int test``, by ``connect`` before saving (test before
+    configure) and by the health tracker.
+
+    :param provider: the provider to check; return ``None`` if not yours.
+    :param credentials: the credentials to check.
+    :param timeout: seconds the whole check may take.
+    :return: a :class:`HealthResult` saying healthy or not, why, and for
+        whom ("Connected as …"); ``None`` when this is not your provider
+        (the core then falls back to ``provider.health_check`` if declared).
+    """
+
+
+@hookspec(firstresult=True)
+def mcp_config(  # type: ignore[empty-body]
+    provider: IntegrationProvider, credentials: Credentials
+) -> McpServer | None:
+    """Produce the MCP server config an agent runtime should launch or reach. **First answer.**
+
+    Called by ``navi-int mcp-config`` and the Python API, only for providers
+    that are connected, enabled and MCP-enabled in the effective scope.
+
+    :param provider: the provider; return ``None`` if not yours.
+    :param credentials: the stored credentials, to fill ``{{field}}``
+        placeholders of ``provider.mcp``.
+    :return: the filled server config; ``None`` when this is not your
+        provider, in which case the core fills ``provider.mcp`` itself.
+    """
+
+
+@hookspec(firstresult=True)
+def refresh(  # type: ignore[empty-body]
+    provider: IntegrationProvider, credentials: Credentials
+) -> Credentials | None:
+    """Renew credentials that expire (OAuth access tokens). **First answer.**
+
+    Called when a token is about to expire or was refused as expired. The
+    core's default implementation (registered ``trylast``) performs a
+    generic OAuth 2.0 refresh; a plugin overrides it for a provider whose
+    refresh differs.
+
+    :param provider: the provider; return ``None`` if not yours.
+    :param credentials: the current credentials (including the refresh token).
+    :return: the new full set of credentials to store (with a rotated
+        refresh token if the provider issued one); ``None`` when this is
+        not your provider. Raise :class:`~navi_integrations.errors.NaviError`
+        subclasses for a refused refresh.
+    """

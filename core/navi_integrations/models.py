@@ -1,0 +1,430 @@
+"""Pydantic models that describe a provider (PRD F1) and the credentials given to it.
+
+Every model serialises with the PRD's camelCase keys
+(``provider.model_dump(mode="json", by_alias=True)``) and accepts either
+spelling on input. Models are frozen: a provider description is a value.
+
+Templates: strings in ``mcp``, ``env`` and ``api.auth`` may contain
+``{{field}}`` placeholders naming a credential field (or a runtime value such
+as ``accessToken`` for OAuth providers); they are filled from the stored
+credentials when a config is produced, never stored filled.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from .errors import FieldProblem
+
+__all__ = [
+    "ApiAuth",
+    "ApiConfig",
+    "AuthType",
+    "CliConfig",
+    "CredentialField",
+    "Credentials",
+    "HealthCheckConfig",
+    "HttpMcpServer",
+    "IntegrationProvider",
+    "McpServer",
+    "OAuthConfig",
+    "ProviderDefaults",
+    "SetupGuide",
+    "SetupStep",
+    "SkillConfig",
+    "SseMcpServer",
+    "StdioMcpServer",
+    "check_credential_values",
+    "env_url_name",
+    "placeholders",
+]
+
+AuthType = Literal["api_key", "oauth", "cli", "browser", "none"]
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}")
+_PROVIDER_ID = r"^[a-z][a-z0-9-]{0,62}[a-z0-9]$|^[a-z]$"
+_FIELD_KEY = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
+_ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+
+# Values known only once a provider is connected, usable as placeholders.
+_RUNTIME_FIELDS: dict[str, frozenset[str]] = {
+    "oauth": frozenset({"accessToken"}),
+    "cli": frozenset({"token"}),
+}
+
+
+def placeholders(template: str) -> set[str]:
+    """Return the field names referenced by ``{{field}}`` placeholders in ``template``."""
+    return set(_PLACEHOLDER.findall(template))
+
+
+def env_url_name(provider_id: str, name: str) -> str:
+    """Name of the env var overriding URL ``name`` of a provider: ``NAVI_<ID>_<NAME>_URL``."""
+    norm = re.sub(r"[^A-Za-z0-9]+", "_", f"{provider_id}_{name}").upper()
+    return f"NAVI_{norm}_URL"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+    )
+
+
+class CredentialField(_Model):
+    """One value the user supplies to connect (an API key, a team id, an OAuth client id)."""
+
+    key: Annotated[str, Field(pattern=_FIELD_KEY)]
+    label: str
+    type: Literal["text", "password", "url"] = "password"
+    placeholder: str | None = None
+    help_url: str | None = None
+    required: bool = True
+    pattern: str | None = Field(
+        default=None, description="Regular expression the whole value must match."
+    )
+    pattern_hint: str | None = Field(
+        default=None, description="What a valid value looks like, shown when it does not match."
+    )
+
+    @property
+    def secret(self) -> bool:
+        """Whether the value is a secret (hidden input, encrypted, never printed)."""
+        return self.type == "password"
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"pattern is not a valid regular expression: {exc}") from None
+        return value
+
+
+class SetupStep(_Model):
+    """One step of a setup guide."""
+
+    title: str
+    detail: str = ""
+    url: str | None = None
+
+
+class SetupGuide(_Model):
+    """Instructions shown to a user before connecting."""
+
+    summary: str = ""
+    steps: list[SetupStep] = Field(default_factory=list)
+
+
+class OAuthConfig(_Model):
+    """OAuth 2.0 endpoints and scopes of a provider.
+
+    ``scopes`` maps each scope to a description the user is shown;
+    ``service_scopes`` says which scopes each service (``services``) needs, and
+    ``base_scopes`` are always requested (e.g. ``openid email``).
+    """
+
+    auth_url: str
+    token_url: str
+    scopes: dict[str, str]
+    services: list[str] = Field(default_factory=list)
+    service_scopes: dict[str, list[str]] = Field(default_factory=dict)
+    base_scopes: list[str] = Field(default_factory=list)
+    pkce: bool = True
+
+    @model_validator(mode="after")
+    def _services_consistent(self) -> OAuthConfig:
+        for service in self.services:
+            if service not in self.service_scopes:
+                raise ValueError(f"service '{service}' has no entry in serviceScopes")
+        for service, scopes in self.service_scopes.items():
+            if service not in self.services:
+                raise ValueError(f"serviceScopes names unknown service '{service}'")
+            for scope in scopes:
+                if scope not in self.scopes:
+                    raise ValueError(f"scope '{scope}' of service '{service}' is not in scopes")
+        for scope in self.base_scopes:
+            if scope not in self.scopes:
+                raise ValueError(f"base scope '{scope}' is not in scopes")
+        return self
+
+
+class StdioMcpServer(_Model):
+    """An MCP server the agent runtime launches as a subprocess."""
+
+    transport: Literal["stdio"] = "stdio"
+    command: str
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+
+
+class SseMcpServer(_Model):
+    """A remote MCP server reached over Server-Sent Events."""
+
+    transport: Literal["sse"]
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class HttpMcpServer(_Model):
+    """A remote MCP server reached over streamable HTTP."""
+
+    transport: Literal["http"]
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+McpServer = Annotated[
+    StdioMcpServer | SseMcpServer | HttpMcpServer, Field(discriminator="transport")
+]
+
+
+class CliConfig(_Model):
+    """An external CLI the provider authenticates through (e.g. ``gh``)."""
+
+    command: str
+    auth_command: str
+    check_command: str | None = None
+    install_hint: str | None = None
+
+
+class ApiAuth(_Model):
+    """How a credential is sent on API requests: a header (with an optional template) or a query parameter."""
+
+    header: str | None = "Authorization"
+    template: str = "Bearer {{apiKey}}"
+    query: str | None = None
+
+    @model_validator(mode="after")
+    def _one_place(self) -> ApiAuth:
+        if (self.header is None) == (self.query is None):
+            raise ValueError("set exactly one of 'header' and 'query'")
+        return self
+
+
+class ApiConfig(_Model):
+    """The provider's HTTP API: base URL, named endpoint URLs and how to authenticate."""
+
+    base_url: str
+    urls: dict[str, str] = Field(default_factory=dict)
+    auth: ApiAuth | None = None
+    docs_url: str | None = None
+
+
+class SkillConfig(_Model):
+    """Agent Skills associated with a provider (PRD F2)."""
+
+    usage: str | None = None
+    setup: str | None = None
+
+
+class HealthCheckConfig(_Model):
+    """How the provider's health is checked: an HTTP endpoint, or a CLI command."""
+
+    endpoint: str | None = None
+    method: Literal["GET", "POST"] = "GET"
+    command: str | None = None
+    expected_status: int = 200
+    timeout_seconds: float = 10.0
+
+
+class ProviderDefaults(_Model):
+    """What applies when the user has set nothing for a provider."""
+
+    enabled_globally: bool = True
+    mcp_enabled: bool = True
+    skill_enabled: bool = True
+
+
+class IntegrationProvider(_Model):
+    """Everything about one integration (PRD F1): identity, auth, access methods, setup."""
+
+    id: Annotated[str, Field(pattern=_PROVIDER_ID)]
+    name: str
+    description: str
+    icon: str = ""
+    color: str = "gray"
+    auth_type: AuthType
+    credentials: list[CredentialField] = Field(default_factory=list)
+    oauth: OAuthConfig | None = None
+    mcp: McpServer | None = None
+    cli: CliConfig | None = None
+    api: ApiConfig | None = None
+    skill: SkillConfig | None = None
+    setup_guide: SetupGuide = Field(default_factory=SetupGuide)
+    setup_skill: str | None = None
+    health_check: HealthCheckConfig | None = None
+    defaults: ProviderDefaults = Field(default_factory=ProviderDefaults)
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Environment variables handed to scripts (navi-int run), as templates.",
+    )
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not re.match(_ENV_NAME, name):
+                raise ValueError(f"'{name}' is not a valid environment variable name")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IntegrationProvider:
+        keys = [f.key for f in self.credentials]
+        duplicates = {k for k in keys if keys.count(k) > 1}
+        if duplicates:
+            raise ValueError(f"duplicate credential field(s): {', '.join(sorted(duplicates))}")
+        if self.auth_type == "oauth" and self.oauth is None:
+            raise ValueError("authType 'oauth' needs an 'oauth' section")
+        if self.auth_type == "cli" and self.cli is None:
+            raise ValueError("authType 'cli' needs a 'cli' section")
+        known = self.template_fields()
+        for where, template in self._templates():
+            unknown = placeholders(template) - known
+            if unknown:
+                names = ", ".join(sorted(unknown))
+                raise ValueError(f"{where} uses unknown placeholder(s) {{{{{names}}}}}")
+        return self
+
+    def template_fields(self) -> frozenset[str]:
+        """Names a ``{{field}}`` placeholder may use: credential keys plus runtime values."""
+        runtime = _RUNTIME_FIELDS.get(self.auth_type, frozenset())
+        return frozenset(f.key for f in self.credentials) | runtime
+
+    def _templates(self) -> Iterator[tuple[str, str]]:
+        for name, value in self.env.items():
+            yield f"env.{name}", value
+        if self.mcp is not None:
+            if isinstance(self.mcp, StdioMcpServer):
+                for i, arg in enumerate(self.mcp.args):
+                    yield f"mcp.args[{i}]", arg
+                for name, value in self.mcp.env.items():
+                    yield f"mcp.env.{name}", value
+            else:
+                yield "mcp.url", self.mcp.url
+                for name, value in self.mcp.headers.items():
+                    yield f"mcp.headers.{name}", value
+        if self.api is not None and self.api.auth is not None:
+            yield "api.auth.template", self.api.auth.template
+
+    def field(self, key: str) -> CredentialField | None:
+        """Return the credential field named ``key``, or ``None``."""
+        return next((f for f in self.credentials if f.key == key), None)
+
+    def endpoints(self) -> dict[str, str]:
+        """Every named URL of the provider with its default value.
+
+        Names: ``api`` (the API base URL), each of ``api.urls``, and for OAuth
+        providers ``auth`` and ``token``. Each can be overridden by the
+        environment variable :func:`env_url_name` gives.
+        """
+        urls: dict[str, str] = {}
+        if self.api is not None:
+            urls["api"] = self.api.base_url
+            urls.update(self.api.urls)
+        if self.oauth is not None:
+            urls["auth"] = self.oauth.auth_url
+            urls["token"] = self.oauth.token_url
+        return urls
+
+    def url(self, name: str) -> str:
+        """Resolve URL ``name``: ``NAVI_<ID>_<NAME>_URL`` if set, else the declared default.
+
+        Raises ``KeyError`` when the provider declares no URL of that name.
+        """
+        override = os.environ.get(env_url_name(self.id, name))
+        if override:
+            return override
+        return self.endpoints()[name]
+
+    def to_document(self) -> dict[str, Any]:
+        """The provider as a JSON document with the PRD's camelCase keys."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class Credentials(Mapping[str, SecretStr]):
+    """Credential values keyed by field, each a :class:`~pydantic.SecretStr`.
+
+    Its repr lists the keys only, so logging a ``Credentials`` leaks nothing.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, str | SecretStr] | None = None) -> None:
+        self._values: dict[str, SecretStr] = {
+            key: value if isinstance(value, SecretStr) else SecretStr(value)
+            for key, value in (values or {}).items()
+        }
+
+    def __getitem__(self, key: str) -> SecretStr:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Credentials(keys={sorted(self._values)!r})"
+
+    def reveal(self, key: str) -> str:
+        """Return the plain value of ``key``. Use it only where the secret is sent."""
+        return self._values[key].get_secret_value()
+
+    def fill(self, template: str) -> str:
+        """Fill ``{{field}}`` placeholders of ``template`` from these credentials.
+
+        Raises ``KeyError`` naming the first placeholder with no value.
+        """
+
+        def _value(match: re.Match[str]) -> str:
+            return self.reveal(match.group(1))
+
+        return _PLACEHOLDER.sub(_value, template)
+
+
+def check_credential_values(
+    provider: IntegrationProvider, values: Mapping[str, str | SecretStr]
+) -> list[FieldProblem]:
+    """Check values against the provider's declared fields: required, known, pattern.
+
+    Returns one :class:`FieldProblem` per refused field (empty when all is
+    well). Messages describe what is expected and never quote the value.
+    """
+    problems: list[FieldProblem] = []
+    declared = {f.key for f in provider.credentials}
+    for key in values:
+        if key not in declared:
+            expected = ", ".join(sorted(declared)) or "none"
+            problems.append(FieldProblem(key, f"unknown field (expected: {expected})"))
+    for spec in provider.credentials:
+        raw = values.get(spec.key)
+        value = raw.get_secret_value() if isinstance(raw, SecretStr) else raw
+        if not value:
+            if spec.required:
+                problems.append(FieldProblem(spec.key, f"{spec.label} is required"))
+            continue
+        if value != value.strip():
+            problems.append(FieldProblem(spec.key, "has leading or trailing whitespace"))
+        elif spec.pattern and not re.fullmatch(spec.pattern, value):
+            expected = spec.pattern_hint or f"a value matching {spec.pattern}"
+            problems.append(FieldProblem(spec.key, f"{spec.label} is malformed: expected {expected}"))
+    return problems

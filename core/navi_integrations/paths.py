@@ -1,0 +1,41 @@
+"""Where navi-integrations keeps its files.
+
+``NAVI_INTEGRATIONS_HOME`` puts everything (data and config) under one
+directory; otherwise the platform's user data and config dirs are used
+(platformdirs), e.g. ``~/.local/share/navi-integrations`` and
+``~/.config/navi-integrations`` on Linux.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["config_dir", "custom_providers_dir", "data_dir"]
+
+_APP = "navi-integrations"
+
+
+def data_dir() -> Path:
+    """Directory for the database and the key file (not created here)."""
+    home = os.environ.get("NAVI_INTEGRATIONS_HOME")
+    if home:
+        return Path(home).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(_APP, appauthor=False))
+
+
+def config_dir() -> Path:
+    """Directory for user configuration such as custom provider files (not created here)."""
+    home = os.environ.get("NAVI_INTEGRATIONS_HOME")
+    if home:
+        return Path(home).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(_APP, appauthor=False))
+
+
+def custom_providers_dir() -> Path:
+    """Directory holding user-defined providers, one ``<id>.toml`` file each."""
+    return config_dir() / "providers"

@@ -1,0 +1,468 @@
+"""The plugin manager: loads provider plugins, isolates broken ones, answers for providers.
+
+Loading happens in :meth:`Registry.load` (never at import time). Each entry
+point of the ``navi_integrations`` group is imported and registered on its
+own; one that fails to import, registers an unknown hook or a wrapper is
+recorded as a :class:`LoadProblem` and skipped. Providers are collected
+from the ``describe`` hook lazily, the first time they are needed.
+
+Environment switches:
+
+``NAVI_INTEGRATIONS_PLUGINS``
+    comma-separated allow-list of plugin names (entry-point or distribution
+    names); when set, only those external plugins load. Set it empty to load
+    none (built-in plugins still load).
+``NAVI_INTEGRATIONS_BLOCK_PLUGINS``
+    comma-separated plugin names never to load (built-in ones included).
+``NAVI_INTEGRATIONS_TRACE``
+    when set to 1, every hook call is written to stderr with the plugin that
+    answered and the time taken (argument values are never written).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+from pydantic import ValidationError
+
+from . import hookspecs
+from .errors import FieldProblem, PluginError, ProviderDefinitionError, ProviderNotFound
+from .models import Credentials, IntegrationProvider, check_credential_values
+
+__all__ = ["ENTRY_POINT_GROUP", "LoadProblem", "PluginInfo", "Registry"]
+
+ENTRY_POINT_GROUP = "navi_integrations"
+_CORE_DIST = "navi-integrations"
+
+# Built-in plugins, registered through the same manager as external ones.
+_BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("custom-providers", "navi_integrations.builtin.custom_providers"),
+)
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """A registered plugin: its name, where it comes from, and the providers it declares."""
+
+    name: str
+    distribution: str
+    version: str
+    providers: tuple[str, ...] = ()
+    builtin: bool = False
+
+    def to_document(self) -> dict[str, Any]:
+        """JSON document with camelCase keys."""
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "providers": list(self.providers),
+            "builtin": self.builtin,
+        }
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """Something that could not be loaded: a plugin, or one provider definition."""
+
+    plugin: str
+    distribution: str | None
+    version: str | None
+    message: str
+
+    def __str__(self) -> str:
+        origin = f"{self.distribution} {self.version}" if self.distribution else self.plugin
+        return f"{origin}: {self.message}"
+
+    def to_document(self) -> dict[str, Any]:
+        """JSON document with camelCase keys."""
+        return {
+            "plugin": self.plugin,
+            "distribution": self.distribution,
+            "version": self.version,
+            "error": self.message,
+        }
+
+
+@dataclass
+class _Origin:
+    distribution: str
+    version: str
+    builtin: bool = False
+
+
+@dataclass
+class _Providers:
+    by_id: dict[str, IntegrationProvider] = field(default_factory=dict)
+    owner: dict[str, str] = field(default_factory=dict)
+    problems: list[LoadProblem] = field(default_factory=list)
+
+
+def _env_list(name: str, environ: Mapping[str, str]) -> set[str] | None:
+    raw = environ.get(name)
+    if raw is None:
+        return None
+    return {part.strip() for part in raw.split(",") if part.strip()}
+
+
+class Registry:
+    """Plugins and the providers they declare; the single way core code calls hooks.
+
+    A host app usually makes one per process::
+
+        registry = Registry()
+        registry.load()                       # entry points + built-in plugins
+        registry.register_provider(my_provider)  # optional, programmatic
+        linear = registry.get("linear")
+    """
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = os.environ if environ is None else environ
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.pm.add_hookspecs(hookspecs)
+        self._origins: dict[str, _Origin] = {}
+        self._load_problems: list[LoadProblem] = []
+        self._providers: _Providers | None = None
+        self._loaded = False
+        self._trace = self._environ.get("NAVI_INTEGRATIONS_TRACE", "") not in ("", "0")
+
+    # -- loading ---------------------------------------------------------
+
+    def load(self, *, entry_points: bool = True, builtins: bool = True) -> Registry:
+        """Register the built-in plugins and every allowed entry point. Idempotent."""
+        if self._loaded:
+            return self
+        self._loaded = True
+        blocked = _env_list("NAVI_INTEGRATIONS_BLOCK_PLUGINS", self._environ) or set()
+        if builtins:
+            self._load_builtins(blocked)
+        if entry_points:
+            self._load_entry_points(blocked)
+        return self
+
+    def _load_builtins(self, blocked: set[str]) -> None:
+        import importlib
+
+        from . import __version__
+
+        for name, module_name in _BUILTIN_PLUGINS:
+            if name in blocked:
+                continue
+            module = importlib.import_module(module_name)
+            self._register(module, name, _Origin(_CORE_DIST, __version__, builtin=True))
+
+    def _load_entry_points(self, blocked: set[str]) -> None:
+        import importlib_metadata
+
+        allowed = _env_list("NAVI_INTEGRATIONS_PLUGINS", self._environ)
+        for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
+            dist = ep.dist
+            dist_name = dist.name if dist is not None else "<unknown>"
+            version = dist.version if dist is not None else "?"
+            names = {ep.name, dist_name}
+            if names & blocked or (allowed is not None and not names & allowed):
+                continue
+            if ep.name in self._origins:
+                other = self._origins[ep.name]
+                self._problem(
+                    ep.name,
+                    dist_name,
+                    version,
+                    f"plugin name '{ep.name}' is already used by {other.distribution} "
+                    f"{other.version}; not loaded",
+                )
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # a broken plugin must not break the others
+                self._problem(ep.name, dist_name, version, f"failed to import: {_describe(exc)}")
+                continue
+            self._register(plugin, ep.name, _Origin(dist_name, version))
+
+    def register_plugin(
+        self,
+        plugin: object,
+        name: str | None = None,
+        *,
+        distribution: str = "<host app>",
+        version: str = "",
+    ) -> str:
+        """Register a plugin object (module, class or instance with hook implementations).
+
+        For host apps and tests. Returns the name it was registered under.
+        Raises :class:`PluginError` if it implements an unknown hook or a wrapper.
+        """
+        name = name or getattr(plugin, "__name__", None) or f"plugin-{id(plugin)}"
+        problem = self._register(plugin, name, _Origin(distribution, version), record=False)
+        if problem is not None:
+            raise PluginError(name, problem, distribution=distribution, version=version or None)
+        return name
+
+    def register_provider(
+        self, provider: IntegrationProvider, *, distribution: str = "<host app>"
+    ) -> str:
+        """Register a provider object directly, without writing a plugin. Returns the plugin name."""
+
+        class _StaticProvider:
+            @hookspecs.hookimpl
+            def describe(self) -> IntegrationProvider:
+                return provider
+
+        return self.register_plugin(
+            _StaticProvider(), f"provider:{provider.id}", distribution=distribution
+        )
+
+    def unregister(self, name: str) -> None:
+        """Remove a registered plugin by name (no error if absent)."""
+        plugin = self.pm.get_plugin(name)
+        if plugin is not None:
+            self.pm.unregister(plugin, name)
+        self._origins.pop(name, None)
+        self._providers = None
+
+    def _register(
+        self, plugin: object, name: str, origin: _Origin, *, record: bool = True
+    ) -> str | None:
+        message: str | None = None
+        try:
+            self.pm.register(plugin, name)
+        except ValueError as exc:  # already registered under that name, or blocked
+            message = str(exc)
+        except pluggy.PluginValidationError as exc:
+            message = f"invalid hook implementation: {exc}"
+        else:
+            message = self._check_impls(plugin)
+            if message is not None:
+                self.pm.unregister(plugin, name)
+        if message is not None:
+            if record:
+                self._problem(name, origin.distribution, origin.version, message)
+            return message
+        self._origins[name] = origin
+        self._providers = None
+        return None
+
+    def _check_impls(self, plugin: object) -> str | None:
+        callers = self.pm.get_hookcallers(plugin) or []
+        for caller in callers:
+            if not caller.has_spec():
+                return f"implements unknown hook '{caller.name}' (misspelt?)"
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin and (impl.hookwrapper or impl.wrapper):
+                    return f"hook '{caller.name}' is a wrapper; navi_integrations hooks refuse wrappers"
+        return None
+
+    def _problem(self, plugin: str, dist: str | None, version: str | None, message: str) -> None:
+        self._load_problems.append(LoadProblem(plugin, dist, version, message))
+
+    # -- providers -------------------------------------------------------
+
+    def _collect(self) -> _Providers:
+        if self._providers is not None:
+            return self._providers
+        self.load()
+        found: _Providers = _Providers()
+        declared: dict[str, list[tuple[str, IntegrationProvider]]] = {}
+        for impl in reversed(self.pm.hook.describe.get_hookimpls()):
+            name = impl.plugin_name
+            try:
+                answer = self._call(impl, "describe", {})
+            except PluginError as exc:
+                found.problems.append(self._problem_of(name, exc.message))
+                continue
+            for item in _as_items(answer):
+                if isinstance(item, ProviderDefinitionError):
+                    found.problems.append(self._problem_of(name, str(item)))
+                    continue
+                try:
+                    provider = _as_provider(item)
+                except (ValidationError, TypeError) as exc:
+                    message = f"describe returned an invalid provider: {_describe(exc)}"
+                    found.problems.append(self._problem_of(name, message))
+                    continue
+                if provider.auth_type == "browser":
+                    found.problems.append(
+                        self._problem_of(
+                            name,
+                            f"provider '{provider.id}' uses browser auth: "
+                            "browser auth is not supported yet (PRD F7); not loaded",
+                        )
+                    )
+                    continue
+                declared.setdefault(provider.id, []).append((name, provider))
+        for provider_id, claims in declared.items():
+            if len(claims) > 1:
+                owners = " and ".join(self._origin_text(n) for n, _ in claims)
+                for name, _ in claims:
+                    found.problems.append(
+                        self._problem_of(
+                            name,
+                            f"provider id '{provider_id}' is declared by {owners}; "
+                            "refused for both: uninstall one of them",
+                        )
+                    )
+                continue
+            name, provider = claims[0]
+            found.by_id[provider_id] = provider
+            found.owner[provider_id] = name
+        self._providers = found
+        return found
+
+    def _origin_text(self, plugin_name: str) -> str:
+        origin = self._origins.get(plugin_name)
+        if origin is None:
+            return plugin_name
+        return f"{origin.distribution} {origin.version}".strip()
+
+    def _problem_of(self, plugin_name: str, message: str) -> LoadProblem:
+        origin = self._origins.get(plugin_name)
+        if origin is None:
+            return LoadProblem(plugin_name, None, None, message)
+        return LoadProblem(plugin_name, origin.distribution, origin.version, message)
+
+    def providers(self) -> list[IntegrationProvider]:
+        """Every loaded provider, sorted by id."""
+        found = self._collect()
+        return [found.by_id[k] for k in sorted(found.by_id)]
+
+    def get(self, provider_id: str) -> IntegrationProvider:
+        """The provider with this id; :class:`ProviderNotFound` (with a suggestion) if none."""
+        found = self._collect()
+        try:
+            return found.by_id[provider_id]
+        except KeyError:
+            close = difflib.get_close_matches(provider_id, list(found.by_id), n=1, cutoff=0.6)
+            raise ProviderNotFound(provider_id, close[0] if close else None) from None
+
+    def owner(self, provider_id: str) -> PluginInfo:
+        """The plugin that declares ``provider_id``."""
+        self.get(provider_id)
+        name = self._collect().owner[provider_id]
+        return self._info(name)
+
+    def plugins(self) -> list[PluginInfo]:
+        """Every registered plugin with its distribution, version and providers."""
+        self._collect()
+        return [self._info(name) for name in sorted(self._origins)]
+
+    def _info(self, name: str) -> PluginInfo:
+        origin = self._origins[name]
+        owned = tuple(sorted(p for p, n in self._collect().owner.items() if n == name))
+        return PluginInfo(name, origin.distribution, origin.version, owned, origin.builtin)
+
+    def problems(self) -> list[LoadProblem]:
+        """Plugins and provider definitions that could not be loaded, with the reason."""
+        return [*self._load_problems, *self._collect().problems]
+
+    # -- per-provider hooks ----------------------------------------------
+
+    def call_provider_hook(self, hook_name: str, provider: IntegrationProvider, **kwargs: Any) -> Any:
+        """Call a first-answer hook for one provider, isolating each implementation.
+
+        Implementations are tried in pluggy's order; the first answer that is
+        not ``None`` is returned (``None`` if no plugin answered). An
+        implementation that raises ends the call with :class:`PluginError`
+        naming its distribution; it does not affect calls for other providers
+        unless that plugin is asked again.
+        """
+        caller = getattr(self.pm.hook, hook_name)
+        args = {"provider": provider, **kwargs}
+        for impl in reversed(caller.get_hookimpls()):
+            answer = self._call(impl, hook_name, args, provider.id)
+            if answer is not None:
+                return answer
+        return None
+
+    def _call(
+        self,
+        impl: pluggy.HookImpl,
+        hook_name: str,
+        args: Mapping[str, Any],
+        provider_id: str | None = None,
+    ) -> Any:
+        start = time.perf_counter()
+        try:
+            answer = impl.function(*(args[name] for name in impl.argnames))
+        except Exception as exc:
+            origin = self._origins.get(impl.plugin_name, _Origin("<unknown>", ""))
+            target = f" for provider '{provider_id}'" if provider_id else ""
+            raise PluginError(
+                impl.plugin_name,
+                f"raised in hook '{hook_name}'{target}: {_describe(exc)}",
+                distribution=origin.distribution,
+                version=origin.version or None,
+            ) from exc
+        if self._trace:
+            took = (time.perf_counter() - start) * 1000
+            target = f"[{provider_id}] " if provider_id else ""
+            kind = "None" if answer is None else type(answer).__name__
+            print(
+                f"navi trace: {hook_name} {target}{impl.plugin_name} -> {kind} ({took:.2f} ms)",
+                file=sys.stderr,
+            )
+        return answer
+
+    def validate(
+        self, provider_id: str, values: Mapping[str, str] | Credentials
+    ) -> list[FieldProblem]:
+        """Check credential values against the declared fields and the ``validate`` hook.
+
+        The hook is asked once every required field is present; its problem
+        for a field replaces the generic one (it says more). Returns the
+        problems, empty when the values are acceptable.
+        """
+        provider = self.get(provider_id)
+        credentials = values if isinstance(values, Credentials) else Credentials(values)
+        problems = check_credential_values(provider, credentials)
+        if any(p.field not in credentials or not provider.field(p.field) for p in problems):
+            return problems  # missing or unknown fields: the plugin cannot judge the rest
+        answer = self.call_provider_hook("validate", provider, credentials=credentials)
+        if answer is None:
+            return problems
+        if not isinstance(answer, list) or not all(isinstance(p, FieldProblem) for p in answer):
+            owner = self.owner(provider_id)
+            raise PluginError(
+                owner.name,
+                "hook 'validate' must return a list of FieldProblem or None",
+                distribution=owner.distribution,
+                version=owner.version,
+            )
+        # The plugin's message is more specific than the generic pattern check.
+        specific = {p.field for p in answer}
+        return [*answer, *(p for p in problems if p.field not in specific)]
+        return answer
+
+
+def _as_items(answer: object) -> Iterable[object]:
+    if answer is None:
+        return ()
+    if isinstance(answer, IntegrationProvider | ProviderDefinitionError | Mapping):
+        return (answer,)
+    if isinstance(answer, Sequence) and not isinstance(answer, str):
+        return answer
+    return (answer,)
+
+
+def _as_provider(item: object) -> IntegrationProvider:
+    if isinstance(item, IntegrationProvider):
+        return item
+    if isinstance(item, Mapping):
+        return IntegrationProvider.model_validate(item)
+    raise TypeError(f"expected an IntegrationProvider, got {type(item).__name__}")
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        loc = ".".join(str(part) for part in first["loc"]) or "provider"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        return f"{loc}: {first['msg']}{more}"
+    return f"{type(exc).__name__}: {exc}"
+

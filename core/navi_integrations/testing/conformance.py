@@ -1,0 +1,169 @@
+"""The conformance check every provider plugin runs in its own tests.
+
+::
+
+    from navi_integrations.testing import check_provider
+
+    def test_conformance(navi_registry):
+        check_provider(
+            navi_registry, "linear",
+            valid={"apiKey": "lin_api_" + "a" * 40},
+            invalid=[{"apiKey": "not-a-key"}],
+        )
+
+It raises ``AssertionError`` listing every contract the provider breaks.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ..models import Credentials, IntegrationProvider
+from ..registry import Registry
+
+__all__ = ["HEAVY_MODULES", "check_provider", "skills_dir"]
+
+#: Modules a plugin must not import at import time (they load when a feature needs them).
+HEAVY_MODULES = ("httpx", "authlib", "sqlalchemy", "sqlmodel", "cryptography")
+
+_PER_PROVIDER_HOOKS = ("validate", "health_check", "mcp_config", "refresh")
+_SKILL_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def skills_dir(module_name: str) -> Path | None:
+    """The ``skills`` folder shipped inside a plugin package, if any."""
+    try:
+        root = importlib.resources.files(module_name)
+    except (ModuleNotFoundError, TypeError):
+        return None
+    candidate = Path(str(root)) / "skills"
+    return candidate if candidate.is_dir() else None
+
+
+def check_provider(
+    registry: Registry,
+    provider_id: str,
+    *,
+    valid: Mapping[str, str],
+    invalid: Sequence[Mapping[str, str]] = (),
+) -> None:
+    """Assert that ``provider_id`` follows the plugin contracts.
+
+    :param valid: credential values ``validate`` must accept (``{}`` for
+        providers without fields).
+    :param invalid: credential sets ``validate`` must refuse; the secret
+        values must not appear in the messages.
+    """
+    failures: list[str] = []
+    problems = [str(p) for p in registry.problems()]
+    if problems:
+        failures.append("load problems: " + "; ".join(problems))
+    provider = registry.get(provider_id)
+    owner = registry.owner(provider_id)
+    plugin = registry.pm.get_plugin(owner.name)
+
+    _check_model(provider, failures)
+    _check_validate(registry, provider, valid, invalid, failures)
+    _check_foreign_provider(registry, failures)
+    module_name = getattr(plugin, "__name__", None)
+    if isinstance(module_name, str) and module_name in sys.modules:
+        _check_import_cost(module_name, failures)
+        _check_skills(provider, module_name, failures)
+    assert not failures, f"provider '{provider_id}' breaks the contract:\n- " + "\n- ".join(
+        failures
+    )
+
+
+def _check_model(provider: IntegrationProvider, failures: list[str]) -> None:
+    document = provider.to_document()
+    again = IntegrationProvider.model_validate(json.loads(json.dumps(document)))
+    if again != provider:
+        failures.append("the provider does not survive a JSON round trip")
+    if not provider.name.strip() or not provider.description.strip():
+        failures.append("name and description must not be empty")
+    if provider.auth_type != "none" and not provider.setup_guide.steps:
+        failures.append("setupGuide needs at least one step")
+    for spec in provider.credentials:
+        if spec.pattern and not spec.pattern_hint:
+            failures.append(f"field '{spec.key}' has a pattern but no patternHint for users")
+    if provider.skill is not None and provider.setup_skill not in (None, provider.skill.setup):
+        failures.append("setupSkill and skill.setup disagree")
+
+
+def _check_validate(
+    registry: Registry,
+    provider: IntegrationProvider,
+    valid: Mapping[str, str],
+    invalid: Sequence[Mapping[str, str]],
+    failures: list[str],
+) -> None:
+    accepted = registry.validate(provider.id, valid)
+    if accepted:
+        failures.append(f"validate refused the valid example: {'; '.join(map(str, accepted))}")
+    if provider.credentials and not invalid:
+        failures.append("give at least one invalid example to check validate against")
+    for example in invalid:
+        refused = registry.validate(provider.id, example)
+        if not refused:
+            failures.append(f"validate accepted an invalid example (fields {sorted(example)})")
+        text = " ".join(str(p) for p in refused)
+        for key, value in example.items():
+            spec = provider.field(key)
+            if value and len(value) >= 4 and (spec is None or spec.secret) and value in text:
+                failures.append(f"a validate message quotes the secret value of '{key}'")
+
+
+def _check_foreign_provider(registry: Registry, failures: list[str]) -> None:
+    foreign = IntegrationProvider(
+        id="conformance-foreign", name="Foreign", description="not yours", auth_type="none"
+    )
+    for hook in _PER_PROVIDER_HOOKS:
+        kwargs: dict[str, object] = {"credentials": Credentials({})}
+        if hook == "health_check":
+            kwargs["timeout"] = 1.0
+        answer = registry.call_provider_hook(hook, foreign, **kwargs)
+        if answer is not None:
+            failures.append(f"hook '{hook}' answered for a provider that is not the plugin's own")
+
+
+def _check_import_cost(module_name: str, failures: list[str]) -> None:
+    code = (
+        "import sys, importlib; importlib.import_module(sys.argv[1]); "
+        "print(','.join(m for m in sys.argv[2].split(',') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, module_name, ",".join(HEAVY_MODULES)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        failures.append(f"importing {module_name} failed: {out.stderr.strip().splitlines()[-1:]}")
+    elif out.stdout.strip():
+        failures.append(f"importing {module_name} imports {out.stdout.strip()} (load them lazily)")
+
+
+def _check_skills(provider: IntegrationProvider, module_name: str, failures: list[str]) -> None:
+    if provider.skill is None:
+        return
+    folder = skills_dir(module_name)
+    for skill_name in (provider.skill.usage, provider.skill.setup):
+        if skill_name is None:
+            continue
+        if folder is None or not (folder / skill_name / "SKILL.md").is_file():
+            failures.append(f"skill '{skill_name}' has no {module_name}/skills/{skill_name}/SKILL.md")
+            continue
+        text = (folder / skill_name / "SKILL.md").read_text(encoding="utf-8")
+        match = re.match(r"^---\n(.*?)\n---\n", text, re.S)
+        name = None
+        if match:
+            found = re.search(r"^name:\s*(\S+)\s*$", match.group(1), re.M)
+            name = found.group(1) if found else None
+        if name != skill_name or not _SKILL_NAME.match(skill_name) or len(skill_name) > 64:
+            failures.append(f"skill '{skill_name}': frontmatter name must equal the folder name")

@@ -1,0 +1,102 @@
+"""Linear provider for navi-integrations: personal API key, GraphQL API, remote MCP server."""
+
+from __future__ import annotations
+
+from navi_integrations import (
+    ApiAuth,
+    ApiConfig,
+    CredentialField,
+    Credentials,
+    FieldProblem,
+    HealthCheckConfig,
+    HttpMcpServer,
+    IntegrationProvider,
+    ProviderDefaults,
+    SetupGuide,
+    SetupStep,
+    SkillConfig,
+    hookimpl,
+)
+
+PROVIDER_ID = "linear"
+
+LINEAR = IntegrationProvider(
+    id=PROVIDER_ID,
+    name="Linear",
+    description="Issue tracking and project management",
+    icon="https://linear.app/favicon.ico",
+    color="indigo",
+    auth_type="api_key",
+    credentials=[
+        CredentialField(
+            key="apiKey",
+            label="Personal API key",
+            type="password",
+            placeholder="lin_api_...",
+            help_url="https://linear.app/settings/account/security",
+            pattern=r"lin_api_[A-Za-z0-9]{32,64}",
+            pattern_hint="a personal API key: 'lin_api_' followed by about 40 letters and digits",
+        )
+    ],
+    # Personal API keys go in the Authorization header as they are (no "Bearer").
+    api=ApiConfig(
+        base_url="https://api.linear.app/graphql",
+        auth=ApiAuth(header="Authorization", template="{{apiKey}}"),
+        docs_url="https://linear.app/developers/graphql",
+    ),
+    # Linear's hosted MCP server takes the API key as a bearer token.
+    mcp=HttpMcpServer(
+        transport="http",
+        url="https://mcp.linear.app/mcp",
+        headers={"Authorization": "Bearer {{apiKey}}"},
+    ),
+    skill=SkillConfig(usage="linear", setup="connect-linear"),
+    setup_skill="connect-linear",
+    setup_guide=SetupGuide(
+        summary="Connect Linear with a personal API key; it acts as you, with your access.",
+        steps=[
+            SetupStep(
+                title="Open Linear's security settings",
+                detail="Settings > Account > Security & access.",
+                url="https://linear.app/settings/account/security",
+            ),
+            SetupStep(
+                title="Create a personal API key",
+                detail="Under 'Personal API keys', choose 'New API key', name it (e.g. 'Navi') "
+                "and pick the teams and permissions it may use.",
+            ),
+            SetupStep(
+                title="Copy the key",
+                detail="It starts with 'lin_api_' and is shown only once.",
+            ),
+            SetupStep(title="Paste it here", detail="navi-int connect linear"),
+        ],
+    ),
+    health_check=HealthCheckConfig(endpoint="api", method="POST"),
+    defaults=ProviderDefaults(enabled_globally=True, mcp_enabled=True, skill_enabled=True),
+    env={"LINEAR_API_KEY": "{{apiKey}}"},
+)
+
+
+@hookimpl
+def describe() -> IntegrationProvider:
+    """Declare the Linear provider."""
+    return LINEAR
+
+
+@hookimpl
+def validate(provider: IntegrationProvider, credentials: Credentials) -> list[FieldProblem] | None:
+    """Catch the usual mix-ups: a bearer prefix, an OAuth token instead of an API key."""
+    if provider.id != PROVIDER_ID:
+        return None
+    key = credentials.reveal("apiKey")
+    if key.lower().startswith("bearer "):
+        return [FieldProblem("apiKey", "paste the key alone, without the 'Bearer ' prefix")]
+    if key.startswith("lin_oauth_"):
+        return [
+            FieldProblem(
+                "apiKey",
+                "that is an OAuth access token; create a personal API key ('lin_api_…') instead",
+            )
+        ]
+    return []
