@@ -20,8 +20,10 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     SecretStr,
+    Tag,
     field_validator,
     model_validator,
 )
@@ -191,8 +193,22 @@ class HttpMcpServer(_Model):
     headers: dict[str, str] = Field(default_factory=dict)
 
 
+def _mcp_transport(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return str(value.get("transport", "stdio"))
+    return str(getattr(value, "transport", "stdio"))
+
+
+#: An MCP server config; ``transport`` defaults to ``stdio`` when absent.
 McpServer = Annotated[
-    StdioMcpServer | SseMcpServer | HttpMcpServer, Field(discriminator="transport")
+    Annotated[StdioMcpServer, Tag("stdio")]
+    | Annotated[SseMcpServer, Tag("sse")]
+    | Annotated[HttpMcpServer, Tag("http")],
+    Discriminator(
+        _mcp_transport,
+        custom_error_type="invalid_transport",
+        custom_error_message="mcp transport must be 'stdio', 'sse' or 'http'",
+    ),
 ]
 
 

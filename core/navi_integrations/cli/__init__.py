@@ -7,7 +7,6 @@ Commands live in modules by topic and are imported only when invoked, so
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import Any
 
 import click
@@ -62,6 +61,3 @@ def main() -> None:
     """Console-script entry point."""
     cli(prog_name="navi-int")
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -12,7 +12,14 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["HEAVY_MODULES", "LocalHTTPServer", "Reply", "Request", "check_provider"]
+__all__ = [
+    "HEAVY_MODULES",
+    "LocalHTTPServer",
+    "Reply",
+    "Request",
+    "check_provider",
+    "write_distribution",
+]
 
 _WHERE = {
     "HEAVY_MODULES": "conformance",
@@ -20,6 +27,7 @@ _WHERE = {
     "LocalHTTPServer": "http",
     "Reply": "http",
     "Request": "http",
+    "write_distribution": "dists",
 }
 
 

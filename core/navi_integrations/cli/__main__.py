@@ -1,0 +1,5 @@
+"""``python -m navi_integrations.cli`` runs ``navi-int``."""
+
+from . import main
+
+main()

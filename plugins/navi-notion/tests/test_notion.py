@@ -1,0 +1,31 @@
+"""Notion plugin: contract conformance and credential validation."""
+
+from __future__ import annotations
+
+from navi_integrations import Registry
+from navi_integrations.testing import check_provider
+
+TOKEN = "ntn_" + "a1B2c3D4e5" * 4 + "xyz"
+
+
+def test_conformance(navi_registry: Registry) -> None:
+    check_provider(
+        navi_registry,
+        "notion",
+        valid={"token": TOKEN},
+        invalid=[{"token": "ntn_short"}, {"token": "0f8fad5b-d9cb-469f-a165-70867728950e"}],
+    )
+
+
+def test_legacy_secret_prefix_is_accepted(navi_registry: Registry) -> None:
+    assert navi_registry.validate("notion", {"token": "secret_" + "Q" * 43}) == []
+
+
+def test_pasted_integration_id_is_explained(navi_registry: Registry) -> None:
+    [problem] = navi_registry.validate("notion", {"token": "0f8fad5bd9cb469fa16570867728950e"})
+    assert "looks like the integration's ID" in problem.message
+
+
+def test_share_pages_step_is_in_the_guide(navi_registry: Registry) -> None:
+    steps = [s.title for s in navi_registry.get("notion").setup_guide.steps]
+    assert "Share pages with the integration" in steps
