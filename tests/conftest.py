@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 from navi_integrations.testing import write_distribution
 
 InstallFn = Callable[..., str]

@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from navi_integrations import Registry
 from navi_integrations.cli import cli
 
-ACME = '''\
+ACME = """\
 id = "acme"
 name = "Acme CRM"
 description = "Customer records"
@@ -30,7 +29,7 @@ path = "/me"
 
 [env]
 ACME_API_KEY = "{{apiKey}}"
-'''
+"""
 
 
 def _write(home: Path, name: str, text: str) -> Path:
@@ -99,4 +98,8 @@ def test_query_parameter_auth_and_default_field(navi_home: Path) -> None:
     q = Registry().load().get("q")
     assert [f.key for f in q.credentials] == ["apiKey"]
     assert q.api is not None and q.api.auth is not None
-    assert (q.api.auth.header, q.api.auth.query, q.api.auth.template) == (None, "api_key", "{{apiKey}}")
+    assert (q.api.auth.header, q.api.auth.query, q.api.auth.template) == (
+        None,
+        "api_key",
+        "{{apiKey}}",
+    )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import SecretStr, ValidationError
-
 from navi_integrations import (
     CredentialField,
     Credentials,
@@ -13,6 +11,7 @@ from navi_integrations import (
     StdioMcpServer,
 )
 from navi_integrations.models import check_credential_values, env_url_name
+from pydantic import SecretStr, ValidationError
 
 SECRET = "sk_live_do_not_print_7f3a9c"
 
@@ -33,18 +32,26 @@ def _provider(**extra: object) -> IntegrationProvider:
 
 
 def test_document_uses_camel_case_and_round_trips() -> None:
-    provider = _provider(mcp={"command": "npx", "args": ["-y", "acme-mcp"], "env": {"K": "{{apiKey}}"}})
+    provider = _provider(
+        mcp={"command": "npx", "args": ["-y", "acme-mcp"], "env": {"K": "{{apiKey}}"}}
+    )
     document = provider.to_document()
     assert document["authType"] == "api_key"
     assert document["credentials"][0]["patternHint"] == "sk_…"
     assert document["setupGuide"] == {"summary": "", "steps": []}
-    assert document["defaults"] == {"enabledGlobally": True, "mcpEnabled": True, "skillEnabled": True}
+    assert document["defaults"] == {
+        "enabledGlobally": True,
+        "mcpEnabled": True,
+        "skillEnabled": True,
+    }
     assert document["mcp"]["transport"] == "stdio"
     assert IntegrationProvider.model_validate(document) == provider
 
 
 def test_mcp_transports_are_discriminated() -> None:
-    sse = _provider(mcp={"transport": "sse", "url": "https://x.test/sse", "headers": {"A": "{{apiKey}}"}})
+    sse = _provider(
+        mcp={"transport": "sse", "url": "https://x.test/sse", "headers": {"A": "{{apiKey}}"}}
+    )
     assert isinstance(sse.mcp, SseMcpServer)
     stdio = _provider(mcp={"command": "npx"})
     assert isinstance(stdio.mcp, StdioMcpServer)
@@ -53,7 +60,9 @@ def test_mcp_transports_are_discriminated() -> None:
 
 
 def test_unknown_placeholder_is_refused() -> None:
-    with pytest.raises(ValidationError, match=r"mcp.env.TOKEN uses unknown placeholder\(s\) \{\{apikey\}\}"):
+    with pytest.raises(
+        ValidationError, match=r"mcp.env.TOKEN uses unknown placeholder\(s\) \{\{apikey\}\}"
+    ):
         _provider(mcp={"command": "npx", "env": {"TOKEN": "{{apikey}}"}})
 
 

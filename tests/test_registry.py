@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from navi_integrations import (
     IntegrationProvider,
     PluginError,
@@ -17,7 +16,7 @@ from navi_integrations.models import Credentials
 
 from .conftest import InstallFn
 
-GOOD = '''
+GOOD = """
 from navi_integrations import IntegrationProvider, FieldProblem, hookimpl
 
 @hookimpl
@@ -30,7 +29,7 @@ def validate(provider, credentials):
     if provider.id != "{id}":
         return None
     return [] if credentials.reveal("apiKey") == "good" else [FieldProblem("apiKey", "bad")]
-'''
+"""
 
 
 def _load(**env: str) -> Registry:
@@ -108,7 +107,9 @@ def test_buggy_validate_of_another_plugin_is_reported_not_hidden(
         check_provider(registry, "linear", valid={"apiKey": "lin_api_" + "a" * 40}, invalid=[])
 
 
-def test_invalid_model_from_describe_is_reported(navi_home: Path, install_plugin: InstallFn) -> None:
+def test_invalid_model_from_describe_is_reported(
+    navi_home: Path, install_plugin: InstallFn
+) -> None:
     install_plugin(
         "navi-sloppy",
         "from navi_integrations import hookimpl\n"
@@ -118,7 +119,9 @@ def test_invalid_model_from_describe_is_reported(navi_home: Path, install_plugin
     )
     registry = _load()
     messages = [p.message for p in registry.problems()]
-    assert any("describe returned an invalid provider: id: String should match" in m for m in messages)
+    assert any(
+        "describe returned an invalid provider: id: String should match" in m for m in messages
+    )
     assert any("expected an IntegrationProvider, got int" in m for m in messages)
     assert all(p.distribution == "navi-sloppy" for p in registry.problems())
 

@@ -20,8 +20,6 @@ Importing this package is cheap on purpose: HTTP, OAuth, database and
 cryptography libraries load only when a feature needs them.
 """
 
-from __future__ import annotations
-
 from .errors import (
     CredentialsInvalid,
     FieldProblem,

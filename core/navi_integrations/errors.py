@@ -120,6 +120,5 @@ class UnsupportedAuthType(NaviError):
         self.provider_id = provider_id
         self.auth_type = auth_type
         super().__init__(
-            f"provider '{provider_id}' uses {auth_type} auth: "
-            f"{auth_type} auth is not supported yet"
+            f"provider '{provider_id}' uses {auth_type} auth: {auth_type} auth is not supported yet"
         )

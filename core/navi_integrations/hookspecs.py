@@ -48,7 +48,9 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 @hookspec
-def describe() -> IntegrationProvider | Sequence[IntegrationProvider | ProviderDefinitionError] | None:  # type: ignore[empty-body]
+def describe() -> (
+    IntegrationProvider | Sequence[IntegrationProvider | ProviderDefinitionError] | None
+):
     """Declare the providers this plugin offers. **Fan-out**: every plugin is asked.
 
     Called once per :class:`Registry` when the providers are first needed
@@ -68,7 +70,7 @@ def describe() -> IntegrationProvider | Sequence[IntegrationProvider | ProviderD
 
 
 @hookspec(firstresult=True)
-def validate(provider: IntegrationProvider, credentials: Credentials) -> list[FieldProblem] | None:  # type: ignore[empty-body]
+def validate(provider: IntegrationProvider, credentials: Credentials) -> list[FieldProblem] | None:
     """Check credential values before they are stored. **First answer.**
 
     Called by ``connect`` once every required field of
@@ -88,7 +90,7 @@ def validate(provider: IntegrationProvider, credentials: Credentials) -> list[Fi
 
 
 @hookspec(firstresult=True)
-def health_check(  # type: ignore[empty-body]
+def health_check(
     provider: IntegrationProvider, credentials: Credentials, timeout: float
 ) -> HealthResult | None:
     """Check that the stored credentials work, against the provider's real API. **First answer.**
@@ -106,9 +108,7 @@ def health_check(  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def mcp_config(  # type: ignore[empty-body]
-    provider: IntegrationProvider, credentials: Credentials
-) -> McpServer | None:
+def mcp_config(provider: IntegrationProvider, credentials: Credentials) -> McpServer | None:
     """Produce the MCP server config an agent runtime should launch or reach. **First answer.**
 
     Called by ``navi-int mcp-config`` and the Python API, only for providers
@@ -123,9 +123,7 @@ def mcp_config(  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def refresh(  # type: ignore[empty-body]
-    provider: IntegrationProvider, credentials: Credentials
-) -> Credentials | None:
+def refresh(provider: IntegrationProvider, credentials: Credentials) -> Credentials | None:
     """Renew credentials that expire (OAuth access tokens). **First answer.**
 
     Called when a token is about to expire or was refused as expired. The

@@ -222,7 +222,7 @@ class CliConfig(_Model):
 
 
 class ApiAuth(_Model):
-    """How a credential is sent on API requests: a header (with an optional template) or a query parameter."""
+    """How a credential is sent on API requests: in a header (templated) or a query parameter."""
 
     header: str | None = "Authorization"
     template: str = "Bearer {{apiKey}}"
@@ -442,5 +442,7 @@ def check_credential_values(
             problems.append(FieldProblem(spec.key, "has leading or trailing whitespace"))
         elif spec.pattern and not re.fullmatch(spec.pattern, value):
             expected = spec.pattern_hint or f"a value matching {spec.pattern}"
-            problems.append(FieldProblem(spec.key, f"{spec.label} is malformed: expected {expected}"))
+            problems.append(
+                FieldProblem(spec.key, f"{spec.label} is malformed: expected {expected}")
+            )
     return problems

@@ -208,7 +208,7 @@ class Registry:
     def register_provider(
         self, provider: IntegrationProvider, *, distribution: str = "<host app>"
     ) -> str:
-        """Register a provider object directly, without writing a plugin. Returns the plugin name."""
+        """Register a provider object directly, without a plugin; returns the plugin name."""
 
         class _StaticProvider:
             @hookspecs.hookimpl
@@ -256,7 +256,7 @@ class Registry:
                 return f"implements unknown hook '{caller.name}' (misspelt?)"
             for impl in caller.get_hookimpls():
                 if impl.plugin is plugin and (impl.hookwrapper or impl.wrapper):
-                    return f"hook '{caller.name}' is a wrapper; navi_integrations hooks refuse wrappers"
+                    return f"hook '{caller.name}' is a wrapper: navi hooks refuse wrappers"
         return None
 
     def _problem(self, plugin: str, dist: str | None, version: str | None, message: str) -> None:
@@ -363,7 +363,9 @@ class Registry:
 
     # -- per-provider hooks ----------------------------------------------
 
-    def call_provider_hook(self, hook_name: str, provider: IntegrationProvider, **kwargs: Any) -> Any:
+    def call_provider_hook(
+        self, hook_name: str, provider: IntegrationProvider, **kwargs: Any
+    ) -> Any:
         """Call a first-answer hook for one provider, isolating each implementation.
 
         Implementations are tried in pluggy's order; the first answer that is
@@ -465,4 +467,3 @@ def _describe(exc: BaseException) -> str:
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         return f"{loc}: {first['msg']}{more}"
     return f"{type(exc).__name__}: {exc}"
-

@@ -117,10 +117,18 @@ class CustomProviderFile(_Strict):
         """Build the :class:`IntegrationProvider` this file declares."""
         first_key = self.fields[0].key if self.fields else "apiKey"
         if self.auth.query is not None:
-            auth = ApiAuth(header=None, query=self.auth.query, template=self.auth.template or f"{{{{{first_key}}}}}")
+            auth = ApiAuth(
+                header=None,
+                query=self.auth.query,
+                template=self.auth.template or f"{{{{{first_key}}}}}",
+            )
         else:
             header = self.auth.header or "Authorization"
-            default = f"Bearer {{{{{first_key}}}}}" if header == "Authorization" else f"{{{{{first_key}}}}}"
+            default = (
+                f"Bearer {{{{{first_key}}}}}"
+                if header == "Authorization"
+                else f"{{{{{first_key}}}}}"
+            )
             auth = ApiAuth(header=header, template=self.auth.template or default)
         health = None
         if self.health is not None:

@@ -23,6 +23,18 @@ _COMMANDS: dict[str, str] = {
 }
 
 
+class _Failed(click.ClickException):
+    """An operation failed (exit code 1)."""
+
+    exit_code = 1
+
+
+class _BadInput(click.ClickException):
+    """Usage or input error (exit code 2)."""
+
+    exit_code = 2
+
+
 class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *_COMMANDS])
@@ -42,9 +54,7 @@ class _LazyGroup(click.Group):
         except NaviError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            error = click.ClickException(str(exc))
-            error.exit_code = exc.exit_code
-            raise error from None
+            raise (_BadInput if exc.exit_code == 2 else _Failed)(str(exc)) from None
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -60,4 +70,3 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="navi-int")
-

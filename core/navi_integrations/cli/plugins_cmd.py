@@ -22,9 +22,7 @@ def plugins(as_json: bool) -> None:
             }
         )
         return
-    rows = [
-        [i.name, i.distribution, i.version, ", ".join(i.providers) or "-"] for i in infos
-    ]
+    rows = [[i.name, i.distribution, i.version, ", ".join(i.providers) or "-"] for i in infos]
     click.echo(table(rows, ["plugin", "distribution", "version", "providers"]))
     if problems:
         click.echo("\nLoad errors:")

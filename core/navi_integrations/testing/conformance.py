@@ -157,7 +157,9 @@ def _check_skills(provider: IntegrationProvider, module_name: str, failures: lis
         if skill_name is None:
             continue
         if folder is None or not (folder / skill_name / "SKILL.md").is_file():
-            failures.append(f"skill '{skill_name}' has no {module_name}/skills/{skill_name}/SKILL.md")
+            failures.append(
+                f"skill '{skill_name}' has no {module_name}/skills/{skill_name}/SKILL.md"
+            )
             continue
         text = (folder / skill_name / "SKILL.md").read_text(encoding="utf-8")
         match = re.match(r"^---\n(.*?)\n---\n", text, re.S)

@@ -23,7 +23,9 @@ def test_conformance(navi_registry: Registry) -> None:
 
 def test_other_token_kinds_are_named(navi_registry: Registry) -> None:
     def problems(token: str, team: str = "T01234567") -> list[str]:
-        return [p.message for p in navi_registry.validate("slack", {"botToken": token, "teamId": team})]
+        return [
+            p.message for p in navi_registry.validate("slack", {"botToken": token, "teamId": team})
+        ]
 
     assert problems("xoxp-1-2-abc") == [
         "that is a user token; use the Bot User OAuth Token, which starts with 'xoxb-'"
