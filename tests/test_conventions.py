@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import navi_integrations
@@ -18,13 +20,19 @@ HOOKS = sorted(
 
 
 def test_public_surface_is_what_we_mean() -> None:
-    assert set(navi_integrations.__all__) == {
-        name
-        for name in dir(navi_integrations)
-        if not name.startswith("_") and not inspect.ismodule(getattr(navi_integrations, name))
-    } | {"__version__"}
+    assert set(navi_integrations.__all__) == set(navi_integrations._LAZY) | {
+        "__version__",
+        "hookimpl",
+    }
     for name in navi_integrations.__all__:
-        assert getattr(navi_integrations, name).__doc__ or name.isupper() or name.startswith("__")
+        value = getattr(navi_integrations, name)  # every lazy name resolves
+        assert name.isupper() or name.startswith("__") or value.__doc__, name
+
+
+def test_importing_the_package_builds_no_model() -> None:
+    code = "import sys, navi_integrations; print('pydantic.main' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_every_hookspec_is_a_documented_contract() -> None:

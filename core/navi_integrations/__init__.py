@@ -20,38 +20,53 @@ Importing this package is cheap on purpose: HTTP, OAuth, database and
 cryptography libraries load only when a feature needs them.
 """
 
-from .errors import (
-    CredentialsInvalid,
-    FieldProblem,
-    NaviError,
-    PluginError,
-    ProviderDefinitionError,
-    ProviderNotFound,
-    UnsupportedAuthType,
-)
+from typing import TYPE_CHECKING, Any
+
 from .hookspecs import hookimpl
-from .models import (
-    ApiAuth,
-    ApiConfig,
-    CliConfig,
-    CredentialField,
-    Credentials,
-    HealthCheckConfig,
-    HttpMcpServer,
-    IntegrationProvider,
-    McpServer,
-    OAuthConfig,
-    ProviderDefaults,
-    SetupGuide,
-    SetupStep,
-    SkillConfig,
-    SseMcpServer,
-    StdioMcpServer,
-)
-from .registry import ENTRY_POINT_GROUP, LoadProblem, PluginInfo, Registry
-from .results import HealthResult
 
 __version__ = "0.1.0"
+
+# Public name -> defining module. Loaded on first access (PEP 562), so that
+# `navi-int list` and plugin discovery do not pay for pydantic model building.
+_LAZY = {
+    **dict.fromkeys(
+        [
+            "CredentialsInvalid",
+            "FieldProblem",
+            "NaviError",
+            "PluginError",
+            "ProviderDefinitionError",
+            "ProviderNotFound",
+            "UnsupportedAuthType",
+        ],
+        "errors",
+    ),
+    **dict.fromkeys(
+        [
+            "ApiAuth",
+            "ApiConfig",
+            "CliConfig",
+            "CredentialField",
+            "Credentials",
+            "HealthCheckConfig",
+            "HttpMcpServer",
+            "IntegrationProvider",
+            "McpServer",
+            "OAuthConfig",
+            "ProviderDefaults",
+            "SetupGuide",
+            "SetupStep",
+            "SkillConfig",
+            "SseMcpServer",
+            "StdioMcpServer",
+        ],
+        "models",
+    ),
+    **dict.fromkeys(["ENTRY_POINT_GROUP"], "discovery"),
+    **dict.fromkeys(["LoadProblem", "PluginInfo"], "catalog"),
+    **dict.fromkeys(["Registry"], "registry"),
+    **dict.fromkeys(["HealthResult"], "results"),
+}
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -85,3 +100,51 @@ __all__ = [
     "__version__",
     "hookimpl",
 ]
+
+if TYPE_CHECKING:
+    from .catalog import LoadProblem, PluginInfo
+    from .discovery import ENTRY_POINT_GROUP
+    from .errors import (
+        CredentialsInvalid,
+        FieldProblem,
+        NaviError,
+        PluginError,
+        ProviderDefinitionError,
+        ProviderNotFound,
+        UnsupportedAuthType,
+    )
+    from .models import (
+        ApiAuth,
+        ApiConfig,
+        CliConfig,
+        CredentialField,
+        Credentials,
+        HealthCheckConfig,
+        HttpMcpServer,
+        IntegrationProvider,
+        McpServer,
+        OAuthConfig,
+        ProviderDefaults,
+        SetupGuide,
+        SetupStep,
+        SkillConfig,
+        SseMcpServer,
+        StdioMcpServer,
+    )
+    from .registry import Registry
+    from .results import HealthResult
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

@@ -16,7 +16,7 @@ formatted into a message.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -52,6 +52,14 @@ class ProviderNotFound(NaviError):
         super().__init__(
             f"unknown provider '{provider_id}'.{hint} Run 'navi-int list' to see every provider."
         )
+
+    @classmethod
+    def among(cls, provider_id: str, known: Iterable[str]) -> ProviderNotFound:
+        """The error for ``provider_id``, suggesting the closest of ``known`` ids."""
+        import difflib
+
+        close = difflib.get_close_matches(provider_id, list(known), n=1, cutoff=0.6)
+        return cls(provider_id, close[0] if close else None)
 
 
 class ProviderDefinitionError(NaviError):

@@ -66,6 +66,8 @@ def describe() -> (
 
     Answers that are not valid models are reported against the plugin; a
     provider id declared by two plugins is refused for both, naming them.
+    The answer must depend only on the installed code and on files whose
+    changes the catalog fingerprint sees: the CLI caches it across processes.
     """
 
 

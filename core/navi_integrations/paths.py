@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["config_dir", "custom_providers_dir", "data_dir"]
+__all__ = ["cache_dir", "config_dir", "custom_providers_dir", "data_dir"]
 
 _APP = "navi-integrations"
 
@@ -39,3 +39,13 @@ def config_dir() -> Path:
 def custom_providers_dir() -> Path:
     """Directory holding user-defined providers, one ``<id>.toml`` file each."""
     return config_dir() / "providers"
+
+
+def cache_dir() -> Path:
+    """Directory for caches that can be deleted at any time (not created here)."""
+    home = os.environ.get("NAVI_INTEGRATIONS_HOME")
+    if home:
+        return Path(home).expanduser() / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(_APP, appauthor=False))

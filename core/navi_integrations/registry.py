@@ -21,7 +21,6 @@ Environment switches:
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 import time
@@ -33,62 +32,12 @@ import pluggy
 from pydantic import ValidationError
 
 from . import hookspecs
+from .catalog import LoadProblem, PluginInfo
+from .discovery import BUILTIN_PLUGINS, CORE_DISTRIBUTION, Candidate, blocked, discover
 from .errors import FieldProblem, PluginError, ProviderDefinitionError, ProviderNotFound
 from .models import Credentials, IntegrationProvider, check_credential_values
 
-__all__ = ["ENTRY_POINT_GROUP", "LoadProblem", "PluginInfo", "Registry"]
-
-ENTRY_POINT_GROUP = "navi_integrations"
-_CORE_DIST = "navi-integrations"
-
-# Built-in plugins, registered through the same manager as external ones.
-_BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
-    ("custom-providers", "navi_integrations.builtin.custom_providers"),
-)
-
-
-@dataclass(frozen=True)
-class PluginInfo:
-    """A registered plugin: its name, where it comes from, and the providers it declares."""
-
-    name: str
-    distribution: str
-    version: str
-    providers: tuple[str, ...] = ()
-    builtin: bool = False
-
-    def to_document(self) -> dict[str, Any]:
-        """JSON document with camelCase keys."""
-        return {
-            "name": self.name,
-            "distribution": self.distribution,
-            "version": self.version,
-            "providers": list(self.providers),
-            "builtin": self.builtin,
-        }
-
-
-@dataclass(frozen=True)
-class LoadProblem:
-    """Something that could not be loaded: a plugin, or one provider definition."""
-
-    plugin: str
-    distribution: str | None
-    version: str | None
-    message: str
-
-    def __str__(self) -> str:
-        origin = f"{self.distribution} {self.version}" if self.distribution else self.plugin
-        return f"{origin}: {self.message}"
-
-    def to_document(self) -> dict[str, Any]:
-        """JSON document with camelCase keys."""
-        return {
-            "plugin": self.plugin,
-            "distribution": self.distribution,
-            "version": self.version,
-            "error": self.message,
-        }
+__all__ = ["Registry"]
 
 
 @dataclass
@@ -103,13 +52,6 @@ class _Providers:
     by_id: dict[str, IntegrationProvider] = field(default_factory=dict)
     owner: dict[str, str] = field(default_factory=dict)
     problems: list[LoadProblem] = field(default_factory=list)
-
-
-def _env_list(name: str, environ: Mapping[str, str]) -> set[str] | None:
-    raw = environ.get(name)
-    if raw is None:
-        return None
-    return {part.strip() for part in raw.split(",") if part.strip()}
 
 
 class Registry:
@@ -135,56 +77,55 @@ class Registry:
 
     # -- loading ---------------------------------------------------------
 
-    def load(self, *, entry_points: bool = True, builtins: bool = True) -> Registry:
-        """Register the built-in plugins and every allowed entry point. Idempotent."""
+    def load(
+        self,
+        *,
+        entry_points: bool = True,
+        builtins: bool = True,
+        candidates: list[Candidate] | None = None,
+    ) -> Registry:
+        """Register the built-in plugins and every allowed entry point. Idempotent.
+
+        ``candidates`` are entry points already discovered (internal use).
+        """
         if self._loaded:
             return self
         self._loaded = True
-        blocked = _env_list("NAVI_INTEGRATIONS_BLOCK_PLUGINS", self._environ) or set()
         if builtins:
-            self._load_builtins(blocked)
+            self._load_builtins(blocked(self._environ))
         if entry_points:
-            self._load_entry_points(blocked)
+            for candidate in discover(self._environ) if candidates is None else candidates:
+                self._load_entry_point(candidate)
         return self
 
-    def _load_builtins(self, blocked: set[str]) -> None:
+    def _load_builtins(self, block: set[str]) -> None:
         import importlib
 
         from . import __version__
 
-        for name, module_name in _BUILTIN_PLUGINS:
-            if name in blocked:
+        for name, module_name in BUILTIN_PLUGINS:
+            if name in block:
                 continue
             module = importlib.import_module(module_name)
-            self._register(module, name, _Origin(_CORE_DIST, __version__, builtin=True))
+            self._register(module, name, _Origin(CORE_DISTRIBUTION, __version__, builtin=True))
 
-    def _load_entry_points(self, blocked: set[str]) -> None:
-        import importlib_metadata
-
-        allowed = _env_list("NAVI_INTEGRATIONS_PLUGINS", self._environ)
-        for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
-            dist = ep.dist
-            dist_name = dist.name if dist is not None else "<unknown>"
-            version = dist.version if dist is not None else "?"
-            names = {ep.name, dist_name}
-            if names & blocked or (allowed is not None and not names & allowed):
-                continue
-            if ep.name in self._origins:
-                other = self._origins[ep.name]
-                self._problem(
-                    ep.name,
-                    dist_name,
-                    version,
-                    f"plugin name '{ep.name}' is already used by {other.distribution} "
-                    f"{other.version}; not loaded",
-                )
-                continue
-            try:
-                plugin = ep.load()
-            except Exception as exc:  # a broken plugin must not break the others
-                self._problem(ep.name, dist_name, version, f"failed to import: {_describe(exc)}")
-                continue
-            self._register(plugin, ep.name, _Origin(dist_name, version))
+    def _load_entry_point(self, c: Candidate) -> None:
+        if c.name in self._origins:
+            other = self._origins[c.name]
+            self._problem(
+                c.name,
+                c.distribution,
+                c.version,
+                f"plugin name '{c.name}' is already used by {other.distribution} "
+                f"{other.version}; not loaded",
+            )
+            return
+        try:
+            plugin = c.entry_point.load()
+        except Exception as exc:  # a broken plugin must not break the others
+            self._problem(c.name, c.distribution, c.version, f"failed to import: {_describe(exc)}")
+            return
+        self._register(plugin, c.name, _Origin(c.distribution, c.version))
 
     def register_plugin(
         self,
@@ -338,8 +279,7 @@ class Registry:
         try:
             return found.by_id[provider_id]
         except KeyError:
-            close = difflib.get_close_matches(provider_id, list(found.by_id), n=1, cutoff=0.6)
-            raise ProviderNotFound(provider_id, close[0] if close else None) from None
+            raise ProviderNotFound.among(provider_id, found.by_id) from None
 
     def owner(self, provider_id: str) -> PluginInfo:
         """The plugin that declares ``provider_id``."""

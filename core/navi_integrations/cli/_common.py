@@ -3,25 +3,39 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..registry import Registry
+from ..catalog import Catalog
+
+if TYPE_CHECKING:
+    from ..registry import Registry
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (camelCase keys).")
 
 
-def registry() -> Registry:
-    """The process's registry, loaded once per CLI invocation."""
-    ctx = click.get_current_context()
-    root = ctx.find_root()
+def _memo(key: str, make: Any) -> Any:
+    root = click.get_current_context().find_root()
     root.ensure_object(dict)
-    found = root.obj.get("registry")
-    if found is None:
-        found = Registry().load()
-        root.obj["registry"] = found
-    assert isinstance(found, Registry)
+    if key not in root.obj:
+        root.obj[key] = make()
+    return root.obj[key]
+
+
+def registry() -> Registry:
+    """The process's registry, loaded once per CLI invocation (imports every plugin)."""
+    from ..registry import Registry
+
+    found: Registry = _memo("registry", lambda: Registry().load())
+    return found
+
+
+def catalog() -> Catalog:
+    """Providers and plugins as documents, from the cache when nothing changed."""
+    from ..catalog import load_catalog
+
+    found: Catalog = _memo("catalog", load_catalog)
     return found
 
 

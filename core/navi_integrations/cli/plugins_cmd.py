@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import click
 
-from ._common import echo_json, json_option, registry, table
+from ._common import catalog, echo_json, json_option, table
 
 
 @click.command()
 @json_option
 def plugins(as_json: bool) -> None:
     """List plugins with distribution, version, providers and load errors."""
-    reg = registry()
-    infos = reg.plugins()
-    problems = reg.problems()
+    found = catalog()
+    infos = found.plugins
+    problems = found.problems
     if as_json:
         echo_json(
             {

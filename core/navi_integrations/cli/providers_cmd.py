@@ -1,4 +1,8 @@
-"""``navi-int list`` and ``navi-int show``: the providers and what they need."""
+"""``navi-int list`` and ``navi-int show``: the providers and what they need.
+
+Both answer from the provider catalog (documents with camelCase keys), so
+they never import a plugin when the cache is fresh.
+"""
 
 from __future__ import annotations
 
@@ -6,32 +10,28 @@ from typing import Any
 
 import click
 
-from ..models import IntegrationProvider
-from ._common import echo_json, json_option, registry, table
+from ._common import catalog, echo_json, json_option, table
 
 _AUTH_LABEL = {"api_key": "API key", "oauth": "OAuth", "cli": "CLI", "none": "none"}
-
-
-def _summary(provider: IntegrationProvider, source: str) -> dict[str, Any]:
-    return {
-        "provider": provider.id,
-        "name": provider.name,
-        "description": provider.description,
-        "authType": provider.auth_type,
-        "source": source,
-    }
 
 
 @click.command("list")
 @json_option
 def list_providers(as_json: bool) -> None:
     """List every available provider."""
-    reg = registry()
-    items = []
-    for provider in reg.providers():
-        owner = reg.owner(provider.id)
-        items.append(_summary(provider, owner.distribution))
-    problems = reg.problems()
+    found = catalog()
+    items: list[dict[str, Any]] = []
+    for provider_id in found.provider_ids():
+        doc = found.document(provider_id)
+        items.append(
+            {
+                "provider": provider_id,
+                "name": doc["name"],
+                "description": doc["description"],
+                "authType": doc["authType"],
+                "source": found.owner(provider_id).distribution,
+            }
+        )
     if as_json:
         echo_json({"integrations": items})
         return
@@ -40,9 +40,10 @@ def list_providers(as_json: bool) -> None:
         for i in items
     ]
     click.echo(table(rows, ["id", "name", "auth", "description"]))
-    if problems:
+    if found.problems:
         click.echo(
-            f"\n{len(problems)} plugin problem(s): run 'navi-int plugins' for details.", err=True
+            f"\n{len(found.problems)} plugin problem(s): run 'navi-int plugins' for details.",
+            err=True,
         )
 
 
@@ -51,37 +52,39 @@ def list_providers(as_json: bool) -> None:
 @json_option
 def show(provider_id: str, as_json: bool) -> None:
     """Show a provider: description, auth type, fields and setup guide."""
-    provider = registry().get(provider_id)
+    doc = catalog().document(provider_id)
     if as_json:
-        echo_json(provider.to_document())
+        echo_json(doc)
         return
-    click.echo(f"{provider.name} ({provider.id})")
-    click.echo(provider.description)
-    click.echo(f"\nAuth: {_AUTH_LABEL.get(provider.auth_type, provider.auth_type)}")
-    if provider.credentials:
+    click.echo(f"{doc['name']} ({doc['id']})")
+    click.echo(doc["description"])
+    click.echo(f"\nAuth: {_AUTH_LABEL.get(doc['authType'], doc['authType'])}")
+    if doc.get("credentials"):
         click.echo("\nFields:")
-        for f in provider.credentials:
-            flags = ", ".join(
-                x for x in ("secret" if f.secret else "", "optional" if not f.required else "") if x
-            )
-            line = f"  {f.key}: {f.label}" + (f" ({flags})" if flags else "")
-            if f.pattern_hint:
-                line += f" — {f.pattern_hint}"
+        for f in doc["credentials"]:
+            flags = [
+                x
+                for x, on in (("secret", f["type"] == "password"), ("optional", not f["required"]))
+                if on
+            ]
+            line = f"  {f['key']}: {f['label']}" + (f" ({', '.join(flags)})" if flags else "")
+            if f.get("patternHint"):
+                line += f" — {f['patternHint']}"
             click.echo(line)
-            if f.help_url:
-                click.echo(f"      get it at {f.help_url}")
-    if provider.oauth is not None:
-        click.echo("\nServices: " + ", ".join(provider.oauth.services))
-    if provider.cli is not None:
-        click.echo(f"\nSign in with: {provider.cli.auth_command}")
-    guide = provider.setup_guide
-    if guide.summary or guide.steps:
+            if f.get("helpUrl"):
+                click.echo(f"      get it at {f['helpUrl']}")
+    if doc.get("oauth"):
+        click.echo("\nServices: " + ", ".join(doc["oauth"]["services"]))
+    if doc.get("cli"):
+        click.echo(f"\nSign in with: {doc['cli']['authCommand']}")
+    guide = doc.get("setupGuide") or {}
+    if guide.get("summary") or guide.get("steps"):
         click.echo("\nSetup:")
-        if guide.summary:
-            click.echo(f"  {guide.summary}")
-        for n, step in enumerate(guide.steps, 1):
-            click.echo(f"  {n}. {step.title}")
-            if step.detail:
-                click.echo(f"     {step.detail}")
-            if step.url:
-                click.echo(f"     {step.url}")
+        if guide.get("summary"):
+            click.echo(f"  {guide['summary']}")
+        for n, step in enumerate(guide.get("steps", []), 1):
+            click.echo(f"  {n}. {step['title']}")
+            if step.get("detail"):
+                click.echo(f"     {step['detail']}")
+            if step.get("url"):
+                click.echo(f"     {step['url']}")
