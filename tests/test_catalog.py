@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from navi_integrations import catalog as catalog_module
 from navi_integrations.catalog import load_catalog
 
