@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from navi_integrations.testing import write_distribution
 
+pytest_plugins = ["pytester"]
+
 InstallFn = Callable[..., str]
 
 
