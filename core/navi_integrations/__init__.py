@@ -32,7 +32,12 @@ _LAZY = {
     **dict.fromkeys(
         [
             "CredentialsInvalid",
+            "DecryptionFailed",
             "FieldProblem",
+            "IntegrationDisabled",
+            "MasterKeyError",
+            "NotConnected",
+            "StoreError",
             "NaviError",
             "PluginError",
             "ProviderDefinitionError",
@@ -65,6 +70,7 @@ _LAZY = {
     **dict.fromkeys(["ENTRY_POINT_GROUP"], "discovery"),
     **dict.fromkeys(["LoadProblem", "PluginInfo"], "catalog"),
     **dict.fromkeys(["Registry"], "registry"),
+    **dict.fromkeys(["IntegrationService", "ProviderStatus", "Token"], "service"),
     **dict.fromkeys(["HealthResult"], "results"),
 }
 
@@ -76,26 +82,34 @@ __all__ = [
     "CredentialField",
     "Credentials",
     "CredentialsInvalid",
+    "DecryptionFailed",
     "FieldProblem",
     "HealthCheckConfig",
     "HealthResult",
     "HttpMcpServer",
+    "IntegrationDisabled",
     "IntegrationProvider",
+    "IntegrationService",
     "LoadProblem",
+    "MasterKeyError",
     "McpServer",
     "NaviError",
+    "NotConnected",
     "OAuthConfig",
     "PluginError",
     "PluginInfo",
     "ProviderDefaults",
     "ProviderDefinitionError",
     "ProviderNotFound",
+    "ProviderStatus",
     "Registry",
     "SetupGuide",
     "SetupStep",
     "SkillConfig",
     "SseMcpServer",
     "StdioMcpServer",
+    "StoreError",
+    "Token",
     "UnsupportedAuthType",
     "__version__",
     "hookimpl",
@@ -106,7 +120,12 @@ if TYPE_CHECKING:
     from .discovery import ENTRY_POINT_GROUP
     from .errors import (
         CredentialsInvalid,
+        DecryptionFailed,
         FieldProblem,
+        IntegrationDisabled,
+        MasterKeyError,
+        NotConnected,
+        StoreError,
         NaviError,
         PluginError,
         ProviderDefinitionError,
@@ -133,6 +152,7 @@ if TYPE_CHECKING:
     )
     from .registry import Registry
     from .results import HealthResult
+    from .service import IntegrationService, ProviderStatus, Token
 
 
 def __getattr__(name: str) -> Any:

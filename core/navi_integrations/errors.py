@@ -7,7 +7,12 @@ Every error the library raises on purpose derives from :class:`NaviError`::
     ├── ProviderDefinitionError   a provider definition (plugin model, TOML file) is invalid
     ├── PluginError               a plugin failed to load or raised inside a hook
     ├── CredentialsInvalid        credentials were refused by ``validate``
-    └── UnsupportedAuthType       the provider needs an auth type we do not support yet
+    ├── UnsupportedAuthType       the provider needs an auth type we do not support yet
+    ├── NotConnected              no usable credentials in the asked scope
+    ├── IntegrationDisabled       the provider is disabled in the asked scope
+    ├── StoreError                the database cannot be opened, migrated or written
+    ├── MasterKeyError            the master key is missing, malformed or cannot be stored
+    └── DecryptionFailed          a stored credential cannot be decrypted
 
 Messages say what happened and what to do, and never contain a secret value:
 credential values travel as :class:`pydantic.SecretStr` and are never
@@ -21,6 +26,11 @@ from dataclasses import dataclass
 
 __all__ = [
     "CredentialsInvalid",
+    "DecryptionFailed",
+    "IntegrationDisabled",
+    "MasterKeyError",
+    "NotConnected",
+    "StoreError",
     "FieldProblem",
     "NaviError",
     "PluginError",
@@ -130,3 +140,64 @@ class UnsupportedAuthType(NaviError):
         super().__init__(
             f"provider '{provider_id}' uses {auth_type} auth: {auth_type} auth is not supported yet"
         )
+
+
+def scope_label(project_id: str | None) -> str:
+    """How a scope is named in messages: "user scope" or "project P"."""
+    return f"project {project_id}" if project_id else "user scope"
+
+
+def scope_flag(project_id: str | None) -> str:
+    """The CLI option selecting a scope, for "run: ..." advice."""
+    return f" --project {project_id}" if project_id else ""
+
+
+class NotConnected(NaviError):
+    """Raised when a provider has no usable credentials in the asked scope."""
+
+    def __init__(self, provider_id: str, project_id: str | None) -> None:
+        self.provider_id = provider_id
+        self.project_id = project_id
+        super().__init__(
+            f"{provider_id} is not connected ({scope_label(project_id)}). "
+            f"Run: navi-int connect {provider_id}{scope_flag(project_id)}"
+        )
+
+
+class IntegrationDisabled(NaviError):
+    """Raised when credentials are asked for a provider that is disabled in that scope."""
+
+    def __init__(self, provider_id: str, project_id: str | None) -> None:
+        self.provider_id = provider_id
+        self.project_id = project_id
+        super().__init__(
+            f"{provider_id} is disabled ({scope_label(project_id)}). "
+            f"Run: navi-int enable {provider_id}{scope_flag(project_id)}"
+        )
+
+
+class StoreError(NaviError):
+    """Raised when the database cannot be opened, migrated or written."""
+
+
+class MasterKeyError(NaviError):
+    """Raised when the master key is missing, malformed, or cannot be stored or rotated."""
+
+
+class DecryptionFailed(NaviError):
+    """Raised when a stored credential cannot be decrypted.
+
+    ``reason`` is ``"key"`` when the row was sealed with a key we do not have
+    (the master key does not match) and ``"damaged"`` when the key is right but
+    the value was altered or copied from another provider or scope.
+    """
+
+    def __init__(self, provider_id: str, scope: str, reason: str) -> None:
+        self.provider_id = provider_id
+        self.scope = scope
+        self.reason = reason
+        detail = {
+            "key": "the master key does not match",
+            "damaged": "the stored value is damaged or was copied from another provider or scope",
+        }.get(reason, reason)
+        super().__init__(f"cannot decrypt the {provider_id} credentials ({scope}): {detail}")

@@ -1,0 +1,596 @@
+"""The service facade: the one object host apps, the CLI and (later) the HTTP API use.
+
+::
+
+    from navi_integrations import IntegrationService
+
+    service = IntegrationService()
+    service.connect("linear", {"apiKey": "lin_api_..."})             # user scope
+    service.disable("linear", project_id="acme-site")                # one project off
+    token = service.get_token("linear", project_id="other-project")  # inherits the user key
+    document = service.status_document(project_id="acme-site")       # GET /api/integrations/status
+
+Every read of "what applies" goes through :func:`navi_integrations.scopes.resolve`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import SecretStr
+
+from .catalog import Catalog, load_catalog
+from .crypto import (
+    InvalidCiphertext,
+    KeySource,
+    MasterKey,
+    associated_data,
+    key_source,
+    open_sealed,
+    seal,
+)
+from .errors import (
+    CredentialsInvalid,
+    DecryptionFailed,
+    IntegrationDisabled,
+    NaviError,
+    NotConnected,
+    scope_label,
+)
+from .models import Credentials
+from .paths import data_dir
+from .scopes import Effective, Switches, resolve
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from .registry import Registry
+    from .store import Store
+
+__all__ = ["IntegrationService", "ProviderStatus", "Token"]
+
+Health = Literal["unknown", "healthy", "degraded", "failed", "disabled"]
+
+#: last_used_at is written at most this often per credential (milliseconds).
+LAST_USED_RESOLUTION_MS = 60_000
+#: Consecutive errors from which a provider counts as failed rather than degraded.
+FAILED_AFTER_ERRORS = 3
+_MAX_ERROR_TEXT = 500
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _key(project_id: str | None) -> str:
+    return project_id or ""
+
+
+@dataclass(frozen=True)
+class Token:
+    """A credential value ready for use (PRD ``GET /api/credentials/:provider/token``)."""
+
+    type: str
+    value: SecretStr
+    expires_at: int | None = None
+
+    def to_document(self) -> dict[str, Any]:
+        """``{type, value, expiresAt}``, with the secret revealed: for ``navi-int token`` only."""
+        return {
+            "type": self.type,
+            "value": self.value.get_secret_value(),
+            "expiresAt": self.expires_at,
+        }
+
+
+@dataclass(frozen=True)
+class ProviderStatus:
+    """One provider's state, globally and (when asked) in a project."""
+
+    provider: str
+    name: str
+    auth_type: str
+    global_state: Effective
+    global_health: Health
+    project_id: str | None = None
+    project_state: Effective | None = None
+    project_health: Health | None = None
+
+    @property
+    def effective(self) -> Effective:
+        """The state that applies: the project's when a project was asked for."""
+        return self.project_state or self.global_state
+
+    @property
+    def health(self) -> Health:
+        """The health that applies."""
+        return self.project_health or self.global_health
+
+    def to_document(self) -> dict[str, Any]:
+        """One entry of the PRD's ``GET /api/integrations/status`` document."""
+        scope = self.effective.credential_scope
+
+        def block(state: Effective, health: Health) -> dict[str, Any]:
+            return {
+                "enabled": state.enabled,
+                "mcpEnabled": state.mcp_enabled,
+                "skillEnabled": state.skill_enabled,
+                "health": health,
+            }
+
+        status = {"global": block(self.global_state, self.global_health)}
+        if self.project_state is not None and self.project_health is not None:
+            status["project"] = block(self.project_state, self.project_health)
+        return {
+            "provider": self.provider,
+            "name": self.name,
+            "authType": self.auth_type,
+            "hasCredentials": scope is not None,
+            "credentialScope": {"user": "global", "project": "project"}.get(scope or ""),
+            "projectId": self.project_id,
+            "status": status,
+        }
+
+
+class IntegrationService:
+    """Connect, switch, read and track integrations, in the user scope or a project's."""
+
+    def __init__(
+        self,
+        *,
+        store: Store | None = None,
+        registry: Registry | None = None,
+        catalog: Catalog | None = None,
+        keys: KeySource | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self._environ = os.environ if environ is None else environ
+        self._store = store
+        self._registry = registry
+        self._catalog = catalog
+        self._keys = keys
+        self._key_cache: dict[str, MasterKey] = {}
+
+    # -- collaborators, created on first use -----------------------------
+
+    @property
+    def store(self) -> Store:
+        """The database (opened and migrated on first use)."""
+        if self._store is None:
+            from .store import Store, database_url
+
+            self._store = Store(database_url(self._environ))
+        return self._store
+
+    @property
+    def registry(self) -> Registry:
+        """The loaded plugin registry (imports every plugin: only for validate and hooks)."""
+        if self._registry is None:
+            from .registry import Registry
+
+            self._registry = Registry(self._environ).load()
+        return self._registry
+
+    @property
+    def catalog(self) -> Catalog:
+        """Provider documents (from the cache when nothing changed)."""
+        if self._catalog is None:
+            self._catalog = (
+                _catalog_of(self._registry) if self._registry else load_catalog(self._environ)
+            )
+        return self._catalog
+
+    @property
+    def keys(self) -> KeySource:
+        """Where the master key comes from."""
+        if self._keys is None:
+            self._keys = key_source(data_dir(), self._environ)
+        return self._keys
+
+    def _current_key(self) -> MasterKey:
+        key = self.keys.current()
+        self._key_cache[key.key_id] = key
+        return key
+
+    def _key_for(self, key_id: str) -> MasterKey | None:
+        if key_id not in self._key_cache:  # maybe rotated by another process: look again
+            self._key_cache.update(self.keys.by_id())
+        return self._key_cache.get(key_id)
+
+    # -- tables ------------------------------------------------------------
+
+    @staticmethod
+    def _tables() -> tuple[sa.Table, sa.Table, sa.Table]:
+        from .store.tables import Credential, IntegrationDefault, IntegrationStatus
+
+        return (
+            Credential.__table__,  # type: ignore[attr-defined]
+            IntegrationDefault.__table__,  # type: ignore[attr-defined]
+            IntegrationStatus.__table__,  # type: ignore[attr-defined]
+        )
+
+    def _upsert(
+        self,
+        conn: sa.Connection,
+        table: sa.Table,
+        values: dict[str, Any],
+        update: dict[str, Any],
+    ) -> None:
+        keys = ["provider", "project_id"]
+        if self.store.dialect in ("sqlite", "postgresql"):
+            if self.store.dialect == "sqlite":
+                from sqlalchemy.dialects.sqlite import insert
+            else:
+                from sqlalchemy.dialects.postgresql import insert
+            stmt = insert(table).values(**values)
+            conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))
+            return
+        where = [table.c[k] == values[k] for k in keys]
+        if conn.execute(table.update().where(*where).values(**update)).rowcount == 0:
+            conn.execute(table.insert().values(**values))
+
+    # -- connecting --------------------------------------------------------
+
+    def connect(
+        self, provider_id: str, values: Mapping[str, str], *, project_id: str | None = None
+    ) -> None:
+        """Validate ``values`` (the ``validate`` hook) and store them encrypted in the scope.
+
+        Raises :class:`CredentialsInvalid` listing every problem; nothing is
+        stored then. Replaces credentials already stored in that scope.
+        """
+        problems = self.registry.validate(provider_id, values)
+        if problems:
+            raise CredentialsInvalid(provider_id, problems)
+        self.store_credentials(provider_id, values, project_id=project_id)
+
+    def store_credentials(
+        self, provider_id: str, values: Mapping[str, str], *, project_id: str | None = None
+    ) -> None:
+        """Store values without validating them (OAuth tokens after a flow, imports)."""
+        self.catalog.document(provider_id)
+        scope = "project" if project_id else "user"
+        plain = {k: v for k, v in values.items() if v != ""}
+        key = self._current_key()
+        sealed = seal(
+            key,
+            json.dumps(plain).encode(),
+            associated_data(provider_id, scope, project_id),
+        )
+        now = _now_ms()
+        credentials, _, _ = self._tables()
+        row = {
+            "provider": provider_id,
+            "scope": scope,
+            "project_id": _key(project_id),
+            "value": sealed.blob,
+            "key_id": sealed.key_id,
+            "enabled": True,
+            "error_count": 0,
+            "last_error": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        update = {k: row[k] for k in ("value", "key_id", "enabled", "error_count", "last_error")}
+        update["updated_at"] = now
+        with self.store.write() as conn:
+            self._upsert(conn, credentials, row, update)
+
+    def disconnect(self, provider_id: str, *, project_id: str | None = None) -> bool:
+        """Delete the scope's credentials and health; returns whether any were stored."""
+        self.catalog.document(provider_id)
+        credentials, _, status = self._tables()
+        with self.store.write() as conn:
+            where = (credentials.c.provider == provider_id) & (
+                credentials.c.project_id == _key(project_id)
+            )
+            deleted = conn.execute(credentials.delete().where(where)).rowcount
+            conn.execute(
+                status.delete().where(
+                    (status.c.provider == provider_id) & (status.c.project_id == _key(project_id))
+                )
+            )
+        return bool(deleted)
+
+    # -- switches ------------------------------------------------------------
+
+    def enable(self, provider_id: str, *, project_id: str | None = None) -> None:
+        """Enable the provider globally, or for one project."""
+        self._set_switches(provider_id, project_id, enabled=True)
+
+    def disable(self, provider_id: str, *, project_id: str | None = None) -> None:
+        """Disable the provider globally, or for one project."""
+        self._set_switches(provider_id, project_id, enabled=False)
+
+    def update_settings(
+        self,
+        provider_id: str,
+        *,
+        project_id: str | None = None,
+        mcp_enabled: bool | None = None,
+        skill_enabled: bool | None = None,
+    ) -> None:
+        """Set MCP and skill switches in a scope (``None`` leaves one unchanged)."""
+        self._set_switches(
+            provider_id, project_id, mcp_enabled=mcp_enabled, skill_enabled=skill_enabled
+        )
+
+    def _set_switches(self, provider_id: str, project_id: str | None, **switches: Any) -> None:
+        self.catalog.document(provider_id)
+        changes = {k: v for k, v in switches.items() if v is not None}
+        if not changes:
+            return
+        _, defaults, _ = self._tables()
+        row = {
+            "id": f"{provider_id}:{project_id or 'global'}",
+            "provider": provider_id,
+            "project_id": _key(project_id),
+            **changes,
+        }
+        with self.store.write() as conn:
+            self._upsert(conn, defaults, row, changes)
+
+    # -- reading -------------------------------------------------------------
+
+    def _read_scope(
+        self, conn: sa.Connection, provider_ids: list[str], project_id: str | None
+    ) -> tuple[dict[tuple[str, str], Any], dict[tuple[str, str], Any], dict[tuple[str, str], Any]]:
+        import sqlalchemy as sa
+
+        credentials, defaults, status = self._tables()
+        scopes = sorted({"", _key(project_id)})
+
+        def rows(table: sa.Table, *columns: sa.Column[Any]) -> dict[tuple[str, str], Any]:
+            query = sa.select(table.c.provider, table.c.project_id, *columns).where(
+                table.c.provider.in_(provider_ids), table.c.project_id.in_(scopes)
+            )
+            return {(r.provider, r.project_id): r for r in conn.execute(query)}
+
+        return (
+            rows(credentials, credentials.c.enabled),
+            rows(defaults, defaults.c.enabled, defaults.c.mcp_enabled, defaults.c.skill_enabled),
+            rows(status, status.c.status),
+        )
+
+    def _effective(
+        self,
+        provider_id: str,
+        project_id: str | None,
+        creds: Mapping[tuple[str, str], Any],
+        switches: Mapping[tuple[str, str], Any],
+    ) -> Effective:
+        doc_defaults = self.catalog.document(provider_id).get("defaults", {})
+        defaults = Switches(
+            doc_defaults.get("enabledGlobally", True),
+            doc_defaults.get("mcpEnabled", True),
+            doc_defaults.get("skillEnabled", True),
+        )
+
+        def switch_row(pid: str) -> Switches | None:
+            row = switches.get((provider_id, pid))
+            return (
+                None if row is None else Switches(row.enabled, row.mcp_enabled, row.skill_enabled)
+            )
+
+        def cred(pid: str) -> bool | None:
+            row = creds.get((provider_id, pid))
+            return None if row is None else bool(row.enabled)
+
+        return resolve(
+            defaults,
+            switch_row(""),
+            switch_row(project_id) if project_id else None,
+            cred(""),
+            cred(project_id) if project_id else None,
+        )
+
+    @staticmethod
+    def _health(
+        provider_id: str,
+        state: Effective,
+        project_id: str | None,
+        status: Mapping[tuple[str, str], Any],
+    ) -> Health:
+        if not state.enabled:
+            return "disabled"
+        if state.credential_scope is None:
+            return "unknown"
+        pid = _key(project_id) if state.credential_scope == "project" else ""
+        row = status.get((provider_id, pid))
+        return row.status if row is not None else "unknown"  # type: ignore[no-any-return]
+
+    def status(
+        self, *, project_id: str | None = None, providers: Iterable[str] | None = None
+    ) -> list[ProviderStatus]:
+        """Every provider's state globally and, with ``project_id``, in that project."""
+        ids = list(providers) if providers is not None else self.catalog.provider_ids()
+        for pid in ids:
+            self.catalog.document(pid)
+        with self.store.read() as conn:
+            creds, switches, health = self._read_scope(conn, ids, project_id)
+        result = []
+        for provider_id in ids:
+            doc = self.catalog.document(provider_id)
+            global_state = self._effective(provider_id, None, creds, switches)
+            item = ProviderStatus(
+                provider=provider_id,
+                name=doc["name"],
+                auth_type=doc["authType"],
+                global_state=global_state,
+                global_health=self._health(provider_id, global_state, None, health),
+            )
+            if project_id:
+                state = self._effective(provider_id, project_id, creds, switches)
+                item = ProviderStatus(
+                    **{
+                        **item.__dict__,
+                        "project_id": project_id,
+                        "project_state": state,
+                        "project_health": self._health(provider_id, state, project_id, health),
+                    }
+                )
+            result.append(item)
+        return result
+
+    def status_document(self, *, project_id: str | None = None) -> dict[str, Any]:
+        """The PRD's ``GET /api/integrations/status`` document."""
+        return {"integrations": [s.to_document() for s in self.status(project_id=project_id)]}
+
+    def effective(self, provider_id: str, *, project_id: str | None = None) -> Effective:
+        """What applies to one provider in a scope."""
+        return self.status(project_id=project_id, providers=[provider_id])[0].effective
+
+    def get_credentials(self, provider_id: str, *, project_id: str | None = None) -> Credentials:
+        """The effective credentials, decrypted; records ``last_used_at``.
+
+        Raises :class:`NotConnected`, :class:`IntegrationDisabled` or
+        :class:`DecryptionFailed` (wrong master key, damaged row).
+        """
+        return self._credentials(provider_id, project_id, touch=True, require_enabled=True)
+
+    def _credentials(
+        self, provider_id: str, project_id: str | None, *, touch: bool, require_enabled: bool
+    ) -> Credentials:
+        import sqlalchemy as sa
+
+        self.catalog.document(provider_id)
+        credentials, _, _ = self._tables()
+        with self.store.read() as conn:
+            creds, switches, _ = self._read_scope(conn, [provider_id], project_id)
+            state = self._effective(provider_id, project_id, creds, switches)
+            if state.credential_scope is None:
+                raise NotConnected(provider_id, project_id)
+            if require_enabled and not state.enabled:
+                raise IntegrationDisabled(provider_id, project_id)
+            pid = _key(project_id) if state.credential_scope == "project" else ""
+            row = conn.execute(
+                sa.select(
+                    credentials.c.id,
+                    credentials.c.value,
+                    credentials.c.key_id,
+                    credentials.c.last_used_at,
+                ).where(credentials.c.provider == provider_id, credentials.c.project_id == pid)
+            ).one()
+        values = self._decrypt(provider_id, state.credential_scope, pid or None, row)
+        now = _now_ms()
+        if touch and (
+            row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION_MS
+        ):
+            with self.store.write() as conn:
+                conn.execute(
+                    credentials.update().where(credentials.c.id == row.id).values(last_used_at=now)
+                )
+        return Credentials(values)
+
+    def _decrypt(
+        self, provider_id: str, scope: str, project_id: str | None, row: Any
+    ) -> dict[str, str]:
+        label = scope_label(project_id)
+        key = self._key_for(row.key_id)
+        if key is None:
+            raise DecryptionFailed(provider_id, label, "key")
+        try:
+            plain = open_sealed(key, row.value, associated_data(provider_id, scope, project_id))
+            values = json.loads(plain)
+        except (InvalidCiphertext, ValueError):
+            raise DecryptionFailed(provider_id, label, "damaged") from None
+        if not isinstance(values, dict):
+            raise DecryptionFailed(provider_id, label, "damaged")
+        return {str(k): str(v) for k, v in values.items()}
+
+    def get_token(self, provider_id: str, *, project_id: str | None = None) -> Token:
+        """The value a script sends: the OAuth access token, else the first secret field."""
+        doc = self.catalog.document(provider_id)
+        credentials = self.get_credentials(provider_id, project_id=project_id)
+        auth_type = doc["authType"]
+        if auth_type == "oauth":
+            field = "accessToken"
+        else:
+            secret_fields = [
+                f["key"] for f in doc.get("credentials", []) if f["type"] == "password"
+            ]
+            field = next((k for k in secret_fields if k in credentials), "")
+        if field not in credentials:
+            raise NaviError(f"{provider_id} has no token to hand out ({auth_type} auth)")
+        expires = credentials.reveal("expiresAt") if "expiresAt" in credentials else None
+        return Token(auth_type, credentials[field], int(expires) if expires else None)
+
+    # -- outcomes ------------------------------------------------------------
+
+    def record_success(self, provider_id: str, *, project_id: str | None = None) -> None:
+        """Note a successful call: errors reset, health healthy."""
+        self._record(provider_id, project_id, None)
+
+    def record_error(self, provider_id: str, error: str, *, project_id: str | None = None) -> None:
+        """Note a failed call; the message is stored with any credential value redacted."""
+        self._record(provider_id, project_id, error)
+
+    def _record(self, provider_id: str, project_id: str | None, error: str | None) -> None:
+        self.catalog.document(provider_id)
+        credentials, _, status = self._tables()
+        now = _now_ms()
+        with self.store.read() as conn:
+            creds, switches, _ = self._read_scope(conn, [provider_id], project_id)
+        state = self._effective(provider_id, project_id, creds, switches)
+        if state.credential_scope is None:
+            raise NotConnected(provider_id, project_id)
+        pid = _key(project_id) if state.credential_scope == "project" else ""
+        text = None if error is None else self._redact(provider_id, project_id, error)
+        where = (credentials.c.provider == provider_id) & (credentials.c.project_id == pid)
+        with self.store.write() as conn:
+            if text is None:
+                conn.execute(
+                    credentials.update().where(where).values(error_count=0, last_error=None)
+                )
+                count = 0
+            else:
+                conn.execute(
+                    credentials.update()
+                    .where(where)
+                    .values(error_count=credentials.c.error_count + 1, last_error=text)
+                )
+                count = conn.execute(
+                    credentials.select().with_only_columns(credentials.c.error_count).where(where)
+                ).scalar_one()
+            health = (
+                "healthy"
+                if text is None
+                else "failed"
+                if count >= FAILED_AFTER_ERRORS
+                else "degraded"
+            )
+            row = {
+                "id": f"{provider_id}:{pid or 'global'}",
+                "provider": provider_id,
+                "project_id": pid,
+                "status": health,
+                "last_check_at": now,
+                "last_success_at": now if text is None else None,
+                "error_message": text,
+            }
+            update = {k: row[k] for k in ("status", "last_check_at", "error_message")}
+            if text is None:
+                update["last_success_at"] = now
+            self._upsert(conn, status, row, update)
+
+    def _redact(self, provider_id: str, project_id: str | None, message: str) -> str:
+        try:
+            values = self._credentials(provider_id, project_id, touch=False, require_enabled=False)
+            secrets = [values.reveal(k) for k in values]
+        except NaviError:
+            secrets = []
+        for secret in sorted(secrets, key=len, reverse=True):
+            if len(secret) >= 4:
+                message = message.replace(secret, "[redacted]")
+        message = re.sub(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}", r"\1[redacted]", message)
+        return message[:_MAX_ERROR_TEXT]
+
+
+def _catalog_of(registry: Registry) -> Catalog:
+    return Catalog.from_registry(registry)

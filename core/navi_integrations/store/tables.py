@@ -1,0 +1,75 @@
+"""The store's tables (SQLModel), after the seed PRD's data model.
+
+Scope keys: ``project_id`` is ``""`` for the user (global) scope and the
+project's id otherwise (an empty string rather than NULL, so that the unique
+constraints hold on every database). Times are Unix epoch milliseconds.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+__all__ = ["Credential", "IntegrationDefault", "IntegrationStatus", "metadata"]
+
+metadata = SQLModel.metadata
+
+
+class Credential(SQLModel, table=True):
+    """One provider's encrypted credentials in one scope."""
+
+    __tablename__ = "credentials"
+    __table_args__ = (UniqueConstraint("provider", "project_id", name="uq_credentials_scope"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=64)
+    scope: str = Field(max_length=16)  # "user" or "project"
+    project_id: str = Field(default="", max_length=255)
+    value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    key_id: str = Field(max_length=32, index=True)
+    enabled: bool = True
+    last_used_at: int | None = Field(default=None, sa_type=BigInteger)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    error_count: int = 0
+    created_at: int = Field(sa_type=BigInteger)
+    updated_at: int = Field(sa_type=BigInteger)
+
+    def __repr__(self) -> str:  # never the ciphertext either
+        return (
+            f"Credential(provider={self.provider!r}, scope={self.scope!r}, "
+            f"project_id={self.project_id!r}, key_id={self.key_id!r})"
+        )
+
+
+class IntegrationStatus(SQLModel, table=True):
+    """Health of a provider in one scope (the health tracker's memory)."""
+
+    __tablename__ = "integration_status"
+    __table_args__ = (UniqueConstraint("provider", "project_id", name="uq_status_scope"),)
+
+    id: str = Field(primary_key=True, max_length=320)  # "provider:global" / "provider:<project>"
+    provider: str = Field(max_length=64)
+    project_id: str = Field(default="", max_length=255)
+    status: str = Field(default="unknown", max_length=16)
+    last_check_at: int | None = Field(default=None, sa_type=BigInteger)
+    last_success_at: int | None = Field(default=None, sa_type=BigInteger)
+    error_message: str | None = Field(default=None, sa_type=Text)
+    metadata_json: str | None = Field(default=None, sa_column=Column("metadata", Text))
+
+
+class IntegrationDefault(SQLModel, table=True):
+    """Switches for a provider, globally (project_id "") or for one project.
+
+    ``None`` means unset: a project inherits the global value, the global
+    value falls back to the provider's ``defaults``.
+    """
+
+    __tablename__ = "integration_defaults"
+    __table_args__ = (UniqueConstraint("provider", "project_id", name="uq_defaults_scope"),)
+
+    id: str = Field(primary_key=True, max_length=320)
+    provider: str = Field(max_length=64)
+    project_id: str = Field(default="", max_length=255)
+    enabled: bool | None = None
+    mcp_enabled: bool | None = None
+    skill_enabled: bool | None = None
