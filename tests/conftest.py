@@ -7,6 +7,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from navi_integrations.testing import write_distribution
@@ -43,3 +44,41 @@ def install_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     yield install
     for module in modules:
         sys.modules.pop(module, None)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, navi_home: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, and a database on the PostgreSQL server.
+
+    PostgreSQL comes from NAVI_TEST_PG_URL (.ci/run starts a server); without
+    it the PostgreSQL runs are skipped, except in CI, where they fail.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{navi_home / 'navi.db'}"
+        return
+    import os
+
+    base = os.environ.get("NAVI_TEST_PG_URL")
+    if not base:
+        if os.environ.get("CI"):
+            pytest.fail("NAVI_TEST_PG_URL is not set: .ci/run must start PostgreSQL")
+        pytest.skip("no PostgreSQL server (set NAVI_TEST_PG_URL, see scripts/start-postgres.sh)")
+    import psycopg
+
+    name = f"navi_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(base, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def service(store_url: str, navi_registry: Any) -> Any:
+    """The service facade on each database."""
+    from navi_integrations import IntegrationService
+    from navi_integrations.store import Store
+
+    return IntegrationService(store=Store(store_url), registry=navi_registry)

@@ -124,12 +124,12 @@ if TYPE_CHECKING:
         FieldProblem,
         IntegrationDisabled,
         MasterKeyError,
-        NotConnected,
-        StoreError,
         NaviError,
+        NotConnected,
         PluginError,
         ProviderDefinitionError,
         ProviderNotFound,
+        StoreError,
         UnsupportedAuthType,
     )
     from .models import (

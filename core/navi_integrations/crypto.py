@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import os
 import secrets
@@ -49,7 +50,7 @@ _KEYRING_SERVICE = "navi-integrations"
 _KEYRING_USER = "master-key"
 
 
-class InvalidCiphertext(Exception):  # noqa: N818 - internal; mapped to DecryptionFailed
+class InvalidCiphertext(Exception):
     """The value did not authenticate under the given key and associated data."""
 
 
@@ -150,7 +151,7 @@ def _usable_keyring() -> tuple[Any, str]:
 class KeySource:
     """Where the master key lives, and the older keys kept until no row uses them."""
 
-    #: Human-readable description, e.g. "key file /home/u/.local/share/navi-integrations/master.key".
+    #: Human-readable description, e.g. "key file ~/.local/share/navi-integrations/master.key".
     description: str = ""
     #: Whether ``promote`` can install a new key here (an env var cannot be changed by us).
     can_rotate: bool = True
@@ -286,10 +287,8 @@ class KeyringKeySource(KeySource):
     def forget(self, key_id: str) -> None:
         ids = [i for i in self._retired_ids() if i != key_id]
         self._backend.set_password(_KEYRING_SERVICE, "retired-key-ids", ",".join(ids))
-        try:
+        with contextlib.suppress(Exception):  # already gone
             self._backend.delete_password(_KEYRING_SERVICE, f"key-{key_id}")
-        except Exception:  # already gone
-            pass
 
 
 def key_source(data_dir: Path, environ: Mapping[str, str] | None = None) -> KeySource:
@@ -324,10 +323,8 @@ def write_key_file(path: Path, key: MasterKey, *, replace: bool = False) -> None
         if replace:
             os.replace(tmp, path)
         else:
-            try:
+            with contextlib.suppress(FileExistsError):  # first writer wins
                 os.link(tmp, path)
-            except FileExistsError:
-                pass
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -27,15 +27,15 @@ from dataclasses import dataclass
 __all__ = [
     "CredentialsInvalid",
     "DecryptionFailed",
+    "FieldProblem",
     "IntegrationDisabled",
     "MasterKeyError",
-    "NotConnected",
-    "StoreError",
-    "FieldProblem",
     "NaviError",
+    "NotConnected",
     "PluginError",
     "ProviderDefinitionError",
     "ProviderNotFound",
+    "StoreError",
     "UnsupportedAuthType",
 ]
 

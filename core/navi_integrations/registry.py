@@ -73,6 +73,8 @@ class Registry:
         self._load_problems: list[LoadProblem] = []
         self._providers: _Providers | None = None
         self._loaded = False
+        #: Incremented whenever the set of plugins changes (for snapshot holders).
+        self.generation = 0
         self._trace = self._environ.get("NAVI_INTEGRATIONS_TRACE", "") not in ("", "0")
 
     # -- loading ---------------------------------------------------------
@@ -167,6 +169,7 @@ class Registry:
             self.pm.unregister(plugin, name)
         self._origins.pop(name, None)
         self._providers = None
+        self.generation += 1
 
     def _register(
         self, plugin: object, name: str, origin: _Origin, *, record: bool = True
@@ -188,6 +191,7 @@ class Registry:
             return message
         self._origins[name] = origin
         self._providers = None
+        self.generation += 1
         return None
 
     def _check_impls(self, plugin: object) -> str | None:

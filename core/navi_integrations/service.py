@@ -156,6 +156,7 @@ class IntegrationService:
         self._catalog = catalog
         self._keys = keys
         self._key_cache: dict[str, MasterKey] = {}
+        self._catalog_generation = -1
 
     # -- collaborators, created on first use -----------------------------
 
@@ -180,10 +181,13 @@ class IntegrationService:
     @property
     def catalog(self) -> Catalog:
         """Provider documents (from the cache when nothing changed)."""
+        if self._registry is not None:  # follow the host app's registrations
+            if self._catalog is None or self._catalog_generation != self._registry.generation:
+                self._catalog = Catalog.from_registry(self._registry)
+                self._catalog_generation = self._registry.generation
+            return self._catalog
         if self._catalog is None:
-            self._catalog = (
-                _catalog_of(self._registry) if self._registry else load_catalog(self._environ)
-            )
+            self._catalog = load_catalog(self._environ)
         return self._catalog
 
     @property
@@ -207,13 +211,9 @@ class IntegrationService:
 
     @staticmethod
     def _tables() -> tuple[sa.Table, sa.Table, sa.Table]:
-        from .store.tables import Credential, IntegrationDefault, IntegrationStatus
+        from .store.tables import CREDENTIALS, DEFAULTS, STATUS
 
-        return (
-            Credential.__table__,  # type: ignore[attr-defined]
-            IntegrationDefault.__table__,  # type: ignore[attr-defined]
-            IntegrationStatus.__table__,  # type: ignore[attr-defined]
-        )
+        return CREDENTIALS, DEFAULTS, STATUS
 
     def _upsert(
         self,
@@ -223,13 +223,17 @@ class IntegrationService:
         update: dict[str, Any],
     ) -> None:
         keys = ["provider", "project_id"]
-        if self.store.dialect in ("sqlite", "postgresql"):
-            if self.store.dialect == "sqlite":
-                from sqlalchemy.dialects.sqlite import insert
-            else:
-                from sqlalchemy.dialects.postgresql import insert
-            stmt = insert(table).values(**values)
-            conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))
+        if self.store.dialect == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
+            lite = sqlite.insert(table).values(**values)
+            conn.execute(lite.on_conflict_do_update(index_elements=keys, set_=update))
+            return
+        if self.store.dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            pg = postgresql.insert(table).values(**values)
+            conn.execute(pg.on_conflict_do_update(index_elements=keys, set_=update))
             return
         where = [table.c[k] == values[k] for k in keys]
         if conn.execute(table.update().where(*where).values(**update)).rowcount == 0:
@@ -403,7 +407,7 @@ class IntegrationService:
             return "unknown"
         pid = _key(project_id) if state.credential_scope == "project" else ""
         row = status.get((provider_id, pid))
-        return row.status if row is not None else "unknown"  # type: ignore[no-any-return]
+        return row.status if row is not None else "unknown"
 
     def status(
         self, *, project_id: str | None = None, providers: Iterable[str] | None = None
@@ -590,7 +594,3 @@ class IntegrationService:
                 message = message.replace(secret, "[redacted]")
         message = re.sub(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}", r"\1[redacted]", message)
         return message[:_MAX_ERROR_TEXT]
-
-
-def _catalog_of(registry: Registry) -> Catalog:
-    return Catalog.from_registry(registry)

@@ -20,6 +20,14 @@ _COMMANDS: dict[str, str] = {
     "plugins": "navi_integrations.cli.plugins_cmd:plugins",
     "list": "navi_integrations.cli.providers_cmd:list_providers",
     "show": "navi_integrations.cli.providers_cmd:show",
+    "connect": "navi_integrations.cli.connections_cmd:connect",
+    "disconnect": "navi_integrations.cli.connections_cmd:disconnect",
+    "enable": "navi_integrations.cli.connections_cmd:enable",
+    "disable": "navi_integrations.cli.connections_cmd:disable",
+    "settings": "navi_integrations.cli.connections_cmd:settings",
+    "token": "navi_integrations.cli.token_cmd:token",
+    "db": "navi_integrations.cli.admin_cmd:db",
+    "keys": "navi_integrations.cli.admin_cmd:keys",
 }
 
 

@@ -11,6 +11,7 @@ from ..catalog import Catalog
 
 if TYPE_CHECKING:
     from ..registry import Registry
+    from ..service import IntegrationService
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (camelCase keys).")
 
@@ -37,6 +38,28 @@ def catalog() -> Catalog:
 
     found: Catalog = _memo("catalog", load_catalog)
     return found
+
+
+def service() -> IntegrationService:
+    """The service facade for this invocation (opens the store on first use)."""
+    from ..service import IntegrationService
+
+    found: IntegrationService = _memo("service", lambda: IntegrationService(catalog=catalog()))
+    return found
+
+
+project_option = click.option(
+    "--project",
+    "project_id",
+    metavar="ID",
+    default=None,
+    help="Act on this project's scope (default: the user scope, for all projects).",
+)
+
+
+def scope_text(project_id: str | None) -> str:
+    """How a scope is shown: "user scope" or "project P"."""
+    return f"project {project_id}" if project_id else "user scope"
 
 
 def echo_json(document: Any) -> None:

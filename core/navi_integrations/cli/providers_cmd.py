@@ -1,50 +1,58 @@
 """``navi-int list`` and ``navi-int show``: the providers and what they need.
 
 Both answer from the provider catalog (documents with camelCase keys), so
-they never import a plugin when the cache is fresh.
+they never import a plugin when the cache is fresh; ``list`` adds the state
+read from the store.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
-from ._common import catalog, echo_json, json_option, table
+from ._common import catalog, echo_json, json_option, project_option, service, table
 
 _AUTH_LABEL = {"api_key": "API key", "oauth": "OAuth", "cli": "CLI", "none": "none"}
 
 
 @click.command("list")
+@project_option
 @json_option
-def list_providers(as_json: bool) -> None:
-    """List every available provider."""
-    found = catalog()
-    items: list[dict[str, Any]] = []
-    for provider_id in found.provider_ids():
-        doc = found.document(provider_id)
-        items.append(
-            {
-                "provider": provider_id,
-                "name": doc["name"],
-                "description": doc["description"],
-                "authType": doc["authType"],
-                "source": found.owner(provider_id).distribution,
-            }
-        )
+def list_providers(project_id: str | None, as_json: bool) -> None:
+    """List every provider with its connection, switches and health in the scope.
+
+    --json prints the document of the PRD's GET /api/integrations/status.
+    """
+    svc = service()
     if as_json:
-        echo_json({"integrations": items})
+        echo_json(svc.status_document(project_id=project_id))
         return
-    rows = [
-        [i["provider"], i["name"], _AUTH_LABEL.get(i["authType"], i["authType"]), i["description"]]
-        for i in items
-    ]
-    click.echo(table(rows, ["id", "name", "auth", "description"]))
-    if found.problems:
-        click.echo(
-            f"\n{len(found.problems)} plugin problem(s): run 'navi-int plugins' for details.",
-            err=True,
+    rows = []
+    for item in svc.status(project_id=project_id):
+        state = item.effective
+        rows.append(
+            [
+                item.provider,
+                item.name,
+                _AUTH_LABEL.get(item.auth_type, item.auth_type),
+                state.credential_scope or "-",
+                _yes(state.enabled),
+                _yes(state.mcp_enabled),
+                _yes(state.skill_enabled),
+                item.health,
+            ]
         )
+    click.echo(
+        table(rows, ["id", "name", "auth", "connected", "enabled", "mcp", "skill", "health"])
+    )
+    problems = catalog().problems
+    if problems:
+        click.echo(
+            f"\n{len(problems)} plugin problem(s): run 'navi-int plugins' for details.", err=True
+        )
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
 
 
 @click.command()

@@ -7,10 +7,18 @@ constraints hold on every database). Times are Unix epoch milliseconds.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, LargeBinary, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-__all__ = ["Credential", "IntegrationDefault", "IntegrationStatus", "metadata"]
+__all__ = [
+    "CREDENTIALS",
+    "DEFAULTS",
+    "STATUS",
+    "Credential",
+    "IntegrationDefault",
+    "IntegrationStatus",
+    "metadata",
+]
 
 metadata = SQLModel.metadata
 
@@ -73,3 +81,9 @@ class IntegrationDefault(SQLModel, table=True):
     enabled: bool | None = None
     mcp_enabled: bool | None = None
     skill_enabled: bool | None = None
+
+
+#: The tables as SQLAlchemy Core objects, for fast queries without the ORM.
+CREDENTIALS: Table = Credential.__table__  # type: ignore[attr-defined]
+DEFAULTS: Table = IntegrationDefault.__table__  # type: ignore[attr-defined]
+STATUS: Table = IntegrationStatus.__table__  # type: ignore[attr-defined]

@@ -7,9 +7,14 @@
 ``navi_register``
     ``navi_register(provider_or_plugin)`` registers a provider object or a
     plugin for this test only.
+``navi_service``
+    an :class:`~navi_integrations.IntegrationService` on a SQLite store and a
+    key file in that dir.
 ``local_http_server``
     a started :class:`~navi_integrations.testing.LocalHTTPServer` on
     127.0.0.1, stopped after the test.
+
+The OS keyring is never touched (``NAVI_INTEGRATIONS_KEYRING=0``).
 """
 
 from __future__ import annotations
@@ -22,11 +27,14 @@ import pytest
 
 if TYPE_CHECKING:
     from ..registry import Registry
+    from ..service import IntegrationService
     from .http import LocalHTTPServer
 
 _ENV_TO_CLEAR = (
     "NAVI_INTEGRATIONS_DB_URL",
     "NAVI_INTEGRATIONS_KEY",
+    "NAVI_INTEGRATIONS_OLD_KEYS",
+    "NAVI_INTEGRATIONS_NO_CACHE",
     "NAVI_INTEGRATIONS_PLUGINS",
     "NAVI_INTEGRATIONS_BLOCK_PLUGINS",
     "NAVI_INTEGRATIONS_TRACE",
@@ -39,6 +47,7 @@ def navi_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "navi-home"
     home.mkdir()
     monkeypatch.setenv("NAVI_INTEGRATIONS_HOME", str(home))
+    monkeypatch.setenv("NAVI_INTEGRATIONS_KEYRING", "0")
     for name in _ENV_TO_CLEAR:
         monkeypatch.delenv(name, raising=False)
     return home
@@ -70,6 +79,14 @@ def navi_register(navi_registry: Registry) -> Iterator[Callable[..., str]]:
     yield register
     for name in names:
         navi_registry.unregister(name)
+
+
+@pytest.fixture
+def navi_service(navi_registry: Registry) -> IntegrationService:
+    """A service facade on the isolated data dir (SQLite store, key file)."""
+    from ..service import IntegrationService
+
+    return IntegrationService(registry=navi_registry)
 
 
 @pytest.fixture

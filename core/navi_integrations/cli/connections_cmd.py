@@ -1,0 +1,161 @@
+"""``connect``, ``disconnect``, ``enable``, ``disable`` and ``settings``: managing connections."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from ..errors import CredentialsInvalid
+from ._common import catalog, project_option, scope_text, service
+
+
+def _parse_fields(pairs: tuple[str, ...]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got '{key}'", param_hint="--field")
+        values[key.strip()] = value
+    return values
+
+
+def _read_stdin() -> dict[str, str]:
+    text = sys.stdin.read()
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise click.BadParameter(f"stdin is not valid JSON: {exc.msg}") from None
+        if not isinstance(data, dict):
+            raise click.BadParameter("stdin JSON must be an object of field values")
+        return {str(k): str(v) for k, v in data.items()}
+    values: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:
+            raise click.BadParameter(f"stdin line {number}: expected KEY=VALUE")
+        values[key.strip()] = value.strip()
+    return values
+
+
+def _prompt(doc: dict[str, Any], project_id: str | None, assume_yes: bool) -> dict[str, str]:
+    click.echo(f"Connect {doc['name']} — {doc['description']}\n")
+    guide = doc.get("setupGuide") or {}
+    if guide.get("summary"):
+        click.echo(guide["summary"])
+    for n, step in enumerate(guide.get("steps", []), 1):
+        click.echo(f"  {n}. {step['title']}")
+        if step.get("detail"):
+            click.echo(f"     {step['detail']}")
+        if step.get("url"):
+            click.echo(f"     {step['url']}")
+    click.echo()
+    values: dict[str, str] = {}
+    for spec in doc.get("credentials", []):
+        label = spec["label"] + ("" if spec["required"] else " (optional)")
+        values[spec["key"]] = click.prompt(
+            label,
+            hide_input=spec["type"] == "password",
+            default="" if not spec["required"] else None,
+            show_default=False,
+        ).strip()
+    if not assume_yes:
+        where = (
+            f"for project {project_id} only"
+            if project_id
+            else "for all projects (user scope; use --project ID for one project)"
+        )
+        click.confirm(f"Save {doc['name']} credentials {where}?", default=True, abort=True)
+    return values
+
+
+@click.command()
+@click.argument("provider_id", metavar="PROVIDER")
+@project_option
+@click.option("--field", "fields", multiple=True, metavar="KEY=VALUE", help="A credential value.")
+@click.option(
+    "--stdin", "from_stdin", is_flag=True, help="Read KEY=VALUE lines or JSON from stdin."
+)
+@click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask to confirm the scope.")
+def connect(
+    provider_id: str,
+    project_id: str | None,
+    fields: tuple[str, ...],
+    from_stdin: bool,
+    assume_yes: bool,
+) -> None:
+    """Connect PROVIDER: show its setup guide, ask for each value, validate and store it.
+
+    For scripts, pass values with --field KEY=VALUE or on stdin (--stdin):
+    stdin keeps secrets out of the shell history and the process list.
+    """
+    doc = catalog().document(provider_id)
+    if fields or from_stdin:
+        values = {**(_read_stdin() if from_stdin else {}), **_parse_fields(fields)}
+    else:
+        values = _prompt(doc, project_id, assume_yes)
+    try:
+        service().connect(provider_id, values, project_id=project_id)
+    except CredentialsInvalid as exc:
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        raise
+    click.echo(f"Connected {doc['name']} ({scope_text(project_id)}).")
+
+
+@click.command()
+@click.argument("provider_id", metavar="PROVIDER")
+@project_option
+def disconnect(provider_id: str, project_id: str | None) -> None:
+    """Delete PROVIDER's stored credentials in the scope."""
+    name = catalog().document(provider_id)["name"]
+    if service().disconnect(provider_id, project_id=project_id):
+        click.echo(f"Disconnected {name} ({scope_text(project_id)}).")
+    else:
+        click.echo(f"{name} had no credentials in the {scope_text(project_id)}.")
+
+
+@click.command()
+@click.argument("provider_id", metavar="PROVIDER")
+@project_option
+def enable(provider_id: str, project_id: str | None) -> None:
+    """Enable PROVIDER globally, or for one project with --project."""
+    service().enable(provider_id, project_id=project_id)
+    click.echo(
+        f"Enabled {provider_id} ({'globally' if not project_id else scope_text(project_id)})."
+    )
+
+
+@click.command()
+@click.argument("provider_id", metavar="PROVIDER")
+@project_option
+def disable(provider_id: str, project_id: str | None) -> None:
+    """Disable PROVIDER globally, or for one project with --project."""
+    service().disable(provider_id, project_id=project_id)
+    click.echo(
+        f"Disabled {provider_id} ({'globally' if not project_id else scope_text(project_id)})."
+    )
+
+
+@click.command()
+@click.argument("provider_id", metavar="PROVIDER")
+@project_option
+@click.option("--mcp/--no-mcp", "mcp", default=None, help="Load the provider's MCP server.")
+@click.option("--skill/--no-skill", "skill", default=None, help="Offer the provider's skills.")
+def settings(
+    provider_id: str, project_id: str | None, mcp: bool | None, skill: bool | None
+) -> None:
+    """Switch PROVIDER's MCP server and skills on or off in a scope."""
+    if mcp is None and skill is None:
+        raise click.UsageError("give --mcp/--no-mcp and/or --skill/--no-skill")
+    svc = service()
+    svc.update_settings(provider_id, project_id=project_id, mcp_enabled=mcp, skill_enabled=skill)
+    state = svc.effective(provider_id, project_id=project_id)
+    mcp_text = "on" if state.mcp_enabled else "off"
+    skill_text = "on" if state.skill_enabled else "off"
+    click.echo(f"{provider_id} ({scope_text(project_id)}): MCP {mcp_text}, skill {skill_text}.")
