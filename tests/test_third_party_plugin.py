@@ -73,7 +73,9 @@ def test_pip_installed_third_party_plugin_shows_up(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     items = json.loads(out.stdout)["integrations"]
-    assert [(i["provider"], i["source"]) for i in items] == [("jira", "navi-jira")]
+    assert [(i["provider"], i["name"], i["hasCredentials"]) for i in items] == [
+        ("jira", "Jira", False)
+    ]
     plugins = subprocess.run(
         [str(venv / "bin" / "navi-int"), "plugins"],
         capture_output=True,
