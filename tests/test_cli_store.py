@@ -1,0 +1,144 @@
+"""The CLI over the store, as users and scripts run it; secrets only ever from `token`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from navi_integrations.cli import cli
+
+KEY = "lin_api_" + "CliSecret" * 4 + "wxyz"
+SLACK_TOKEN = "xoxb-123456-654321-CliSlackSecretToken"
+
+
+def navi(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "navi_integrations.cli", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        check=False,
+    )
+
+
+def test_interactive_connect_shows_the_guide_hides_secrets_and_confirms_scope(
+    navi_home: Path,
+) -> None:
+    result = CliRunner().invoke(cli, ["connect", "linear"], input=f"{KEY}\ny\n")
+    assert result.exit_code == 0, result.output
+    assert "Create a personal API key" in result.output
+    assert "Personal API key:" in result.output
+    assert "for all projects (user scope" in result.output
+    assert KEY not in result.output  # hidden input is not echoed
+    assert "Connected Linear (user scope)." in result.output
+    declined = CliRunner().invoke(
+        cli, ["connect", "linear", "--project", "p1"], input=f"{KEY}\nn\n"
+    )
+    assert declined.exit_code == 1 and "Aborted" in declined.output
+    listing = json.loads(navi("list", "--json", "--project", "p1").stdout)
+    linear = next(i for i in listing["integrations"] if i["provider"] == "linear")
+    assert linear["credentialScope"] == "global"  # nothing was saved for p1
+
+
+def test_scripted_connect_switches_and_token(navi_home: Path) -> None:
+    out = navi(
+        "connect",
+        "slack",
+        "--field",
+        "teamId=T0123ABCD",
+        "--stdin",
+        stdin=f"botToken={SLACK_TOKEN}\n",
+    )
+    assert out.returncode == 0, out.stderr
+    assert (
+        navi(
+            "connect", "linear", "--project", "p1", "--stdin", stdin=json.dumps({"apiKey": KEY})
+        ).returncode
+        == 0
+    )
+    assert navi("disable", "slack", "--project", "p1").returncode == 0
+    assert navi("settings", "linear", "--project", "p1", "--no-mcp").stdout.strip() == (
+        "linear (project p1): MCP off, skill on."
+    )
+
+    text = navi("list", "--project", "p1").stdout
+    assert "linear  Linear  API key  project    yes      no   yes    unknown" in text
+    assert "slack   Slack   API key  user       no       yes  yes    disabled" in text
+
+    token = navi("token", "linear", "--project", "p1", "--json")
+    assert json.loads(token.stdout) == {"type": "api_key", "value": KEY, "expiresAt": None}
+    assert navi("token", "slack").stdout.strip() == SLACK_TOKEN
+    refused = navi("token", "slack", "--project", "p1")
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "Error: slack is disabled (project p1). Run: navi-int enable slack --project p1"
+    )
+    missing = navi("token", "notion")
+    assert missing.returncode == 1 and "Run: navi-int connect notion" in missing.stderr
+
+
+def test_invalid_values_store_nothing_and_exit_2(navi_home: Path) -> None:
+    out = navi(
+        "connect", "slack", "--field", "botToken=xoxp-1-2-abcdef123", "--field", "teamId=C123"
+    )
+    assert out.returncode == 2
+    assert "botToken: that is a user token" in out.stderr
+    assert "teamId: that is a channel or user ID" in out.stderr
+    assert "xoxp-1-2-abcdef123" not in out.stderr + out.stdout
+    assert json.loads(navi("list", "--json").stdout)["integrations"][4]["hasCredentials"] is False
+    bad = navi("connect", "linear", "--field", "apiKey")
+    assert bad.returncode == 2 and "expected KEY=VALUE" in bad.stderr
+
+
+def test_no_secret_in_any_output_but_token(
+    navi_home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    runner = CliRunner()
+    outputs = [runner.invoke(cli, ["connect", "linear", "--field", f"apiKey={KEY}"]).output]
+    outputs.append(
+        runner.invoke(
+            cli, ["connect", "linear", "--project", "p", "--field", f"apiKey={KEY}"]
+        ).output
+    )
+    for args in (
+        ["list"],
+        ["list", "--json"],
+        ["show", "linear", "--json"],
+        ["plugins", "--json"],
+        ["disable", "linear"],
+        ["settings", "linear", "--no-skill"],
+        ["keys", "status"],
+        ["disconnect", "linear", "--project", "p"],
+        ["--debug", "token", "linear"],
+    ):
+        outputs.append(runner.invoke(cli, args).output)
+    outputs.append(caplog.text)
+    assert all(KEY not in text for text in outputs)
+    assert runner.invoke(cli, ["enable", "linear"]).exit_code == 0
+    assert runner.invoke(cli, ["token", "linear"]).output.strip() == KEY
+
+
+def test_db_upgrade_and_keys_commands(navi_home: Path) -> None:
+    assert (
+        navi("db", "upgrade").stdout.strip() == "Upgraded the database from revision none to 0002."
+    )
+    assert navi("db", "upgrade").stdout.strip() == "The database is up to date (revision 0002)."
+    navi("connect", "linear", "--field", f"apiKey={KEY}")
+    status = navi("keys", "status").stdout
+    assert "1 credential(s) under" in status and "(current)" in status
+    rotated = navi("keys", "rotate")
+    assert rotated.returncode == 0, rotated.stderr
+    assert "1 credential(s) re-encrypted" in rotated.stdout
+    assert "Dropped retired key(s)" in rotated.stdout
+    assert navi("token", "linear").stdout.strip() == KEY
+    key_file = navi_home / "exported.key"
+    made = navi("keys", "generate", str(key_file))
+    assert made.returncode == 0 and key_file.stat().st_mode & 0o777 == 0o600
+    assert key_file.read_text().strip() not in made.stdout
