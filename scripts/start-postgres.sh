@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start a throwaway PostgreSQL server on 127.0.0.1 for the tests and print its URL.
 # Installs Debian's postgresql when missing. Usage: eval "$(scripts/start-postgres.sh)"
-# (exports NAVI_TEST_PG_URL). Stop it with: pg_ctl -D "$NAVI_TEST_PG_DIR" stop
+# (exports NAVI_TEST_PG_URL). Stop it with: scripts/stop-postgres.sh
 set -euo pipefail
 port="${NAVI_TEST_PG_PORT:-54329}"
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
@@ -24,3 +24,4 @@ run "$bindir/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
 run "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres navi_test >&2
 echo "export NAVI_TEST_PG_URL=postgresql://postgres@127.0.0.1:$port/navi_test"
 echo "export NAVI_TEST_PG_DIR=$dir/data"
+echo "export NAVI_TEST_PG_CTL=$bindir/pg_ctl"
