@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from navi_integrations.cli import cli
 
 KEY = "lin_api_" + "CliSecret" * 4 + "wxyz"

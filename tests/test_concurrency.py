@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import sqlalchemy as sa
-
 from navi_integrations import IntegrationService
 from navi_integrations.store import Store
 from navi_integrations.store.tables import DEFAULTS
@@ -39,7 +38,7 @@ def test_eight_processes_of_mixed_writes(
         for n in range(WORKERS)
     ]
     for proc in procs:
-        out, err = proc.communicate(timeout=600)
+        _out, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err
         assert err == ""
     written: dict[tuple[str, str, str | None], set[object]] = {}

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
 from navi_integrations import IntegrationService, MasterKeyError
 from navi_integrations.crypto import (
     associated_data,

@@ -6,7 +6,6 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from navi_integrations.scopes import Switches, resolve
 
 tri = st.none() | st.booleans()

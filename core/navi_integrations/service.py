@@ -23,8 +23,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import SecretStr
-
 from .catalog import Catalog, load_catalog
 from .crypto import (
     InvalidCiphertext,
@@ -43,13 +41,14 @@ from .errors import (
     NotConnected,
     scope_label,
 )
-from .models import Credentials
 from .paths import data_dir
 from .scopes import Effective, Switches, resolve
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
+    from pydantic import SecretStr
 
+    from .models import Credentials
     from .registry import Registry
     from .store import Store
 
@@ -62,6 +61,31 @@ LAST_USED_RESOLUTION_MS = 60_000
 #: Consecutive errors from which a provider counts as failed rather than degraded.
 FAILED_AFTER_ERRORS = 3
 _MAX_ERROR_TEXT = 500
+
+
+# One statement: both scopes' credentials and both scopes' "enabled" switch.
+_CREDENTIAL_SQL = """
+SELECT c.id, c.project_id, c.value, c.key_id, c.enabled, c.last_used_at,
+  (SELECT d.enabled FROM integration_defaults d
+    WHERE d.provider = c.provider AND d.project_id = :pid) AS project_enabled,
+  (SELECT d.enabled FROM integration_defaults d
+    WHERE d.provider = c.provider AND d.project_id = '') AS global_enabled
+FROM credentials c
+WHERE c.provider = :provider AND c.project_id IN (:pid, '')
+"""
+
+
+def _bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _defaults_of(doc: Mapping[str, Any]) -> Switches:
+    defaults = doc.get("defaults", {})
+    return Switches(
+        defaults.get("enabledGlobally", True),
+        defaults.get("mcpEnabled", True),
+        defaults.get("skillEnabled", True),
+    )
 
 
 def _now_ms() -> int:
@@ -369,12 +393,7 @@ class IntegrationService:
         creds: Mapping[tuple[str, str], Any],
         switches: Mapping[tuple[str, str], Any],
     ) -> Effective:
-        doc_defaults = self.catalog.document(provider_id).get("defaults", {})
-        defaults = Switches(
-            doc_defaults.get("enabledGlobally", True),
-            doc_defaults.get("mcpEnabled", True),
-            doc_defaults.get("skillEnabled", True),
-        )
+        defaults = _defaults_of(self.catalog.document(provider_id))
 
         def switch_row(pid: str) -> Switches | None:
             row = switches.get((provider_id, pid))
@@ -461,46 +480,46 @@ class IntegrationService:
     def _credentials(
         self, provider_id: str, project_id: str | None, *, touch: bool, require_enabled: bool
     ) -> Credentials:
-        import sqlalchemy as sa
+        from .models import Credentials
 
-        self.catalog.document(provider_id)
-        credentials, _, _ = self._tables()
-        with self.store.read() as conn:
-            creds, switches, _ = self._read_scope(conn, [provider_id], project_id)
-            state = self._effective(provider_id, project_id, creds, switches)
-            if state.credential_scope is None:
-                raise NotConnected(provider_id, project_id)
-            if require_enabled and not state.enabled:
-                raise IntegrationDisabled(provider_id, project_id)
-            pid = _key(project_id) if state.credential_scope == "project" else ""
-            row = conn.execute(
-                sa.select(
-                    credentials.c.id,
-                    credentials.c.value,
-                    credentials.c.key_id,
-                    credentials.c.last_used_at,
-                ).where(credentials.c.provider == provider_id, credentials.c.project_id == pid)
-            ).one()
-        values = self._decrypt(provider_id, state.credential_scope, pid or None, row)
+        doc = self.catalog.document(provider_id)
+        rows = self.store.fetch(_CREDENTIAL_SQL, {"provider": provider_id, "pid": _key(project_id)})
+        by_scope = {row[1]: row for row in rows}
+        project_row = by_scope.get(project_id) if project_id else None
+        user_row = by_scope.get("")
+        switch = rows[0] if rows else None
+        state = resolve(
+            _defaults_of(doc),
+            Switches(_bool(switch[7])) if switch else None,
+            Switches(_bool(switch[6])) if switch and project_id else None,
+            None if user_row is None else bool(user_row[4]),
+            None if project_row is None else bool(project_row[4]),
+        )
+        if state.credential_scope is None:
+            raise NotConnected(provider_id, project_id)
+        if require_enabled and not state.enabled:
+            raise IntegrationDisabled(provider_id, project_id)
+        row = project_row if state.credential_scope == "project" else user_row
+        assert row is not None
+        values = self._decrypt(provider_id, state.credential_scope, row[1] or None, row[3], row[2])
         now = _now_ms()
-        if touch and (
-            row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION_MS
-        ):
+        if touch and (row[5] is None or now - row[5] >= LAST_USED_RESOLUTION_MS):
+            credentials, _, _ = self._tables()
             with self.store.write() as conn:
                 conn.execute(
-                    credentials.update().where(credentials.c.id == row.id).values(last_used_at=now)
+                    credentials.update().where(credentials.c.id == row[0]).values(last_used_at=now)
                 )
         return Credentials(values)
 
     def _decrypt(
-        self, provider_id: str, scope: str, project_id: str | None, row: Any
+        self, provider_id: str, scope: str, project_id: str | None, key_id: str, blob: bytes
     ) -> dict[str, str]:
         label = scope_label(project_id)
-        key = self._key_for(row.key_id)
+        key = self._key_for(key_id)
         if key is None:
             raise DecryptionFailed(provider_id, label, "key")
         try:
-            plain = open_sealed(key, row.value, associated_data(provider_id, scope, project_id))
+            plain = open_sealed(key, bytes(blob), associated_data(provider_id, scope, project_id))
             values = json.loads(plain)
         except (InvalidCiphertext, ValueError):
             raise DecryptionFailed(provider_id, label, "damaged") from None
