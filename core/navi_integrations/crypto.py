@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import hashlib
 import os
 import secrets
@@ -69,6 +70,13 @@ class MasterKey:
     def __repr__(self) -> str:
         return f"MasterKey(key_id={self.key_id!r}, source={self.source!r})"
 
+    @functools.cached_property
+    def aead(self) -> Any:
+        """The AES-GCM cipher for this key (built once: it is used on every read)."""
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        return AESGCM(self.secret)
+
 
 @dataclass(frozen=True)
 class Sealed:
@@ -85,21 +93,18 @@ def associated_data(provider: str, scope: str, project_id: str | None) -> bytes:
 
 def seal(key: MasterKey, plaintext: bytes, aad: bytes) -> Sealed:
     """Encrypt ``plaintext`` under ``key`` with a fresh random nonce."""
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
     nonce = os.urandom(_NONCE)
-    return Sealed(nonce + AESGCM(key.secret).encrypt(nonce, plaintext, aad), key.key_id)
+    return Sealed(nonce + key.aead.encrypt(nonce, plaintext, aad), key.key_id)
 
 
 def open_sealed(key: MasterKey, blob: bytes, aad: bytes) -> bytes:
     """Decrypt ``blob``; raises :class:`InvalidCiphertext` (never returns garbage)."""
     from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     if len(blob) < _NONCE + 16:
         raise InvalidCiphertext("truncated")
     try:
-        return AESGCM(key.secret).decrypt(blob[:_NONCE], blob[_NONCE:], aad)
+        return bytes(key.aead.decrypt(blob[:_NONCE], blob[_NONCE:], aad))
     except InvalidTag:
         raise InvalidCiphertext("authentication failed") from None
 
