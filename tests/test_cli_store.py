@@ -16,6 +16,12 @@ KEY = "lin_api_" + "CliSecret" * 4 + "wxyz"
 SLACK_TOKEN = "xoxb-123456-654321-CliSlackSecretToken"
 
 
+@pytest.fixture(autouse=True)
+def _database(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test here runs on SQLite and on PostgreSQL, through NAVI_INTEGRATIONS_DB_URL."""
+    monkeypatch.setenv("NAVI_INTEGRATIONS_DB_URL", store_url)
+
+
 def navi(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "navi_integrations.cli", *args],
