@@ -25,6 +25,7 @@ CORE_DISTRIBUTION = "navi-integrations"
 # Built-in plugins, registered through the same manager as external ones.
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("custom-providers", "navi_integrations.builtin.custom_providers"),
+    ("http-health", "navi_integrations.builtin.http_health"),
 )
 
 

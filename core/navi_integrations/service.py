@@ -16,10 +16,10 @@ Every read of "what applies" goes through :func:`navi_integrations.scopes.resolv
 from __future__ import annotations
 
 import json
+import logging
 import os
-import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -48,8 +48,10 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
     from pydantic import SecretStr
 
+    from .health import ChangeEvent, HealthTracker
     from .models import Credentials
     from .registry import Registry
+    from .results import FailureKind, HealthResult
     from .store import Store
 
 __all__ = ["IntegrationService", "ProviderStatus", "Token"]
@@ -58,9 +60,6 @@ Health = Literal["unknown", "healthy", "degraded", "failed", "disabled"]
 
 #: last_used_at is written at most this often per credential (milliseconds).
 LAST_USED_RESOLUTION_MS = 60_000
-#: Consecutive errors from which a provider counts as failed rather than degraded.
-FAILED_AFTER_ERRORS = 3
-_MAX_ERROR_TEXT = 500
 
 
 # One statement: both scopes' credentials and both scopes' "enabled" switch.
@@ -180,6 +179,8 @@ class IntegrationService:
         self._catalog = catalog
         self._keys = keys
         self._key_cache: dict[str, MasterKey] = {}
+        self._tracker: HealthTracker | None = None
+        self._subscribers: list[Callable[[ChangeEvent], None]] = []
         self._catalog_generation = -1
 
     # -- collaborators, created on first use -----------------------------
@@ -309,6 +310,7 @@ class IntegrationService:
         update["updated_at"] = now
         with self.store.write() as conn:
             self._upsert(conn, credentials, row, update)
+        self._emit_connection(provider_id, project_id, "connected")
 
     def disconnect(self, provider_id: str, *, project_id: str | None = None) -> bool:
         """Delete the scope's credentials and health; returns whether any were stored."""
@@ -324,6 +326,8 @@ class IntegrationService:
                     (status.c.provider == provider_id) & (status.c.project_id == _key(project_id))
                 )
             )
+        if deleted:
+            self._emit_connection(provider_id, project_id, "disconnected")
         return bool(deleted)
 
     # -- switches ------------------------------------------------------------
@@ -331,10 +335,12 @@ class IntegrationService:
     def enable(self, provider_id: str, *, project_id: str | None = None) -> None:
         """Enable the provider globally, or for one project."""
         self._set_switches(provider_id, project_id, enabled=True)
+        self._emit_connection(provider_id, project_id, "enabled")
 
     def disable(self, provider_id: str, *, project_id: str | None = None) -> None:
         """Disable the provider globally, or for one project."""
         self._set_switches(provider_id, project_id, enabled=False)
+        self._emit_connection(provider_id, project_id, "disabled")
 
     def update_settings(
         self,
@@ -544,72 +550,95 @@ class IntegrationService:
         expires = credentials.reveal("expiresAt") if "expiresAt" in credentials else None
         return Token(auth_type, credentials[field], int(expires) if expires else None)
 
-    # -- outcomes ------------------------------------------------------------
+    # -- health and outcomes -------------------------------------------------
 
-    def record_success(self, provider_id: str, *, project_id: str | None = None) -> None:
-        """Note a successful call: errors reset, health healthy."""
-        self._record(provider_id, project_id, None)
+    @property
+    def health(self) -> HealthTracker:
+        """The health tracker over this service's store."""
+        if self._tracker is None:
+            from .health import HealthTracker
 
-    def record_error(self, provider_id: str, error: str, *, project_id: str | None = None) -> None:
+            self._tracker = HealthTracker(self)
+        return self._tracker
+
+    def subscribe(self, callback: Callable[[ChangeEvent], None]) -> Callable[[], None]:
+        """Call ``callback`` on every health or connection change this service makes.
+
+        Returns a function that unsubscribes. A subscriber that raises is
+        logged and does not stop the others or the operation.
+        """
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback)
+
+    def _emit_connection(self, provider_id: str, project_id: str | None, after: str) -> None:
+        if self._subscribers:
+            from .health import ChangeEvent
+
+            self._emit(ChangeEvent(provider_id, project_id, "connection", None, after))
+
+    def _emit(self, event: ChangeEvent) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:  # a host app's bug must not break a credential operation
+                logging.getLogger(__name__).exception("subscriber failed on %s", event.kind)
+
+    def record_success(
+        self, provider_id: str, *, project_id: str | None = None, account: str | None = None
+    ) -> None:
+        """Note a successful call or check: errors reset, health healthy."""
+        from .results import HealthResult
+
+        self._require_connected(provider_id, project_id)
+        self.health.record(provider_id, HealthResult.healthy(account), project_id=project_id)
+
+    def record_error(
+        self,
+        provider_id: str,
+        error: str,
+        *,
+        project_id: str | None = None,
+        kind: FailureKind = "unavailable",
+        retry_after: float | None = None,
+    ) -> None:
         """Note a failed call; the message is stored with any credential value redacted."""
-        self._record(provider_id, project_id, error)
+        from .results import HealthResult
 
-    def _record(self, provider_id: str, project_id: str | None, error: str | None) -> None:
-        self.catalog.document(provider_id)
-        credentials, _, status = self._tables()
-        now = _now_ms()
-        with self.store.read() as conn:
-            creds, switches, _ = self._read_scope(conn, [provider_id], project_id)
-        state = self._effective(provider_id, project_id, creds, switches)
-        if state.credential_scope is None:
+        self._require_connected(provider_id, project_id)
+        result = HealthResult.failed(kind, error, retry_after=retry_after)
+        self.health.record(provider_id, result, project_id=project_id)
+
+    def _require_connected(self, provider_id: str, project_id: str | None) -> None:
+        if not self.effective(provider_id, project_id=project_id).connected:
             raise NotConnected(provider_id, project_id)
-        pid = _key(project_id) if state.credential_scope == "project" else ""
-        text = None if error is None else self._redact(provider_id, project_id, error)
-        where = (credentials.c.provider == provider_id) & (credentials.c.project_id == pid)
-        with self.store.write() as conn:
-            if text is None:
-                conn.execute(
-                    credentials.update().where(where).values(error_count=0, last_error=None)
-                )
-                count = 0
-            else:
-                conn.execute(
-                    credentials.update()
-                    .where(where)
-                    .values(error_count=credentials.c.error_count + 1, last_error=text)
-                )
-                count = conn.execute(
-                    credentials.select().with_only_columns(credentials.c.error_count).where(where)
-                ).scalar_one()
-            health = (
-                "healthy"
-                if text is None
-                else "failed"
-                if count >= FAILED_AFTER_ERRORS
-                else "degraded"
-            )
-            row = {
-                "id": f"{provider_id}:{pid or 'global'}",
-                "provider": provider_id,
-                "project_id": pid,
-                "status": health,
-                "last_check_at": now,
-                "last_success_at": now if text is None else None,
-                "error_message": text,
-            }
-            update = {k: row[k] for k in ("status", "last_check_at", "error_message")}
-            if text is None:
-                update["last_success_at"] = now
-            self._upsert(conn, status, row, update)
 
-    def _redact(self, provider_id: str, project_id: str | None, message: str) -> str:
-        try:
-            values = self._credentials(provider_id, project_id, touch=False, require_enabled=False)
-            secrets = [values.reveal(k) for k in values]
-        except NaviError:
-            secrets = []
-        for secret in sorted(secrets, key=len, reverse=True):
-            if len(secret) >= 4:
-                message = message.replace(secret, "[redacted]")
-        message = re.sub(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}", r"\1[redacted]", message)
-        return message[:_MAX_ERROR_TEXT]
+    def check(
+        self, provider_id: str, *, project_id: str | None = None, timeout: float = 10.0
+    ) -> HealthResult:
+        """Run the provider's health check on the stored credentials and record the outcome."""
+        credentials = self._credentials(provider_id, project_id, touch=True, require_enabled=False)
+        result = self.check_values(provider_id, credentials, timeout=timeout)
+        self.health.record(provider_id, result, project_id=project_id)
+        return result
+
+    def check_values(
+        self,
+        provider_id: str,
+        credentials: Credentials | Mapping[str, str],
+        *,
+        timeout: float = 10.0,
+    ) -> HealthResult:
+        """Run the health check on values that are not stored (test before configure)."""
+        from .models import Credentials
+        from .results import HealthResult
+
+        provider = self.registry.get(provider_id)
+        creds = credentials if isinstance(credentials, Credentials) else Credentials(credentials)
+        answer = self.registry.call_provider_hook(
+            "health_check", provider, credentials=creds, timeout=timeout
+        )
+        if answer is None:
+            return HealthResult.failed("bad_response", f"{provider.name} has no health check")
+        if not isinstance(answer, HealthResult):
+            raise NaviError(f"the {provider_id} health check returned {type(answer).__name__}")
+        return answer

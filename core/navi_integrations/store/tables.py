@@ -63,6 +63,8 @@ class IntegrationStatus(SQLModel, table=True):
     last_success_at: int | None = Field(default=None, sa_type=BigInteger)
     error_message: str | None = Field(default=None, sa_type=Text)
     metadata_json: str | None = Field(default=None, sa_column=Column("metadata", Text))
+    rate_limited_until: int | None = Field(default=None, sa_type=BigInteger)
+    error_total: int = 0
 
 
 class IntegrationDefault(SQLModel, table=True):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
+import time
 
 from navi_integrations import (
     ApiConfig,
@@ -11,6 +15,7 @@ from navi_integrations import (
     Credentials,
     FieldProblem,
     HealthCheckConfig,
+    HealthResult,
     IntegrationProvider,
     ProviderDefaults,
     SetupGuide,
@@ -97,3 +102,95 @@ def validate(provider: IntegrationProvider, credentials: Credentials) -> list[Fi
     if not _HOSTNAME.fullmatch(host.lower()):
         return [FieldProblem("host", "expected a host name such as github.example.com")]
     return []
+
+
+# What gh prints when the network, not the token, is the problem.
+_UNREACHABLE = (
+    "dial tcp",
+    "connection refused",
+    "no such host",
+    "i/o timeout",
+    "tls handshake timeout",
+    "context deadline exceeded",
+    "network is unreachable",
+    "connection reset",
+    "eof",
+)
+
+
+def _gh(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    gh = shutil.which("gh")
+    assert gh is not None
+    return subprocess.run(
+        [gh, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def _host(credentials: Credentials) -> str:
+    return credentials.reveal("host") if "host" in credentials else "github.com"
+
+
+@hookimpl
+def health_check(
+    provider: IntegrationProvider, credentials: Credentials, timeout: float
+) -> HealthResult | None:
+    """Check gh's login for the host by calling the API through gh itself.
+
+    ``gh auth status`` reports a network failure as an invalid token, so
+    the check asks ``gh auth token`` (is there a login?) and then ``gh api
+    user`` (does GitHub accept it?), and reads gh's error to tell "token
+    rejected" from "cannot reach GitHub".
+    """
+    if provider.id != PROVIDER_ID:
+        return None
+    if shutil.which("gh") is None:
+        hint = provider.cli.install_hint if provider.cli else ""
+        return HealthResult.failed("not_installed", f"the GitHub CLI (gh) is not installed. {hint}")
+    host = _host(credentials)
+    start = time.monotonic()
+    try:
+        token = _gh(["auth", "token", "--hostname", host], timeout)
+        if token.returncode != 0:
+            return HealthResult.failed(
+                "not_logged_in",
+                f"gh is not logged in to {host}. Run: gh auth login --hostname {host}",
+            )
+        left = max(0.1, timeout - (time.monotonic() - start))
+        api = _gh(["api", "--hostname", host, "user"], left)
+    except subprocess.TimeoutExpired:
+        return HealthResult.failed("timeout", f"GitHub ({host}) did not answer in time")
+    if api.returncode == 0:
+        try:
+            return HealthResult.healthy(str(json.loads(api.stdout)["login"]))
+        except (ValueError, KeyError, TypeError):
+            return HealthResult.failed("bad_response", f"GitHub ({host}) sent a malformed response")
+    error = api.stderr.strip().lower()
+    status = re.search(r"\(http (\d{3})\)", error)
+    code = int(status.group(1)) if status else None
+    if code == 401 or "bad credentials" in error:
+        return HealthResult.failed(
+            "auth",
+            f"GitHub ({host}) rejected gh's token (401). Run: gh auth login --hostname {host}",
+            http_status=401,
+        )
+    if code == 429 or (code == 403 and "rate limit" in error):
+        return HealthResult.failed(
+            "rate_limited", f"GitHub ({host}) is rate limiting requests", http_status=code
+        )
+    if code == 403:
+        return HealthResult.failed(
+            "forbidden", f"GitHub ({host}) refused access (403)", http_status=403
+        )
+    if code is not None and code >= 500:
+        return HealthResult.failed(
+            "unavailable", f"GitHub ({host}) is unavailable ({code})", http_status=code
+        )
+    if any(marker in error for marker in _UNREACHABLE):
+        return HealthResult.failed("unreachable", f"cannot reach GitHub ({host})")
+    first = error.splitlines()[0] if error else "no output"
+    return HealthResult.failed("bad_response", f"gh api failed for {host}: {first}")

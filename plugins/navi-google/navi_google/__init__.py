@@ -9,6 +9,7 @@ from navi_integrations import (
     Credentials,
     FieldProblem,
     HealthCheckConfig,
+    HealthResult,
     IntegrationProvider,
     OAuthConfig,
     ProviderDefaults,
@@ -154,3 +155,25 @@ def validate(provider: IntegrationProvider, credentials: Credentials) -> list[Fi
             FieldProblem("clientSecret", "that is the client ID; the secret starts with 'GOCSPX-'")
         )
     return problems
+
+
+@hookimpl
+def health_check(
+    provider: IntegrationProvider, credentials: Credentials, timeout: float
+) -> HealthResult | None:
+    """Ask Google's userinfo endpoint for the account's email with the access token."""
+    if provider.id != PROVIDER_ID:
+        return None
+    if "accessToken" not in credentials:
+        return HealthResult.failed(
+            "auth", "not signed in to Google yet: the OAuth sign-in has not completed"
+        )
+    from navi_integrations.checks import http_check
+
+    return http_check(
+        provider,
+        credentials,
+        timeout,
+        url=provider.url("userinfo"),
+        parse=lambda body: HealthResult.healthy(str(body["email"])),
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from navi_integrations import (
     ApiAuth,
     ApiConfig,
@@ -9,6 +11,7 @@ from navi_integrations import (
     Credentials,
     FieldProblem,
     HealthCheckConfig,
+    HealthResult,
     HttpMcpServer,
     IntegrationProvider,
     ProviderDefaults,
@@ -100,3 +103,40 @@ def validate(provider: IntegrationProvider, credentials: Credentials) -> list[Fi
             )
         ]
     return []
+
+
+_VIEWER_QUERY = "query NaviHealth { viewer { id name email } }"
+
+
+def _judge_viewer(body: dict[str, Any]) -> HealthResult:
+    errors = body.get("errors") or []
+    if errors:
+        codes = {str((e.get("extensions") or {}).get("code", "")).upper() for e in errors}
+        if "AUTHENTICATION_ERROR" in codes:
+            return HealthResult.failed("auth", "Linear rejected the API key", http_status=400)
+        if "RATELIMITED" in codes:
+            return HealthResult.failed("rate_limited", "Linear is rate limiting requests")
+        return HealthResult.failed("bad_response", "Linear answered the health query with an error")
+    viewer = body["data"]["viewer"]
+    return HealthResult.healthy(str(viewer["email"] or viewer["name"]))
+
+
+@hookimpl
+def health_check(
+    provider: IntegrationProvider, credentials: Credentials, timeout: float
+) -> HealthResult | None:
+    """Ask Linear's GraphQL API who the key belongs to ("Connected as <email>")."""
+    if provider.id != PROVIDER_ID:
+        return None
+    from navi_integrations.checks import http_check
+
+    return http_check(
+        provider,
+        credentials,
+        timeout,
+        method="POST",
+        url=provider.url("api"),
+        json={"query": _VIEWER_QUERY},
+        parse=_judge_viewer,
+        parse_statuses=(400,),
+    )

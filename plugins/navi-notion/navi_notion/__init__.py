@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from navi_integrations import (
     ApiAuth,
@@ -11,6 +12,7 @@ from navi_integrations import (
     Credentials,
     FieldProblem,
     HealthCheckConfig,
+    HealthResult,
     IntegrationProvider,
     ProviderDefaults,
     SetupGuide,
@@ -113,3 +115,28 @@ def validate(provider: IntegrationProvider, credentials: Credentials) -> list[Fi
             )
         ]
     return []
+
+
+def _judge_me(body: dict[str, Any]) -> HealthResult:
+    name = body.get("name") or body["id"]
+    workspace = (body.get("bot") or {}).get("workspace_name")
+    return HealthResult.healthy(f"{name} in {workspace}" if workspace else str(name))
+
+
+@hookimpl
+def health_check(
+    provider: IntegrationProvider, credentials: Credentials, timeout: float
+) -> HealthResult | None:
+    """Ask Notion's users/me who the integration is ("Connected as Navi in Acme")."""
+    if provider.id != PROVIDER_ID:
+        return None
+    from navi_integrations.checks import http_check
+
+    return http_check(
+        provider,
+        credentials,
+        timeout,
+        url=provider.url("users_me"),
+        headers={"Notion-Version": NOTION_VERSION},
+        parse=_judge_me,
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from navi_integrations import (
     ApiAuth,
     ApiConfig,
@@ -9,6 +11,7 @@ from navi_integrations import (
     Credentials,
     FieldProblem,
     HealthCheckConfig,
+    HealthResult,
     IntegrationProvider,
     ProviderDefaults,
     SetupGuide,
@@ -142,3 +145,43 @@ def validate(provider: IntegrationProvider, credentials: Credentials) -> list[Fi
             FieldProblem("teamId", "that is a channel or user ID; the team ID starts with 'T'")
         )
     return problems
+
+
+_AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+
+
+def _judge_auth_test(team_id: str) -> Any:
+    def judge(body: dict[str, Any]) -> HealthResult:
+        if not body.get("ok"):
+            error = str(body.get("error", "unknown_error"))
+            if error in _AUTH_ERRORS:
+                return HealthResult.failed("auth", f"Slack rejected the bot token ({error})")
+            if error == "ratelimited":
+                return HealthResult.failed("rate_limited", "Slack is rate limiting requests")
+            return HealthResult.failed("bad_response", f"Slack answered auth.test with {error}")
+        if body.get("team_id") != team_id:
+            return HealthResult.failed(
+                "auth", f"the bot token belongs to team {body.get('team_id')}, not {team_id}"
+            )
+        return HealthResult.healthy(f"{body['user']} in {body['team']}")
+
+    return judge
+
+
+@hookimpl
+def health_check(
+    provider: IntegrationProvider, credentials: Credentials, timeout: float
+) -> HealthResult | None:
+    """Call Slack's auth.test ("Connected as navi in Acme"); Slack reports errors in a 200."""
+    if provider.id != PROVIDER_ID:
+        return None
+    from navi_integrations.checks import http_check
+
+    return http_check(
+        provider,
+        credentials,
+        timeout,
+        method="POST",
+        url=provider.url("auth_test"),
+        parse=_judge_auth_test(credentials.reveal("teamId")),
+    )
