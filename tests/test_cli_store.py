@@ -35,7 +35,7 @@ def navi(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[st
 def test_interactive_connect_shows_the_guide_hides_secrets_and_confirms_scope(
     navi_home: Path,
 ) -> None:
-    result = CliRunner().invoke(cli, ["connect", "linear"], input=f"{KEY}\ny\n")
+    result = CliRunner().invoke(cli, ["connect", "linear", "--no-test"], input=f"{KEY}\ny\n")
     assert result.exit_code == 0, result.output
     assert "Create a personal API key" in result.output
     assert "Personal API key:" in result.output
@@ -43,7 +43,7 @@ def test_interactive_connect_shows_the_guide_hides_secrets_and_confirms_scope(
     assert KEY not in result.output  # hidden input is not echoed
     assert "Connected Linear (user scope)." in result.output
     declined = CliRunner().invoke(
-        cli, ["connect", "linear", "--project", "p1"], input=f"{KEY}\nn\n"
+        cli, ["connect", "linear", "--project", "p1", "--no-test"], input=f"{KEY}\nn\n"
     )
     assert declined.exit_code == 1 and "Aborted" in declined.output
     listing = json.loads(navi("list", "--json", "--project", "p1").stdout)
@@ -55,6 +55,7 @@ def test_scripted_connect_switches_and_token(navi_home: Path) -> None:
     out = navi(
         "connect",
         "slack",
+        "--no-test",
         "--field",
         "teamId=T0123ABCD",
         "--stdin",
@@ -63,7 +64,13 @@ def test_scripted_connect_switches_and_token(navi_home: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert (
         navi(
-            "connect", "linear", "--project", "p1", "--stdin", stdin=json.dumps({"apiKey": KEY})
+            "connect",
+            "linear",
+            "--no-test",
+            "--project",
+            "p1",
+            "--stdin",
+            stdin=json.dumps({"apiKey": KEY}),
         ).returncode
         == 0
     )
@@ -106,10 +113,12 @@ def test_no_secret_in_any_output_but_token(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     runner = CliRunner()
-    outputs = [runner.invoke(cli, ["connect", "linear", "--field", f"apiKey={KEY}"]).output]
+    outputs = [
+        runner.invoke(cli, ["connect", "linear", "--no-test", "--field", f"apiKey={KEY}"]).output
+    ]
     outputs.append(
         runner.invoke(
-            cli, ["connect", "linear", "--project", "p", "--field", f"apiKey={KEY}"]
+            cli, ["connect", "linear", "--no-test", "--project", "p", "--field", f"apiKey={KEY}"]
         ).output
     )
     for args in (
@@ -135,7 +144,7 @@ def test_db_upgrade_and_keys_commands(navi_home: Path) -> None:
         navi("db", "upgrade").stdout.strip() == "Upgraded the database from revision none to 0003."
     )
     assert navi("db", "upgrade").stdout.strip() == "The database is up to date (revision 0003)."
-    navi("connect", "linear", "--field", f"apiKey={KEY}")
+    navi("connect", "linear", "--no-test", "--field", f"apiKey={KEY}")
     status = navi("keys", "status").stdout
     assert "1 credential(s) under" in status and "(current)" in status
     rotated = navi("keys", "rotate")

@@ -72,12 +72,19 @@ _LAZY = {
     **dict.fromkeys(["Registry"], "registry"),
     **dict.fromkeys(["IntegrationService", "ProviderStatus", "Token"], "service"),
     **dict.fromkeys(["HealthResult"], "results"),
+    **dict.fromkeys(["ProviderFailure"], "checks"),
+    **dict.fromkeys(["ChangeEvent", "HealthRecord"], "health"),
+    **dict.fromkeys(
+        ["IntegrationError", "RecoveryPolicy", "acall_with_recovery", "call_with_recovery"],
+        "recovery",
+    ),
 }
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "ApiAuth",
     "ApiConfig",
+    "ChangeEvent",
     "CliConfig",
     "CredentialField",
     "Credentials",
@@ -85,9 +92,11 @@ __all__ = [
     "DecryptionFailed",
     "FieldProblem",
     "HealthCheckConfig",
+    "HealthRecord",
     "HealthResult",
     "HttpMcpServer",
     "IntegrationDisabled",
+    "IntegrationError",
     "IntegrationProvider",
     "IntegrationService",
     "LoadProblem",
@@ -100,8 +109,10 @@ __all__ = [
     "PluginInfo",
     "ProviderDefaults",
     "ProviderDefinitionError",
+    "ProviderFailure",
     "ProviderNotFound",
     "ProviderStatus",
+    "RecoveryPolicy",
     "Registry",
     "SetupGuide",
     "SetupStep",
@@ -112,11 +123,14 @@ __all__ = [
     "Token",
     "UnsupportedAuthType",
     "__version__",
+    "acall_with_recovery",
+    "call_with_recovery",
     "hookimpl",
 ]
 
 if TYPE_CHECKING:
     from .catalog import LoadProblem, PluginInfo
+    from .checks import ProviderFailure
     from .discovery import ENTRY_POINT_GROUP
     from .errors import (
         CredentialsInvalid,
@@ -132,6 +146,7 @@ if TYPE_CHECKING:
         StoreError,
         UnsupportedAuthType,
     )
+    from .health import ChangeEvent, HealthRecord
     from .models import (
         ApiAuth,
         ApiConfig,
@@ -150,6 +165,7 @@ if TYPE_CHECKING:
         SseMcpServer,
         StdioMcpServer,
     )
+    from .recovery import IntegrationError, RecoveryPolicy, acall_with_recovery, call_with_recovery
     from .registry import Registry
     from .results import HealthResult
     from .service import IntegrationService, ProviderStatus, Token

@@ -28,6 +28,8 @@ _COMMANDS: dict[str, str] = {
     "token": "navi_integrations.cli.token_cmd:token",
     "db": "navi_integrations.cli.admin_cmd:db",
     "keys": "navi_integrations.cli.admin_cmd:keys",
+    "test": "navi_integrations.cli.health_cmd:test",
+    "doctor": "navi_integrations.cli.health_cmd:doctor",
 }
 
 

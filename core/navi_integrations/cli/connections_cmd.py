@@ -82,30 +82,50 @@ def _prompt(doc: dict[str, Any], project_id: str | None, assume_yes: bool) -> di
     "--stdin", "from_stdin", is_flag=True, help="Read KEY=VALUE lines or JSON from stdin."
 )
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask to confirm the scope.")
+@click.option("--no-test", is_flag=True, help="Save without checking the credentials (offline).")
 def connect(
     provider_id: str,
     project_id: str | None,
     fields: tuple[str, ...],
     from_stdin: bool,
     assume_yes: bool,
+    no_test: bool,
 ) -> None:
-    """Connect PROVIDER: show its setup guide, ask for each value, validate and store it.
+    """Connect PROVIDER: show its setup guide, ask for each value, test and store it.
 
-    For scripts, pass values with --field KEY=VALUE or on stdin (--stdin):
-    stdin keeps secrets out of the shell history and the process list.
+    The credentials are tested against the provider before anything is
+    saved; --no-test skips that (offline set-up). For scripts, pass values
+    with --field KEY=VALUE or on stdin (--stdin): stdin keeps secrets out of
+    the shell history and the process list.
     """
     doc = catalog().document(provider_id)
     if fields or from_stdin:
         values = {**(_read_stdin() if from_stdin else {}), **_parse_fields(fields)}
     else:
         values = _prompt(doc, project_id, assume_yes)
-    try:
-        service().connect(provider_id, values, project_id=project_id)
-    except CredentialsInvalid as exc:
-        for problem in exc.problems:
+    svc = service()
+    problems = svc.registry.validate(provider_id, values)
+    if problems:
+        for problem in problems:
             click.echo(f"  {problem}", err=True)
-        raise
-    click.echo(f"Connected {doc['name']} ({scope_text(project_id)}).")
+        raise CredentialsInvalid(provider_id, problems)
+    account = None
+    if not no_test:
+        result = svc.check_values(provider_id, values)
+        if not result.ok:
+            from .health_cmd import _advice
+
+            click.echo(f"Saved nothing: {result.message}.", err=True)
+            if result.kind not in ("auth", "forbidden", "not_logged_in"):
+                click.echo("  Use --no-test to save anyway (e.g. offline).", err=True)
+            click.echo(f"  {_advice(provider_id, result, project_id)}", err=True)
+            raise SystemExit(1)
+        account = result.account
+    svc.connect(provider_id, values, project_id=project_id)
+    if account is not None:
+        svc.record_success(provider_id, project_id=project_id, account=account)
+    who = f" as {account}" if account else ""
+    click.echo(f"Connected {doc['name']}{who} ({scope_text(project_id)}).")
 
 
 @click.command()

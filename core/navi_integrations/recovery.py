@@ -1,0 +1,435 @@
+"""Error recovery (PRD F4): classify failures, retry what can be retried, say what to do.
+
+::
+
+    from navi_integrations import call_with_recovery
+
+    def list_issues(credentials):
+        response = httpx.post(url, headers={"Authorization": credentials.reveal("apiKey")}, ...)
+        response.raise_for_status()
+        return response.json()
+
+    issues = call_with_recovery("linear", list_issues, project_id="acme")
+
+The call either returns the function's result or raises :class:`IntegrationError`
+carrying one action:
+
+========== ==================================================================
+retry      transient (5xx, timeout, reset): retried with exponential backoff and
+           full jitter, inside a total time budget
+wait       rate limited: the Retry-After (seconds or HTTP date) is honoured by
+           every process using the same credentials; past ``max_wait`` the
+           caller is told to wait instead of being blocked
+reauth     credentials refused: one refresh-then-retry for OAuth providers,
+           else the message says which command fixes it
+retry_later the provider stayed unavailable for the whole budget
+fail       anything else (malformed answers, bad requests)
+========== ==================================================================
+
+Each failed attempt and each recovery is recorded by the health tracker.
+Retries use tenacity; ``NAVI_<PROVIDER>_MAX_CONCURRENCY`` (or the policy)
+bounds concurrent calls per provider in this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from .errors import NaviError, scope_flag
+from .results import FailureKind, HealthResult
+
+if TYPE_CHECKING:
+    from .models import Credentials
+    from .service import IntegrationService
+
+__all__ = [
+    "Action",
+    "IntegrationError",
+    "RecoveryPolicy",
+    "acall_with_recovery",
+    "call_with_recovery",
+    "classify",
+]
+
+T = TypeVar("T")
+Action = Literal["retry", "wait", "reauth", "retry_later", "fail"]
+
+_TRANSIENT: frozenset[FailureKind] = frozenset({"unavailable", "timeout", "unreachable"})
+_REAUTH: frozenset[FailureKind] = frozenset({"auth", "forbidden", "not_logged_in"})
+
+
+class IntegrationError(NaviError):
+    """A provider call that could not be recovered: what happened and what to do.
+
+    ``action`` is ``wait`` (see ``retry_after``), ``reauth`` (``command``
+    reconnects), ``retry_later`` or ``fail``; ``link`` points to the settings
+    page of a host app that has one.
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        action: Action,
+        message: str,
+        *,
+        command: str | None = None,
+        retry_after: float | None = None,
+        link: str | None = "/settings/integrations",
+        kind: FailureKind | None = None,
+    ) -> None:
+        self.provider = provider
+        self.action = action
+        self.command = command
+        self.retry_after = retry_after
+        self.link = link
+        self.kind = kind
+        super().__init__(message + (f" Run: {command}" if command else ""))
+
+    def to_document(self) -> dict[str, Any]:
+        """JSON form for agents and APIs."""
+        return {
+            "provider": self.provider,
+            "action": self.action,
+            "message": str(self),
+            "command": self.command,
+            "retryAfter": self.retry_after,
+            "link": self.link,
+        }
+
+
+@dataclass(frozen=True)
+class RecoveryPolicy:
+    """Bounds of one recovered call."""
+
+    max_attempts: int = 5
+    budget_seconds: float = 30.0
+    base_delay: float = 0.2
+    max_delay: float = 8.0
+    #: The longest Retry-After a caller is made to sleep; longer ones raise ``wait``.
+    max_wait: float = 60.0
+    #: Concurrent calls per provider in this process (None: NAVI_<ID>_MAX_CONCURRENCY or no limit).
+    max_concurrency: int | None = None
+
+
+def classify(
+    provider_id: str,
+    name: str,
+    auth_type: str,
+    failure: HealthResult,
+    *,
+    project_id: str | None = None,
+    auth_command: str | None = None,
+) -> IntegrationError:
+    """The action for a failure, with a message that says what to do."""
+    kind = failure.kind or "bad_response"
+    if kind in _REAUTH:
+        command = auth_command or f"navi-int connect {provider_id}{scope_flag(project_id)}"
+        return IntegrationError(
+            provider_id, "reauth", f"{failure.message}.", command=command, kind=kind
+        )
+    if kind == "rate_limited":
+        wait = failure.retry_after
+        when = f" for {wait:.0f} s" if wait else ""
+        return IntegrationError(
+            provider_id,
+            "wait",
+            f"{failure.message}: wait{when} before calling {name} again.",
+            retry_after=wait,
+            kind=kind,
+        )
+    if kind in _TRANSIENT:
+        return IntegrationError(
+            provider_id,
+            "retry_later",
+            f"{failure.message}. {name} is temporarily unavailable; try again later.",
+            kind=kind,
+        )
+    return IntegrationError(
+        provider_id, "fail", f"Error accessing {name}: {failure.message}.", kind=kind
+    )
+
+
+class _Attempt(Exception):
+    """Internal: one failed attempt, carrying its classification."""
+
+    def __init__(self, failure: HealthResult, *, refreshed: bool = False) -> None:
+        self.failure = failure
+        self.refreshed = refreshed
+        super().__init__(failure.message)
+
+
+_limiters: dict[str, threading.BoundedSemaphore] = {}
+_async_limiters: dict[tuple[int, str], asyncio.Semaphore] = {}
+_limiters_lock = threading.Lock()
+
+
+def _limit(provider_id: str, policy: RecoveryPolicy) -> int | None:
+    if policy.max_concurrency is not None:
+        return policy.max_concurrency
+    raw = os.environ.get(f"NAVI_{provider_id.upper().replace('-', '_')}_MAX_CONCURRENCY")
+    return int(raw) if raw and raw.isdigit() and int(raw) > 0 else None
+
+
+def _limiter(provider_id: str, policy: RecoveryPolicy) -> threading.BoundedSemaphore | None:
+    limit = _limit(provider_id, policy)
+    if limit is None:
+        return None
+    with _limiters_lock:
+        return _limiters.setdefault(f"{provider_id}:{limit}", threading.BoundedSemaphore(limit))
+
+
+class _Call:
+    """State shared by the sync and async drivers of one recovered call."""
+
+    def __init__(
+        self,
+        service: IntegrationService,
+        provider_id: str,
+        project_id: str | None,
+        policy: RecoveryPolicy,
+    ) -> None:
+        self.service = service
+        self.provider_id = provider_id
+        self.project_id = project_id
+        self.policy = policy
+        doc = service.catalog.document(provider_id)
+        self.name = str(doc["name"])
+        self.auth_type = str(doc["authType"])
+        cli = doc.get("cli") or {}
+        self.auth_command = cli.get("authCommand") if self.auth_type == "cli" else None
+        self.refreshed = False
+        self.credentials: Credentials = self._load()
+        self.started = time.monotonic()
+
+    def _load(self) -> Credentials:
+        from .errors import IntegrationDisabled, NotConnected
+
+        try:
+            return self.service.get_credentials(self.provider_id, project_id=self.project_id)
+        except NotConnected as exc:
+            raise IntegrationError(
+                self.provider_id,
+                "reauth",
+                str(exc).split(" Run:")[0],
+                command=f"navi-int connect {self.provider_id}{scope_flag(self.project_id)}",
+                kind="auth",
+            ) from None
+        except IntegrationDisabled as exc:
+            raise IntegrationError(self.provider_id, "fail", str(exc), kind=None) from None
+
+    def remaining(self) -> float:
+        return self.policy.budget_seconds - (time.monotonic() - self.started)
+
+    def shared_wait(self) -> float:
+        """Seconds another process's Retry-After still asks us to wait (0 if none)."""
+        until = self.service.health.rate_limited_until(self.provider_id, project_id=self.project_id)
+        return 0.0 if until is None else max(0.0, until - time.time())
+
+    def too_long(self, wait: float) -> bool:
+        return wait > self.policy.max_wait or wait > self.remaining()
+
+    def give_up_waiting(self, wait: float) -> IntegrationError:
+        failure = HealthResult.failed(
+            "rate_limited", f"{self.name} is rate limiting requests", retry_after=wait
+        )
+        return self.classify(failure)
+
+    def classify(self, failure: HealthResult) -> IntegrationError:
+        return classify(
+            self.provider_id,
+            self.name,
+            self.auth_type,
+            failure,
+            project_id=self.project_id,
+            auth_command=self.auth_command,
+        )
+
+    def failed(self, exc: BaseException) -> _Attempt:
+        """Record a failed attempt; maybe refresh OAuth credentials for one more try."""
+        from .checks import failure_of
+
+        failure = failure_of(self.name, exc)
+        if failure is None:
+            raise exc  # not a provider failure: the caller's bug, not ours to retry
+        self.service.health.record(self.provider_id, failure, project_id=self.project_id)
+        if failure.kind == "auth" and self.auth_type == "oauth" and not self.refreshed:
+            self.refreshed = True
+            if self._refresh():
+                return _Attempt(failure, refreshed=True)
+        return _Attempt(failure)
+
+    def _refresh(self) -> bool:
+        registry = self.service.registry
+        provider = registry.get(self.provider_id)
+        try:
+            renewed = registry.call_provider_hook("refresh", provider, credentials=self.credentials)
+        except NaviError:
+            return False
+        if renewed is None:
+            return False
+        values = {key: renewed.reveal(key) for key in renewed}
+        self.service.store_credentials(self.provider_id, values, project_id=self.project_id)
+        self.credentials = renewed
+        return True
+
+    def succeeded(self) -> None:
+        record = self.service.health.get(self.provider_id, project_id=self.project_id)
+        if record.status != "healthy" or record.error_count:
+            self.service.health.record(
+                self.provider_id, HealthResult.healthy(record.account), project_id=self.project_id
+            )
+
+    def retryable(self, exc: BaseException) -> bool:
+        if not isinstance(exc, _Attempt):
+            return False
+        kind = exc.failure.kind
+        if exc.refreshed:
+            return True
+        if kind == "rate_limited":
+            return not self.too_long(exc.failure.retry_after or self.policy.base_delay)
+        return kind in _TRANSIENT
+
+    def wait_for(self, exc: BaseException | None, attempt: int) -> float:
+        import random
+
+        if isinstance(exc, _Attempt):
+            if exc.refreshed:
+                return 0.0
+            if exc.failure.kind == "rate_limited":
+                return max(exc.failure.retry_after or 0.0, self.shared_wait())
+        # Full jitter: uniform between 0 and the exponential cap.
+        cap = min(self.policy.max_delay, self.policy.base_delay * (2 ** (attempt - 1)))
+        return random.uniform(0, cap)
+
+    def give_up(self, exc: BaseException) -> IntegrationError:
+        if isinstance(exc, _Attempt):
+            failure = exc.failure
+            if failure.kind == "rate_limited":
+                failure = HealthResult.failed(
+                    "rate_limited",
+                    failure.message,
+                    retry_after=max(failure.retry_after or 0.0, self.shared_wait()) or None,
+                )
+            return self.classify(failure)
+        raise exc
+
+
+def _retrying_kwargs(call: _Call) -> dict[str, Any]:
+    import tenacity
+
+    def stop(state: tenacity.RetryCallState) -> bool:
+        if state.attempt_number >= call.policy.max_attempts:
+            return True
+        exc = state.outcome.exception() if state.outcome else None
+        return call.wait_for(exc, state.attempt_number) > call.remaining()
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        return call.wait_for(exc, state.attempt_number)
+
+    return {
+        "stop": stop,
+        "wait": wait,
+        "retry": tenacity.retry_if_exception(call.retryable),
+        "reraise": True,
+    }
+
+
+def call_with_recovery(
+    provider_id: str,
+    fn: Callable[[Credentials], T],
+    *,
+    project_id: str | None = None,
+    service: IntegrationService | None = None,
+    policy: RecoveryPolicy | None = None,
+) -> T:
+    """Call ``fn(credentials)`` for a provider, recovering what can be recovered.
+
+    Raises :class:`IntegrationError` when it gives up; exceptions that are
+    not provider failures (anything :func:`navi_integrations.checks.failure_of`
+    does not classify) propagate unchanged and are not retried.
+    """
+    import tenacity
+
+    from .service import IntegrationService
+
+    call = _Call(
+        service or IntegrationService(), provider_id, project_id, policy or RecoveryPolicy()
+    )
+    limiter = _limiter(provider_id, call.policy)
+
+    def attempt() -> T:
+        wait = call.shared_wait()
+        if wait:
+            if call.too_long(wait):
+                raise call.give_up_waiting(wait)
+            time.sleep(wait)
+        try:
+            if limiter is None:
+                result = fn(call.credentials)
+            else:
+                with limiter:
+                    result = fn(call.credentials)
+        except Exception as exc:
+            raise call.failed(exc) from exc
+        call.succeeded()
+        return result
+
+    try:
+        return tenacity.Retrying(**_retrying_kwargs(call))(attempt)
+    except _Attempt as exc:
+        raise call.give_up(exc) from None
+
+
+async def acall_with_recovery(
+    provider_id: str,
+    fn: Callable[[Credentials], Awaitable[T]],
+    *,
+    project_id: str | None = None,
+    service: IntegrationService | None = None,
+    policy: RecoveryPolicy | None = None,
+) -> T:
+    """The async form of :func:`call_with_recovery` (``fn`` is a coroutine function).
+
+    Waits use ``asyncio.sleep``; store reads and writes are short and run inline.
+    """
+    import tenacity
+
+    from .service import IntegrationService
+
+    call = _Call(
+        service or IntegrationService(), provider_id, project_id, policy or RecoveryPolicy()
+    )
+    limit = _limit(provider_id, call.policy)
+    semaphore = None
+    if limit is not None:
+        key = (id(asyncio.get_running_loop()), f"{provider_id}:{limit}")
+        semaphore = _async_limiters.setdefault(key, asyncio.Semaphore(limit))
+
+    async def attempt() -> T:
+        wait = call.shared_wait()
+        if wait:
+            if call.too_long(wait):
+                raise call.give_up_waiting(wait)
+            await asyncio.sleep(wait)
+        try:
+            if semaphore is None:
+                result = await fn(call.credentials)
+            else:
+                async with semaphore:
+                    result = await fn(call.credentials)
+        except Exception as exc:
+            raise call.failed(exc) from exc
+        call.succeeded()
+        return result
+
+    try:
+        return await tenacity.AsyncRetrying(**_retrying_kwargs(call))(attempt)
+    except _Attempt as exc:
+        raise call.give_up(exc) from None
