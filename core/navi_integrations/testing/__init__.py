@@ -18,6 +18,7 @@ __all__ = [
     "Reply",
     "Request",
     "check_provider",
+    "self_signed",
     "write_distribution",
 ]
 
@@ -28,6 +29,7 @@ _WHERE = {
     "Reply": "http",
     "Request": "http",
     "write_distribution": "dists",
+    "self_signed": "tls",
 }
 
 

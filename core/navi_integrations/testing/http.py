@@ -8,6 +8,9 @@
         server.route("GET", "/flaky", lambda request: Reply(503) if request.n == 1 else Reply(200))
         provider_url = server.url + "/graphql"
 
+``LocalHTTPServer(ssl_context=...)`` serves HTTPS (see
+:func:`navi_integrations.testing.tls.self_signed`).
+
 A route answers with a :class:`Reply` or a callable taking the
 :class:`Request` and returning one. ``Reply(close=True)`` drops the
 connection without answering (a connection reset for the client).
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +43,7 @@ class Request:
     headers: dict[str, str]
     body: bytes
     n: int
+    at: float = 0.0  # time.time() when it arrived
 
     def json(self) -> Any:
         """The body parsed as JSON."""
@@ -63,13 +68,17 @@ Responder = Reply | Callable[[Request], Reply]
 class LocalHTTPServer:
     """Threaded HTTP server on 127.0.0.1 with a random free port; use as a context manager."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, port: int = 0, ssl_context: ssl.SSLContext | None = None) -> None:
         self._routes: dict[tuple[str, str], Responder] = {}
         self._counts: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
         self.requests: list[Request] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
+        self._scheme = "http"
+        if ssl_context is not None:
+            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
+            self._scheme = "https"
         self._thread: threading.Thread | None = None
 
     @property
@@ -80,7 +89,7 @@ class LocalHTTPServer:
     @property
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:54321`` (no trailing slash)."""
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self._scheme}://127.0.0.1:{self.port}"
 
     def route(self, method: str, path: str, responder: Responder) -> None:
         """Answer ``method path`` (path without query string) with ``responder``."""
@@ -111,7 +120,13 @@ class LocalHTTPServer:
             responder = self._routes.get(key)
             self._counts[key] = self._counts.get(key, 0) + 1
             request = Request(
-                method, parts.path, parse_qs(parts.query), headers, body, self._counts[key]
+                method,
+                parts.path,
+                parse_qs(parts.query),
+                headers,
+                body,
+                self._counts[key],
+                time.time(),
             )
             self.requests.append(request)
         if responder is None:
