@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-
 from navi_integrations.testing import LocalHTTPServer, Reply, Request
 
 LINEAR_KEY = "lin_api_" + "Hea1th" * 7

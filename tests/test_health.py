@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from navi_integrations import HealthResult, IntegrationService
 from navi_integrations.testing import LocalHTTPServer, Reply
 

@@ -98,7 +98,9 @@ class LocalHTTPServer:
 
     def start(self) -> LocalHTTPServer:
         """Start serving in a background thread."""
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 

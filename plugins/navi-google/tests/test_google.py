@@ -50,3 +50,30 @@ def test_oauth_endpoints_are_overridable(navi_registry: Registry, monkeypatch) -
     assert google.url("token") == "http://127.0.0.1:9000/token"
     assert google.url("userinfo") == "http://127.0.0.1:9000/userinfo"
     assert google.url("auth") == "https://accounts.google.com/o/oauth2/v2/auth"
+
+
+def test_health_check_asks_userinfo(
+    navi_registry: Registry,
+    local_http_server,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from navi_integrations.models import Credentials
+    from navi_integrations.testing import Reply
+
+    def userinfo(request):  # type: ignore[no-untyped-def]
+        if request.headers.get("authorization") != "Bearer ya29.good":
+            return Reply(401, json={"error": "invalid_token"})
+        return Reply(200, json={"sub": "1", "email": "ada@gmail.com"})
+
+    local_http_server.route("GET", "/userinfo", userinfo)
+    monkeypatch.setenv("NAVI_GOOGLE_USERINFO_URL", local_http_server.url + "/userinfo")
+    google = navi_registry.get("google")
+
+    def check(token: str):  # type: ignore[no-untyped-def]
+        creds = Credentials({"clientId": CLIENT_ID, "clientSecret": SECRET, "accessToken": token})
+        return navi_registry.call_provider_hook(
+            "health_check", google, credentials=creds, timeout=5
+        )
+
+    assert check("ya29.good").message == "Connected as ada@gmail.com"
+    assert check("ya29.expired").kind == "auth"

@@ -33,3 +33,43 @@ def test_api_url_is_overridable(navi_registry: Registry, monkeypatch) -> None:  
     assert linear.url("api") == "https://api.linear.app/graphql"
     monkeypatch.setenv("NAVI_LINEAR_API_URL", "http://127.0.0.1:8080/graphql")
     assert linear.url("api") == "http://127.0.0.1:8080/graphql"
+
+
+def test_health_check_asks_graphql_for_the_viewer(
+    navi_registry: Registry,
+    local_http_server,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from navi_integrations.models import Credentials
+    from navi_integrations.testing import Reply
+
+    def graphql(request):  # type: ignore[no-untyped-def]
+        assert "viewer" in request.json()["query"]
+        if request.headers.get("authorization") != KEY:  # personal keys: no "Bearer"
+            return Reply(
+                400,
+                json={
+                    "errors": [
+                        {
+                            "message": "Authentication required",
+                            "extensions": {"code": "AUTHENTICATION_ERROR"},
+                        }
+                    ]
+                },
+            )
+        return Reply(
+            200, json={"data": {"viewer": {"id": "1", "name": "Ada", "email": "ada@x.io"}}}
+        )
+
+    local_http_server.route("POST", "/graphql", graphql)
+    monkeypatch.setenv("NAVI_LINEAR_API_URL", local_http_server.url + "/graphql")
+    linear = navi_registry.get("linear")
+
+    def check(key: str):  # type: ignore[no-untyped-def]
+        creds = Credentials({"apiKey": key})
+        return navi_registry.call_provider_hook(
+            "health_check", linear, credentials=creds, timeout=5
+        )
+
+    assert check(KEY).message == "Connected as ada@x.io"
+    assert check(KEY[:-1] + "Q").kind == "auth"

@@ -29,3 +29,41 @@ def test_pasted_integration_id_is_explained(navi_registry: Registry) -> None:
 def test_share_pages_step_is_in_the_guide(navi_registry: Registry) -> None:
     steps = [s.title for s in navi_registry.get("notion").setup_guide.steps]
     assert "Share pages with the integration" in steps
+
+
+def test_health_check_reads_users_me(
+    navi_registry: Registry,
+    local_http_server,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from navi_integrations.models import Credentials
+    from navi_integrations.testing import Reply
+
+    def me(request):  # type: ignore[no-untyped-def]
+        if request.headers.get("notion-version") != "2022-06-28":
+            return Reply(400, json={"object": "error", "code": "missing_version"})
+        if request.headers.get("authorization") != f"Bearer {TOKEN}":
+            return Reply(401, json={"object": "error", "status": 401, "code": "unauthorized"})
+        return Reply(
+            200,
+            json={
+                "object": "user",
+                "id": "b",
+                "name": "Navi",
+                "type": "bot",
+                "bot": {"workspace_name": "Acme"},
+            },
+        )
+
+    local_http_server.route("GET", "/v1/users/me", me)
+    monkeypatch.setenv("NAVI_NOTION_USERS_ME_URL", local_http_server.url + "/v1/users/me")
+    notion = navi_registry.get("notion")
+
+    def check(token: str):  # type: ignore[no-untyped-def]
+        creds = Credentials({"token": token})
+        return navi_registry.call_provider_hook(
+            "health_check", notion, credentials=creds, timeout=5
+        )
+
+    assert check(TOKEN).message == "Connected as Navi in Acme"
+    assert check(TOKEN + "x").kind == "auth"

@@ -38,3 +38,32 @@ def test_required_scopes_are_in_the_setup_guide(navi_registry: Registry) -> None
     details = " ".join(s.detail for s in navi_registry.get("slack").setup_guide.steps)
     for scope in ("channels:history", "chat:write", "users:read"):
         assert scope in details
+
+
+def test_health_check_calls_auth_test(
+    navi_registry: Registry,
+    local_http_server,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from navi_integrations.models import Credentials
+    from navi_integrations.testing import Reply
+
+    def auth_test(request):  # type: ignore[no-untyped-def]
+        if request.headers.get("authorization") != f"Bearer {BOT}":
+            return Reply(200, json={"ok": False, "error": "invalid_auth"})  # Slack errors are 200s
+        return Reply(200, json={"ok": True, "team": "Acme", "user": "navi", "team_id": "T01234567"})
+
+    local_http_server.route("POST", "/api/auth.test", auth_test)
+    monkeypatch.setenv("NAVI_SLACK_AUTH_TEST_URL", local_http_server.url + "/api/auth.test")
+    slack = navi_registry.get("slack")
+
+    def check(token: str):  # type: ignore[no-untyped-def]
+        creds = Credentials({"botToken": token, "teamId": "T01234567"})
+        return navi_registry.call_provider_hook("health_check", slack, credentials=creds, timeout=5)
+
+    assert check(BOT).message == "Connected as navi in Acme"
+    refused = check(BOT + "x")
+    assert (refused.kind, refused.message) == (
+        "auth",
+        "Slack rejected the bot token (invalid_auth)",
+    )
