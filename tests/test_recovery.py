@@ -114,13 +114,14 @@ def test_long_retry_after_answers_wait_at_once_for_every_caller(
 
 
 def test_rate_limit_is_shared_across_processes(linear: Any, tmp_path: Path) -> None:
-    service, server = linear
+    _, server = linear
     server.route("POST", "/graphql", script(Reply(429, headers={"Retry-After": "2"}), OK))
     code = (
         "import os, httpx\n"
         "from navi_integrations import call_with_recovery, RecoveryPolicy\n"
         "def q(c):\n"
-        "    r = httpx.post(os.environ['NAVI_LINEAR_API_URL'], headers={'Authorization': c.reveal('apiKey')})\n"
+        "    r = httpx.post(os.environ['NAVI_LINEAR_API_URL'],\n"
+        "                   headers={'Authorization': c.reveal('apiKey')})\n"
         "    r.raise_for_status(); return r.json()\n"
         "print(call_with_recovery('linear', q, policy=RecoveryPolicy(base_delay=0.01)))\n"
     )
