@@ -76,6 +76,7 @@ def test_status_document_has_the_prd_shape(service: Any) -> None:
         "hasCredentials": True,
         "credentialScope": "global",
         "projectId": "p1",
+        "rateLimitedUntil": None,
         "status": {
             "global": {
                 "enabled": True,

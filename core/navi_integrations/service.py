@@ -124,6 +124,8 @@ class ProviderStatus:
     project_id: str | None = None
     project_state: Effective | None = None
     project_health: Health | None = None
+    #: Epoch ms until which the provider asked us to wait (429), if that is still ahead.
+    rate_limited_until: int | None = None
 
     @property
     def effective(self) -> Effective:
@@ -157,6 +159,7 @@ class ProviderStatus:
             "hasCredentials": scope is not None,
             "credentialScope": {"user": "global", "project": "project"}.get(scope or ""),
             "projectId": self.project_id,
+            "rateLimitedUntil": self.rate_limited_until,
             "status": status,
         }
 
@@ -389,7 +392,7 @@ class IntegrationService:
         return (
             rows(credentials, credentials.c.enabled),
             rows(defaults, defaults.c.enabled, defaults.c.mcp_enabled, defaults.c.skill_enabled),
-            rows(status, status.c.status),
+            rows(status, status.c.status, status.c.rate_limited_until),
         )
 
     def _effective(
@@ -428,11 +431,20 @@ class IntegrationService:
     ) -> Health:
         if not state.enabled:
             return "disabled"
-        if state.credential_scope is None:
-            return "unknown"
-        pid = _key(project_id) if state.credential_scope == "project" else ""
-        row = status.get((provider_id, pid))
+        row = IntegrationService._status_row(provider_id, state, project_id, status)
         return row.status if row is not None else "unknown"
+
+    @staticmethod
+    def _status_row(
+        provider_id: str,
+        state: Effective,
+        project_id: str | None,
+        status: Mapping[tuple[str, str], Any],
+    ) -> Any:
+        if state.credential_scope is None:
+            return None
+        pid = _key(project_id) if state.credential_scope == "project" else ""
+        return status.get((provider_id, pid))
 
     def status(
         self, *, project_id: str | None = None, providers: Iterable[str] | None = None
@@ -454,6 +466,7 @@ class IntegrationService:
                 global_state=global_state,
                 global_health=self._health(provider_id, global_state, None, health),
             )
+            state = global_state
             if project_id:
                 state = self._effective(provider_id, project_id, creds, switches)
                 item = ProviderStatus(
@@ -464,6 +477,10 @@ class IntegrationService:
                         "project_health": self._health(provider_id, state, project_id, health),
                     }
                 )
+            row = self._status_row(provider_id, state, project_id, health)
+            until = row.rate_limited_until if row is not None else None
+            if until is not None and until > _now_ms():
+                item = ProviderStatus(**{**item.__dict__, "rate_limited_until": until})
             result.append(item)
         return result
 

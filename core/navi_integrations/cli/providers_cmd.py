@@ -7,9 +7,19 @@ read from the store.
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from ._common import catalog, echo_json, json_option, project_option, service, table
+from ._common import (
+    catalog,
+    echo_json,
+    json_option,
+    project_option,
+    scope_text,
+    service,
+    table,
+)
 
 _AUTH_LABEL = {"api_key": "API key", "oauth": "OAuth", "cli": "CLI", "none": "none"}
 
@@ -27,7 +37,8 @@ def list_providers(project_id: str | None, as_json: bool) -> None:
         echo_json(svc.status_document(project_id=project_id))
         return
     rows = []
-    for item in svc.status(project_id=project_id):
+    items = svc.status(project_id=project_id)
+    for item in items:
         state = item.effective
         rows.append(
             [
@@ -44,6 +55,9 @@ def list_providers(project_id: str | None, as_json: bool) -> None:
     click.echo(
         table(rows, ["id", "name", "auth", "connected", "enabled", "mcp", "skill", "health"])
     )
+    for item in items:
+        if item.rate_limited_until:
+            click.echo(f"{item.provider}: rate limited until {_when(item.rate_limited_until)}")
     problems = catalog().problems
     if problems:
         click.echo(
@@ -55,15 +69,54 @@ def _yes(value: bool) -> str:
     return "yes" if value else "no"
 
 
+def _when(epoch_ms: int) -> str:
+    import datetime
+
+    moment = datetime.datetime.fromtimestamp(epoch_ms / 1000, tz=datetime.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 @click.command()
 @click.argument("provider_id", metavar="PROVIDER")
+@project_option
 @json_option
-def show(provider_id: str, as_json: bool) -> None:
-    """Show a provider: description, auth type, fields and setup guide."""
+def show(provider_id: str, project_id: str | None, as_json: bool) -> None:
+    """Show a provider: description, auth type, fields, setup guide, and its health.
+
+    --json prints the provider's IntegrationProvider document (no store access).
+    """
     doc = catalog().document(provider_id)
     if as_json:
         echo_json(doc)
         return
+    _show_text(doc)
+    _show_health(provider_id, project_id)
+
+
+def _show_health(provider_id: str, project_id: str | None) -> None:
+    svc = service()
+    state = svc.effective(provider_id, project_id=project_id)
+    if not state.connected:
+        click.echo(f"\nNot connected ({scope_text(project_id)}): navi-int connect {provider_id}")
+        return
+    record = svc.health.get(provider_id, project_id=project_id)
+    status = record.status if state.enabled else "disabled"
+    click.echo(f"\nHealth ({state.credential_scope} credentials): {status}")
+    if record.account:
+        click.echo(f"  Connected as {record.account}")
+    if record.last_check_at:
+        click.echo(f"  last check {_when(record.last_check_at)}", nl=False)
+        success = _when(record.last_success_at) if record.last_success_at else "never"
+        click.echo(f", last success {success}")
+    if record.error_count or record.error_total:
+        click.echo(f"  errors: {record.error_count} in a row, {record.error_total} in all")
+    if record.last_error:
+        click.echo(f"  last error: {record.last_error}")
+    if record.rate_limited and record.rate_limited_until:
+        click.echo(f"  rate limited until {_when(record.rate_limited_until)}")
+
+
+def _show_text(doc: dict[str, Any]) -> None:
     click.echo(f"{doc['name']} ({doc['id']})")
     click.echo(doc["description"])
     click.echo(f"\nAuth: {_AUTH_LABEL.get(doc['authType'], doc['authType'])}")
