@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -183,6 +184,7 @@ class IntegrationService:
         self._keys = keys
         self._key_cache: dict[str, MasterKey] = {}
         self._tracker: HealthTracker | None = None
+        self._init_lock = threading.RLock()  # collaborators are created once, by one thread
         self._subscribers: list[Callable[[ChangeEvent], None]] = []
         self._catalog_generation = -1
 
@@ -192,18 +194,22 @@ class IntegrationService:
     def store(self) -> Store:
         """The database (opened and migrated on first use)."""
         if self._store is None:
-            from .store import Store, database_url
+            with self._init_lock:
+                if self._store is None:
+                    from .store import Store, database_url
 
-            self._store = Store(database_url(self._environ))
+                    self._store = Store(database_url(self._environ))
         return self._store
 
     @property
     def registry(self) -> Registry:
         """The loaded plugin registry (imports every plugin: only for validate and hooks)."""
         if self._registry is None:
-            from .registry import Registry
+            with self._init_lock:
+                if self._registry is None:
+                    from .registry import Registry
 
-            self._registry = Registry(self._environ).load()
+                    self._registry = Registry(self._environ).load()
         return self._registry
 
     @property
@@ -215,7 +221,9 @@ class IntegrationService:
                 self._catalog_generation = self._registry.generation
             return self._catalog
         if self._catalog is None:
-            self._catalog = load_catalog(self._environ)
+            with self._init_lock:
+                if self._catalog is None:
+                    self._catalog = load_catalog(self._environ)
         return self._catalog
 
     @property

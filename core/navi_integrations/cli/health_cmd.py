@@ -6,13 +6,16 @@ import platform
 import shutil
 import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import NaviError
 from ..results import HealthResult
 from ._common import catalog, echo_json, json_option, project_option, scope_text, service
+
+if TYPE_CHECKING:
+    from ..service import IntegrationService
 
 
 def _advice(provider_id: str, result: HealthResult, project_id: str | None) -> str:
@@ -31,9 +34,11 @@ def _advice(provider_id: str, result: HealthResult, project_id: str | None) -> s
     return f"[{error.action}] {error}"
 
 
-def _check(provider_id: str, project_id: str | None, timeout: float) -> HealthResult:
+def _check(
+    svc: IntegrationService, provider_id: str, project_id: str | None, timeout: float
+) -> HealthResult:
     try:
-        return service().check(provider_id, project_id=project_id, timeout=timeout)
+        return svc.check(provider_id, project_id=project_id, timeout=timeout)
     except NaviError as exc:  # not connected, disabled, cannot decrypt
         return HealthResult.failed("auth", str(exc).split(" Run:")[0])
 
@@ -60,8 +65,9 @@ def test(
             click.echo(f"No provider is connected ({scope_text(project_id)}).")
             return
     results: dict[str, HealthResult] = {}
+    svc.registry  # noqa: B018 - load the plugins once, before the worker threads
     with ThreadPoolExecutor(max_workers=min(32, len(targets))) as pool:
-        futures = {pool.submit(_check, t, project_id, timeout): t for t in targets}
+        futures = {pool.submit(_check, svc, t, project_id, timeout): t for t in targets}
         for done, future in enumerate(as_completed(futures), 1):
             results[futures[future]] = future.result()
             if check_all and not as_json:
