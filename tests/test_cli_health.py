@@ -34,7 +34,7 @@ def served(
 
 
 def test_connect_tests_first_and_saves_nothing_on_failure(served: Any) -> None:
-    server, found = served
+    server, _ = served
     bad = navi("connect", "linear", "--field", "apiKey=" + LINEAR_KEY[:-2] + "zz")
     assert bad.returncode == 1
     assert "Saved nothing: Linear rejected the API key." in bad.stderr
@@ -55,7 +55,7 @@ def test_connect_tests_first_and_saves_nothing_on_failure(served: Any) -> None:
 
 
 def test_test_command_exit_codes_and_advice(served: Any) -> None:
-    server, found = served
+    server, _ = served
     assert navi("connect", "linear", "--field", f"apiKey={LINEAR_KEY}").returncode == 0
     ok = navi("test", "linear")
     assert (ok.returncode, ok.stdout.strip()) == (
@@ -79,7 +79,7 @@ def test_test_command_exit_codes_and_advice(served: Any) -> None:
 
 
 def test_test_all_checks_every_connected_provider(served: Any) -> None:
-    server, found = served
+    server, _ = served
     navi("connect", "linear", "--no-test", "--field", f"apiKey={LINEAR_KEY}")
     navi("connect", "notion", "--no-test", "--field", f"token={NOTION_TOKEN}")
     navi(
@@ -108,7 +108,7 @@ def test_test_all_checks_every_connected_provider(served: Any) -> None:
 
 
 def test_doctor_report_is_complete_and_redacted(served: Any) -> None:
-    server, found = served
+    server, _ = served
     navi("connect", "linear", "--field", f"apiKey={LINEAR_KEY}")
     server.route("POST", "/graphql", Reply(500, body=f"echoing {LINEAR_KEY}"))
     navi("test", "linear")
