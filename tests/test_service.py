@@ -130,3 +130,32 @@ def test_errors_are_counted_redacted_and_reset(service: Any) -> None:
         row = conn.execute(Credential.__table__.select()).one()
     assert (row.error_count, row.last_error) == (0, None)
     assert next(s for s in service.status() if s.provider == "slack").health == "healthy"
+
+
+def test_subscribers_hear_connection_and_health_changes(service: Any) -> None:
+    from navi_integrations import ChangeEvent
+
+    events: list[ChangeEvent] = []
+
+    def broken(event: ChangeEvent) -> None:
+        raise RuntimeError("host app bug")
+
+    service.subscribe(broken)  # must not stop the others or the operation
+    unsubscribe = service.subscribe(events.append)
+    service.connect("slack", SLACK)
+    service.record_error("slack", "503 from Slack")
+    service.record_error("slack", "503 from Slack")
+    service.record_error("slack", "503 from Slack")
+    service.record_success("slack")
+    service.disable("slack", project_id="p1")
+    service.disconnect("slack")
+    unsubscribe()
+    service.connect("slack", SLACK)
+    assert [(e.kind, e.before, e.after, e.project_id) for e in events] == [
+        ("connection", None, "connected", None),
+        ("health", "unknown", "degraded", None),
+        ("health", "degraded", "failed", None),
+        ("health", "failed", "healthy", None),
+        ("connection", None, "disabled", "p1"),
+        ("connection", None, "disconnected", None),
+    ]

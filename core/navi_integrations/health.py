@@ -158,19 +158,43 @@ class HealthTracker:
             return None
         return float(until) / 1000
 
+    def scope_of(self, provider_id: str, project_id: str | None) -> str | None:
+        """Which credential row health is kept for: '' (user), the project id, or None."""
+        return self._scope(provider_id, project_id)
+
+    def status_of(self, provider_id: str, scope: str) -> tuple[str, int]:
+        """(health status, consecutive errors) of a credential row, in one cheap query."""
+        rows = self._service.store.fetch(
+            "SELECT s.status, c.error_count FROM credentials c LEFT JOIN integration_status s"
+            " ON s.provider = c.provider AND s.project_id = c.project_id"
+            " WHERE c.provider = :provider AND c.project_id = :pid",
+            {"provider": provider_id, "pid": scope},
+        )
+        if not rows:
+            return "unknown", 0
+        return rows[0][0] or "unknown", int(rows[0][1] or 0)
+
     def record(
-        self, provider_id: str, result: HealthResult, *, project_id: str | None = None
+        self,
+        provider_id: str,
+        result: HealthResult,
+        *,
+        project_id: str | None = None,
+        scope: str | None = None,
     ) -> HealthRecord | None:
-        """Store one outcome; returns the new record (None when not connected in the scope)."""
+        """Store one outcome; returns the new record (None when not connected in the scope).
+
+        ``scope`` is the credential row (see :meth:`scope_of`) when the caller knows it.
+        """
         import sqlalchemy as sa
 
         from .store.tables import CREDENTIALS, STATUS
 
-        pid = self._scope(provider_id, project_id)
+        pid = scope if scope is not None else self._scope(provider_id, project_id)
         if pid is None:
             return None
         now = int(time.time() * 1000)
-        before = self.get(provider_id, project_id=project_id).status
+        before = self.status_of(provider_id, pid)[0]
         text = None if result.ok else self._redact(provider_id, project_id, result.message)
         where = (CREDENTIALS.c.provider == provider_id) & (CREDENTIALS.c.project_id == pid)
         with self._service.store.write() as conn:
@@ -221,12 +245,11 @@ class HealthTracker:
                     update["rate_limited_until"] = until
             row["metadata"] = row.pop("metadata_json")
             self._service._upsert(conn, STATUS, row, update)
-        record = self.get(provider_id, project_id=project_id)
-        if record.status != before:
+        if status != before:
             self._service._emit(
-                ChangeEvent(provider_id, pid or None, "health", before, record.status, text or "")
+                ChangeEvent(provider_id, pid or None, "health", before, status, text or "")
             )
-        return record
+        return HealthRecord(provider_id, pid or None, status, now, error_count=count)
 
     def _redact(self, provider_id: str, project_id: str | None, message: str) -> str:
         try:

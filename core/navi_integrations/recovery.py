@@ -205,6 +205,7 @@ class _Call:
         self.auth_command = cli.get("authCommand") if self.auth_type == "cli" else None
         self.refreshed = False
         self.credentials: Credentials = self._load()
+        self.scope = service.health.scope_of(provider_id, project_id)
         self.started = time.monotonic()
 
     def _load(self) -> Credentials:
@@ -257,7 +258,9 @@ class _Call:
         failure = failure_of(self.name, exc)
         if failure is None:
             raise exc  # not a provider failure: the caller's bug, not ours to retry
-        self.service.health.record(self.provider_id, failure, project_id=self.project_id)
+        self.service.health.record(
+            self.provider_id, failure, project_id=self.project_id, scope=self.scope
+        )
         if failure.kind == "auth" and self.auth_type == "oauth" and not self.refreshed:
             self.refreshed = True
             if self._refresh():
@@ -279,10 +282,15 @@ class _Call:
         return True
 
     def succeeded(self) -> None:
-        record = self.service.health.get(self.provider_id, project_id=self.project_id)
-        if record.status != "healthy" or record.error_count:
+        if self.scope is None:
+            return
+        status, errors = self.service.health.status_of(self.provider_id, self.scope)
+        if status != "healthy" or errors:
             self.service.health.record(
-                self.provider_id, HealthResult.healthy(record.account), project_id=self.project_id
+                self.provider_id,
+                HealthResult.healthy(),
+                project_id=self.project_id,
+                scope=self.scope,
             )
 
     def retryable(self, exc: BaseException) -> bool:
