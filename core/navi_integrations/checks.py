@@ -19,6 +19,8 @@ httpx is imported only when a check runs.
 from __future__ import annotations
 
 import email.utils
+import functools
+import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
@@ -119,6 +121,26 @@ def failure_of(name: str, exc: BaseException) -> HealthResult | None:
     return None
 
 
+_client_lock = threading.Lock()
+
+
+@functools.cache
+def _shared_client() -> httpx.Client:
+    import httpx
+
+    return httpx.Client(follow_redirects=False)
+
+
+def _client() -> httpx.Client:
+    """One client per process, shared by every check (thread-safe, pooled connections).
+
+    Building a client loads the CA bundle, which is slow enough to show
+    when twenty checks start at once: the lock makes sure it happens once.
+    """
+    with _client_lock:
+        return _shared_client()
+
+
 def auth_parts(
     provider: IntegrationProvider, credentials: Credentials
 ) -> tuple[dict[str, str], dict[str, str]]:
@@ -157,14 +179,14 @@ def http_check(
 
     auth_headers, params = auth_parts(provider, credentials)
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-            response = client.request(
-                method,
-                url,
-                json=json,
-                params=params,
-                headers={"User-Agent": "navi-integrations", **auth_headers, **(headers or {})},
-            )
+        response = _client().request(
+            method,
+            url,
+            json=json,
+            params=params,
+            headers={"User-Agent": "navi-integrations", **auth_headers, **(headers or {})},
+            timeout=timeout,
+        )
     except httpx.HTTPError as exc:
         failure = failure_of(provider.name, exc)
         assert failure is not None

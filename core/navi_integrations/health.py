@@ -174,6 +174,35 @@ class HealthTracker:
             return "unknown", 0
         return rows[0][0] or "unknown", int(rows[0][1] or 0)
 
+    def hold(self, provider_id: str, scope: str, seconds: float) -> None:
+        """Make every process wait ``seconds`` before calling the provider with this credential.
+
+        One small write, done before any other bookkeeping so that the window
+        in which another caller has not heard of the Retry-After stays short.
+        An earlier, later deadline is kept.
+        """
+        import sqlalchemy as sa
+
+        from .store.tables import STATUS
+
+        until = int((time.time() + seconds) * 1000)
+        with self._service.store.write() as conn:
+            current = conn.execute(
+                sa.select(STATUS.c.rate_limited_until).where(
+                    STATUS.c.provider == provider_id, STATUS.c.project_id == scope
+                )
+            ).first()
+            if current is not None and (current[0] or 0) >= until:
+                return
+            row = {
+                "id": f"{provider_id}:{scope or 'global'}",
+                "provider": provider_id,
+                "project_id": scope,
+                "status": "degraded",
+                "rate_limited_until": until,
+            }
+            self._service._upsert(conn, STATUS, row, {"rate_limited_until": until})
+
     def record(
         self,
         provider_id: str,
@@ -235,14 +264,17 @@ class HealthTracker:
                 "error_message": text,
             }
             if result.ok:
+                # A success does not lift a Retry-After: it may have been in flight before it.
                 update["last_success_at"] = now
-                update["rate_limited_until"] = None
                 if meta:
                     update["metadata"] = meta
             else:
                 update["error_total"] = STATUS.c.error_total + 1
-                if until is not None:
-                    update["rate_limited_until"] = until
+                if until is not None:  # never earlier than a deadline already set
+                    update["rate_limited_until"] = sa.case(
+                        (STATUS.c.rate_limited_until > until, STATUS.c.rate_limited_until),
+                        else_=until,
+                    )
             row["metadata"] = row.pop("metadata_json")
             self._service._upsert(conn, STATUS, row, update)
         if status != before:

@@ -258,6 +258,8 @@ class _Call:
         failure = failure_of(self.name, exc)
         if failure is None:
             raise exc  # not a provider failure: the caller's bug, not ours to retry
+        if failure.kind == "rate_limited" and failure.retry_after and self.scope is not None:
+            self.service.health.hold(self.provider_id, self.scope, failure.retry_after)
         self.service.health.record(
             self.provider_id, failure, project_id=self.project_id, scope=self.scope
         )

@@ -511,6 +511,14 @@ class IntegrationService:
     def _credentials(
         self, provider_id: str, project_id: str | None, *, touch: bool, require_enabled: bool
     ) -> Credentials:
+        return self._credentials_and_scope(
+            provider_id, project_id, touch=touch, require_enabled=require_enabled
+        )[0]
+
+    def _credentials_and_scope(
+        self, provider_id: str, project_id: str | None, *, touch: bool, require_enabled: bool
+    ) -> tuple[Credentials, str]:
+        """The effective credentials and the project id of their row ('' = user scope)."""
         from .models import Credentials
 
         doc = self.catalog.document(provider_id)
@@ -540,7 +548,7 @@ class IntegrationService:
                 conn.execute(
                     credentials.update().where(credentials.c.id == row[0]).values(last_used_at=now)
                 )
-        return Credentials(values)
+        return Credentials(values), row[1]
 
     def _decrypt(
         self, provider_id: str, scope: str, project_id: str | None, key_id: str, blob: bytes
@@ -641,9 +649,11 @@ class IntegrationService:
         self, provider_id: str, *, project_id: str | None = None, timeout: float = 10.0
     ) -> HealthResult:
         """Run the provider's health check on the stored credentials and record the outcome."""
-        credentials = self._credentials(provider_id, project_id, touch=True, require_enabled=False)
+        credentials, scope = self._credentials_and_scope(
+            provider_id, project_id, touch=True, require_enabled=False
+        )
         result = self.check_values(provider_id, credentials, timeout=timeout)
-        self.health.record(provider_id, result, project_id=project_id)
+        self.health.record(provider_id, result, project_id=project_id, scope=scope)
         return result
 
     def check_values(

@@ -12,6 +12,7 @@ PostgreSQL each write is a single-row upsert or update.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -59,6 +60,27 @@ def _prepare_sqlite_file(url: sa.engine.URL) -> None:
         os.chmod(path, 0o600)
 
 
+def _configure_sqlite(dbapi_conn: Any) -> None:
+    dbapi_conn.isolation_level = None  # autocommit; Store issues BEGIN itself
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class _ThreadConnection:
+    """One thread's own DBAPI connection, closed when the thread's locals go away."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # interpreter shutdown, already closed
+            self.conn.close()
+
+
 class Store:
     """A connection pool to the database, with read and write transactions."""
 
@@ -81,13 +103,7 @@ class Store:
 
             @event.listens_for(engine, "connect")
             def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
-                dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
-                cursor = dbapi_conn.cursor()
-                cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
-                cursor.execute("PRAGMA synchronous=NORMAL")
-                cursor.execute("PRAGMA foreign_keys=ON")
-                cursor.close()
+                _configure_sqlite(dbapi_conn)
 
             @event.listens_for(engine, "begin")
             def _sqlite_begin(conn: Connection) -> None:
@@ -122,28 +138,40 @@ class Store:
 
         The hot path (``get_token``): a single statement is a consistent
         snapshot on its own, and skipping the pool and the ORM makes it
-        several times faster. ``sql`` uses ``:name`` parameters.
+        several times faster. Each thread keeps one connection outside the
+        pool (closed when the thread ends), so reading threads never starve
+        the pool that writes use. ``sql`` uses ``:name`` parameters.
         """
         for attempt in (1, 2):
-            conn = getattr(self._local, "conn", None)
-            if conn is None:
-                conn = self.engine.raw_connection()
-                if self.dialect == "postgresql":
-                    conn.dbapi_connection.autocommit = True  # type: ignore[union-attr]
-                self._local.conn = conn
+            holder = getattr(self._local, "holder", None)
+            if holder is None:
+                holder = _ThreadConnection(self._connect_raw())
+                self._local.holder = holder
             try:
-                cursor = conn.cursor()
+                cursor = holder.conn.cursor()
                 try:
                     cursor.execute(self._paramstyle(sql), dict(params))
                     return list(cursor.fetchall())
                 finally:
                     cursor.close()
             except self.engine.dialect.loaded_dbapi.OperationalError:
-                self._local.conn = None
-                conn.invalidate()
+                self._local.holder = None  # dropped connection: reconnect once
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    def _connect_raw(self) -> Any:
+        dialect = self.engine.dialect
+        cargs, cparams = dialect.create_connect_args(self.url)
+        if self.dialect == "sqlite":
+            cparams.setdefault("timeout", _BUSY_TIMEOUT_MS / 1000)
+            cparams["check_same_thread"] = False
+        conn = dialect.loaded_dbapi.connect(*cargs, **cparams)
+        if self.dialect == "sqlite":
+            _configure_sqlite(conn)
+        elif self.dialect == "postgresql":
+            conn.autocommit = True
+        return conn
 
     def _paramstyle(self, sql: str) -> str:
         if self.engine.dialect.paramstyle == "pyformat":

@@ -140,6 +140,9 @@ class LocalHTTPServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body leave in one segment: no Nagle/delayed-ACK stall on keep-alive.
+            wbufsize = 64 * 1024
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 pass
@@ -152,6 +155,7 @@ class LocalHTTPServer:
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.close:
+                    self.wfile.flush()
                     self.connection.shutdown(socket.SHUT_RDWR)
                     self.close_connection = True
                     return
