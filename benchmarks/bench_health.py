@@ -12,11 +12,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -182,7 +180,6 @@ class FaultServer:
 
 def run_faults() -> bool:
     import httpx
-
     from navi_integrations import (
         IntegrationError,
         IntegrationService,
