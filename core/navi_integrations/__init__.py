@@ -73,6 +73,7 @@ _LAZY = {
     **dict.fromkeys(["IntegrationService", "ProviderStatus", "Token"], "service"),
     **dict.fromkeys(["HealthResult"], "results"),
     **dict.fromkeys(["ProviderFailure"], "checks"),
+    **dict.fromkeys(["GrantRevoked", "OAuthFailed", "OAuthSignIn", "SignInResult"], "oauth"),
     **dict.fromkeys(["ChangeEvent", "HealthRecord"], "health"),
     **dict.fromkeys(
         ["IntegrationError", "RecoveryPolicy", "acall_with_recovery", "call_with_recovery"],
@@ -91,6 +92,7 @@ __all__ = [
     "CredentialsInvalid",
     "DecryptionFailed",
     "FieldProblem",
+    "GrantRevoked",
     "HealthCheckConfig",
     "HealthRecord",
     "HealthResult",
@@ -105,6 +107,8 @@ __all__ = [
     "NaviError",
     "NotConnected",
     "OAuthConfig",
+    "OAuthFailed",
+    "OAuthSignIn",
     "PluginError",
     "PluginInfo",
     "ProviderDefaults",
@@ -116,6 +120,7 @@ __all__ = [
     "Registry",
     "SetupGuide",
     "SetupStep",
+    "SignInResult",
     "SkillConfig",
     "SseMcpServer",
     "StdioMcpServer",
@@ -165,6 +170,7 @@ if TYPE_CHECKING:
         SseMcpServer,
         StdioMcpServer,
     )
+    from .oauth import GrantRevoked, OAuthFailed, OAuthSignIn, SignInResult
     from .recovery import IntegrationError, RecoveryPolicy, acall_with_recovery, call_with_recovery
     from .registry import Registry
     from .results import HealthResult

@@ -26,6 +26,7 @@ CORE_DISTRIBUTION = "navi-integrations"
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("custom-providers", "navi_integrations.builtin.custom_providers"),
     ("http-health", "navi_integrations.builtin.http_health"),
+    ("oauth-refresh", "navi_integrations.builtin.oauth_refresh"),
 )
 
 

@@ -286,7 +286,7 @@ class HealthTracker:
     def _redact(self, provider_id: str, project_id: str | None, message: str) -> str:
         try:
             values = self._service._credentials(
-                provider_id, project_id, touch=False, require_enabled=False
+                provider_id, project_id, touch=False, require_enabled=False, fresh=False
             )
             secrets = [values.reveal(k) for k in values]
         except NaviError:

@@ -150,6 +150,8 @@ class OAuthConfig(_Model):
     service_scopes: dict[str, list[str]] = Field(default_factory=dict)
     base_scopes: list[str] = Field(default_factory=list)
     pkce: bool = True
+    #: Extra authorization-request parameters (e.g. Google's ``access_type=offline``).
+    auth_params: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _services_consistent(self) -> OAuthConfig:

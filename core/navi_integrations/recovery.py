@@ -270,17 +270,15 @@ class _Call:
         return _Attempt(failure)
 
     def _refresh(self) -> bool:
-        registry = self.service.registry
-        provider = registry.get(self.provider_id)
+        rejected = (
+            self.credentials.reveal("accessToken") if "accessToken" in self.credentials else None
+        )
         try:
-            renewed = registry.call_provider_hook("refresh", provider, credentials=self.credentials)
+            self.credentials = self.service.refresh_credentials(
+                self.provider_id, project_id=self.project_id, rejected=rejected
+            )
         except NaviError:
             return False
-        if renewed is None:
-            return False
-        values = {key: renewed.reveal(key) for key in renewed}
-        self.service.store_credentials(self.provider_id, values, project_id=self.project_id)
-        self.credentials = renewed
         return True
 
     def succeeded(self) -> None:

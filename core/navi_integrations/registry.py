@@ -34,7 +34,13 @@ from pydantic import ValidationError
 from . import hookspecs
 from .catalog import LoadProblem, PluginInfo
 from .discovery import BUILTIN_PLUGINS, CORE_DISTRIBUTION, Candidate, blocked, discover
-from .errors import FieldProblem, PluginError, ProviderDefinitionError, ProviderNotFound
+from .errors import (
+    FieldProblem,
+    NaviError,
+    PluginError,
+    ProviderDefinitionError,
+    ProviderNotFound,
+)
 from .models import Credentials, IntegrationProvider, check_credential_values
 
 __all__ = ["Registry"]
@@ -336,6 +342,8 @@ class Registry:
         start = time.perf_counter()
         try:
             answer = impl.function(*(args[name] for name in impl.argnames))
+        except NaviError:
+            raise  # a deliberate, documented answer (e.g. GrantRevoked from refresh)
         except Exception as exc:
             origin = self._origins.get(impl.plugin_name, _Origin("<unknown>", ""))
             target = f" for provider '{provider_id}'" if provider_id else ""

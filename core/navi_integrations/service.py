@@ -29,6 +29,7 @@ from .crypto import (
     InvalidCiphertext,
     KeySource,
     MasterKey,
+    Sealed,
     associated_data,
     key_source,
     open_sealed,
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from .registry import Registry
     from .results import FailureKind, HealthResult
     from .store import Store
+    from .tokens import TokenRefresher
 
 __all__ = ["IntegrationService", "ProviderStatus", "Token"]
 
@@ -184,6 +186,7 @@ class IntegrationService:
         self._keys = keys
         self._key_cache: dict[str, MasterKey] = {}
         self._tracker: HealthTracker | None = None
+        self._refresher: TokenRefresher | None = None
         self._init_lock = threading.RLock()  # collaborators are created once, by one thread
         self._subscribers: list[Callable[[ChangeEvent], None]] = []
         self._catalog_generation = -1
@@ -296,13 +299,7 @@ class IntegrationService:
         """Store values without validating them (OAuth tokens after a flow, imports)."""
         self.catalog.document(provider_id)
         scope = "project" if project_id else "user"
-        plain = {k: v for k, v in values.items() if v != ""}
-        key = self._current_key()
-        sealed = seal(
-            key,
-            json.dumps(plain).encode(),
-            associated_data(provider_id, scope, project_id),
-        )
+        sealed = self._seal(provider_id, project_id, values)
         now = _now_ms()
         credentials, _, _ = self._tables()
         row = {
@@ -322,6 +319,16 @@ class IntegrationService:
         with self.store.write() as conn:
             self._upsert(conn, credentials, row, update)
         self._emit_connection(provider_id, project_id, "connected")
+
+    def _seal(self, provider_id: str, project_id: str | None, values: Mapping[str, str]) -> Sealed:
+        """Encrypt a credential set for its row (bound to provider, scope and project)."""
+        scope = "project" if project_id else "user"
+        plain = {k: v for k, v in values.items() if v != ""}
+        return seal(
+            self._current_key(),
+            json.dumps(plain).encode(),
+            associated_data(provider_id, scope, project_id),
+        )
 
     def disconnect(self, provider_id: str, *, project_id: str | None = None) -> bool:
         """Delete the scope's credentials and health; returns whether any were stored."""
@@ -509,16 +516,32 @@ class IntegrationService:
         return self._credentials(provider_id, project_id, touch=True, require_enabled=True)
 
     def _credentials(
-        self, provider_id: str, project_id: str | None, *, touch: bool, require_enabled: bool
+        self,
+        provider_id: str,
+        project_id: str | None,
+        *,
+        touch: bool,
+        require_enabled: bool,
+        fresh: bool = True,
     ) -> Credentials:
         return self._credentials_and_scope(
-            provider_id, project_id, touch=touch, require_enabled=require_enabled
+            provider_id, project_id, touch=touch, require_enabled=require_enabled, fresh=fresh
         )[0]
 
     def _credentials_and_scope(
-        self, provider_id: str, project_id: str | None, *, touch: bool, require_enabled: bool
+        self,
+        provider_id: str,
+        project_id: str | None,
+        *,
+        touch: bool,
+        require_enabled: bool,
+        fresh: bool = True,
     ) -> tuple[Credentials, str]:
-        """The effective credentials and the project id of their row ('' = user scope)."""
+        """The effective credentials and the project id of their row ('' = user scope).
+
+        With ``fresh``, an OAuth token close to expiry is refreshed first
+        (once across every caller: see :mod:`navi_integrations.tokens`).
+        """
         from .models import Credentials
 
         doc = self.catalog.document(provider_id)
@@ -548,7 +571,30 @@ class IntegrationService:
                 conn.execute(
                     credentials.update().where(credentials.c.id == row[0]).values(last_used_at=now)
                 )
-        return Credentials(values), row[1]
+        found = Credentials(values)
+        if fresh and self.tokens.needs_refresh(doc, found):
+            found = self.tokens.refresh(provider_id, row[1], project_id)
+        return found, row[1]
+
+    @property
+    def tokens(self) -> TokenRefresher:
+        """Refreshes OAuth tokens ahead of expiry, once across callers."""
+        if self._refresher is None:
+            with self._init_lock:
+                if self._refresher is None:
+                    from .tokens import TokenRefresher
+
+                    self._refresher = TokenRefresher(self)
+        return self._refresher
+
+    def refresh_credentials(
+        self, provider_id: str, *, project_id: str | None = None, rejected: str | None = None
+    ) -> Credentials:
+        """Renew an OAuth provider's credentials now (``rejected``: the token it refused)."""
+        _, scope = self._credentials_and_scope(
+            provider_id, project_id, touch=False, require_enabled=False, fresh=False
+        )
+        return self.tokens.refresh(provider_id, scope, project_id, rejected=rejected)
 
     def _decrypt(
         self, provider_id: str, scope: str, project_id: str | None, key_id: str, blob: bytes

@@ -18,13 +18,10 @@ const control = { faults: [], delayMs: 0, deny: 0, counts: {}, email: 'johndoe@e
 service.on('beforeResponse', (response, req) => {
   const grant = req.body.grant_type;
   control.counts[grant] = (control.counts[grant] ?? 0) + 1;
-  const fault = control.faults.shift();
-  if (fault === 'invalid_grant') {
+  if (control.faults[0] === 'invalid_grant') {
+    control.faults.shift();
     response.statusCode = 400;
     response.body = { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' };
-  } else if (typeof fault === 'number') {
-    response.statusCode = fault;
-    response.body = { error: 'server_error' };
   }
 });
 service.on('beforeUserinfo', (response) => {
@@ -56,6 +53,15 @@ const server = http.createServer(async (req, res) => {
     return;
   }
   if (path === '/token' && control.delayMs > 0) await sleep(control.delayMs);
+  if (path === '/token' && typeof control.faults[0] === 'number') {
+    // A 5xx from in front of the server (a proxy or load balancer): the request
+    // never reaches the OAuth logic, so an authorization code stays unused.
+    const status = control.faults.shift();
+    control.counts[`http_${status}`] = (control.counts[`http_${status}`] ?? 0) + 1;
+    res.writeHead(status, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ error: 'server_error' }));
+    return;
+  }
   service.requestHandler(req, res);
 });
 

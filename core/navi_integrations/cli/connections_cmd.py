@@ -83,6 +83,20 @@ def _prompt(doc: dict[str, Any], project_id: str | None, assume_yes: bool) -> di
 )
 @click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask to confirm the scope.")
 @click.option("--no-test", is_flag=True, help="Save without checking the credentials (offline).")
+@click.option(
+    "--service",
+    "services",
+    multiple=True,
+    metavar="NAME",
+    help="OAuth providers: a service to grant access to (repeat; default: all).",
+)
+@click.option("--no-browser", is_flag=True, help="OAuth providers: print the sign-in URL only.")
+@click.option(
+    "--timeout",
+    default=300.0,
+    show_default=True,
+    help="OAuth providers: seconds to wait for the browser.",
+)
 def connect(
     provider_id: str,
     project_id: str | None,
@@ -90,6 +104,9 @@ def connect(
     from_stdin: bool,
     assume_yes: bool,
     no_test: bool,
+    services: tuple[str, ...],
+    no_browser: bool,
+    timeout: float,
 ) -> None:
     """Connect PROVIDER: show its setup guide, ask for each value, test and store it.
 
@@ -99,6 +116,11 @@ def connect(
     the shell history and the process list.
     """
     doc = catalog().document(provider_id)
+    if doc["authType"] == "oauth":
+        _connect_oauth(
+            doc, project_id, fields, from_stdin, assume_yes, services, no_browser, timeout
+        )
+        return
     if fields or from_stdin:
         values = {**(_read_stdin() if from_stdin else {}), **_parse_fields(fields)}
     else:
@@ -126,6 +148,53 @@ def connect(
         svc.record_success(provider_id, project_id=project_id, account=account)
     who = f" as {account}" if account else ""
     click.echo(f"Connected {doc['name']}{who} ({scope_text(project_id)}).")
+
+
+def _connect_oauth(
+    doc: dict[str, Any],
+    project_id: str | None,
+    fields: tuple[str, ...],
+    from_stdin: bool,
+    assume_yes: bool,
+    services: tuple[str, ...],
+    no_browser: bool,
+    timeout: float,
+) -> None:
+    """OAuth: the OAuth client's id and secret, then the browser sign-in.
+
+    Nothing is saved unless the whole sign-in succeeds.
+    """
+    import webbrowser
+
+    from ..oauth import OAuthSignIn
+
+    svc = service()
+    flow = OAuthSignIn(
+        svc,
+        doc["id"],
+        project_id=project_id,
+        timeout=timeout,
+        open_browser=None if no_browser else webbrowser.open,
+        show_url=lambda url: click.echo(f"Sign in to {doc['name']} at:\n  {url}"),
+    )
+    previous = flow.existing()
+    if fields or from_stdin:
+        values = {**(_read_stdin() if from_stdin else {}), **_parse_fields(fields)}
+    elif previous is not None and "clientId" in previous:
+        click.echo(f"Using the OAuth client already saved for {doc['name']}.")
+        values = {k: previous.reveal(k) for k in ("clientId", "clientSecret") if k in previous}
+    else:
+        values = _prompt(doc, project_id, assume_yes)
+    problems = svc.registry.validate(doc["id"], values)
+    if problems:
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+        raise CredentialsInvalid(doc["id"], problems)
+    chosen = list(services) or list((doc.get("oauth") or {}).get("services", []))
+    result = flow.run(values["clientId"], values.get("clientSecret", ""), chosen)
+    who = f" as {result.account}" if result.account else ""
+    granted = f" Services: {', '.join(result.services)}." if result.services else ""
+    click.echo(f"Connected {doc['name']}{who} ({scope_text(project_id)}).{granted}")
 
 
 @click.command()

@@ -76,6 +76,13 @@ GOOGLE = IntegrationProvider(
         services=list(SERVICE_SCOPES),
         service_scopes=SERVICE_SCOPES,
         base_scopes=["openid", "email"],
+        # A refresh token needs offline access; consent again so that Google sends one;
+        # a later sign-in for another service keeps the scopes already granted.
+        auth_params={
+            "access_type": "offline",
+            "prompt": "consent",
+            "include_granted_scopes": "true",
+        },
     ),
     api=ApiConfig(
         base_url="https://www.googleapis.com",
