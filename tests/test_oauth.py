@@ -214,8 +214,6 @@ def test_single_flight_refresh_across_threads_and_processes(
     OAuthSignIn(navi_service, "google", open_browser=browse, timeout=30).run(
         CLIENT_ID, CLIENT_SECRET, ["gmail"]
     )
-    _expire(navi_service)
-    oauth_server.control(delayMs=300)
     code = (
         "import sys, time\n"
         "from navi_integrations import IntegrationService\n"
@@ -224,32 +222,38 @@ def test_single_flight_refresh_across_threads_and_processes(
         "time.sleep(max(0, start - time.time()))\n"
         "print(s.get_token('google').value.get_secret_value())\n"
     )
-    start = time.time() + 2.0
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", code, repr(start)], stdout=subprocess.PIPE, text=True
-        )
-        for _ in range(4)
-    ]
-    service = IntegrationService(registry=navi_service.registry)
-    _ = service.catalog  # loaded before the race starts
-    tokens: list[str] = []
-    barrier = threading.Barrier(100)
+    # Two rounds: the second once processes of the first have closed their connections
+    # (a lost SQLite lock showed only then).
+    for _ in range(2):
+        time.sleep(1.1)  # a new "iat": the refreshed token differs from the last one
+        _expire(navi_service)
+        before = oauth_server.control(delayMs=300).get("refresh_token", 0)
+        start = time.time() + 2.0
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", code, repr(start)], stdout=subprocess.PIPE, text=True
+            )
+            for _ in range(4)
+        ]
+        service = IntegrationService(registry=navi_service.registry)
+        _ = service.catalog  # loaded before the race starts
+        tokens: list[str] = []
 
-    def ask() -> None:
-        barrier.wait()
-        time.sleep(max(0, start - time.time()))
-        tokens.append(service.get_token("google").value.get_secret_value())
+        def ask(
+            service: IntegrationService = service, tokens: list[str] = tokens, start: float = start
+        ) -> None:
+            time.sleep(max(0, start - time.time()))
+            tokens.append(service.get_token("google").value.get_secret_value())
 
-    threads = [threading.Thread(target=ask) for _ in range(100)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    tokens += [p.communicate(timeout=60)[0].strip() for p in processes]
-    assert all(p.returncode == 0 for p in processes)
-    assert oauth_server.control(delayMs=0)["refresh_token"] == 1
-    assert len(tokens) == 104 and set(tokens) == {stored(navi_service)["accessToken"]}
+        threads = [threading.Thread(target=ask) for _ in range(100)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        tokens += [p.communicate(timeout=60)[0].strip() for p in processes]
+        assert all(p.returncode == 0 for p in processes)
+        assert oauth_server.control(delayMs=0)["refresh_token"] - before == 1
+        assert len(tokens) == 104 and set(tokens) == {stored(navi_service)["accessToken"]}
 
 
 class ExampleOAuth:

@@ -72,8 +72,25 @@ class TokenRefresher:
         ``rejected`` is an access token the provider refused: the row is
         renewed if it still holds that token, whatever its expiry says.
         """
+        from .store import StoreBusy
+
+        doc = self._service.catalog.document(provider_id)
+        patience = time.monotonic() + 30.0  # then queue on the lock like any writer
         with self._lock(provider_id, scope):
-            return self._refresh_in_store(provider_id, scope, project_id, rejected)
+            while True:
+                # Cheap look first: another thread or process has often renewed it already.
+                current, row_scope = self._service._credentials_and_scope(
+                    provider_id, project_id, touch=False, require_enabled=False, fresh=False
+                )
+                if row_scope == scope and not self._stale(doc, current, rejected):
+                    return current
+                wait = time.monotonic() > patience
+                try:
+                    return self._refresh_in_store(provider_id, scope, project_id, rejected, wait)
+                except StoreBusy:
+                    # Another process is writing (most likely refreshing this token):
+                    # look again shortly rather than sleep in SQLite's coarse busy wait.
+                    time.sleep(0.01)
 
     def _stale(self, doc: dict[str, Any], credentials: Credentials, rejected: str | None) -> bool:
         if rejected is not None:
@@ -81,7 +98,12 @@ class TokenRefresher:
         return self.needs_refresh(doc, credentials)
 
     def _refresh_in_store(
-        self, provider_id: str, scope: str, project_id: str | None, rejected: str | None
+        self,
+        provider_id: str,
+        scope: str,
+        project_id: str | None,
+        rejected: str | None,
+        wait: bool = False,
     ) -> Credentials:
         import sqlalchemy as sa
 
@@ -93,7 +115,7 @@ class TokenRefresher:
         doc = service.catalog.document(provider_id)
         kind = "project" if scope else "user"
         try:
-            with service.store.write() as conn:
+            with service.store.write(wait=wait) as conn:
                 query = sa.select(
                     CREDENTIALS.c.id, CREDENTIALS.c.value, CREDENTIALS.c.key_id
                 ).where(CREDENTIALS.c.provider == provider_id, CREDENTIALS.c.project_id == scope)

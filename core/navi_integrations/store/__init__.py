@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from ..errors import StoreError
 from ..paths import data_dir
 
-__all__ = ["SCHEMA_REVISION", "Store", "StoreError", "database_url"]
+__all__ = ["SCHEMA_REVISION", "Store", "StoreBusy", "StoreError", "database_url"]
 
 #: The alembic head this code expects (a test checks it equals the migrations' head).
 SCHEMA_REVISION = "0003"
@@ -50,14 +50,28 @@ def database_url(environ: Mapping[str, str] | None = None) -> str:
 
 
 def _prepare_sqlite_file(url: sa.engine.URL) -> None:
+    """Create the database file with mode 0600 (SQLite gives its -wal/-shm files the same).
+
+    An existing file is never opened here: closing any descriptor of a SQLite
+    file drops every POSIX lock this process holds on it, which would let
+    another process believe no connection is open and reset the WAL under
+    ours. Only ``chmod`` touches an existing file.
+    """
     if not url.database or url.database == ":memory:":
         return
     path = Path(url.database)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
-    if path.stat().st_mode & 0o077:
-        os.chmod(path, 0o600)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+    else:
+        os.close(fd)  # the file did not exist: no SQLite connection can hold it yet
+
+
+class StoreBusy(StoreError):
+    """Another connection holds the write lock (only from ``Store.write(wait=False)``)."""
 
 
 def _configure_sqlite(dbapi_conn: Any) -> None:
@@ -107,8 +121,17 @@ class Store:
 
             @event.listens_for(engine, "begin")
             def _sqlite_begin(conn: Connection) -> None:
-                immediate = conn.get_execution_options().get("navi_write", False)
-                conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+                options = conn.get_execution_options()
+                if not options.get("navi_write", False):
+                    conn.exec_driver_sql("BEGIN")
+                elif not options.get("navi_nowait", False):
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                else:  # fail at once if another connection writes (see Store.write)
+                    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+                    try:
+                        conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    finally:
+                        conn.exec_driver_sql(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
 
             return engine
         try:
@@ -126,11 +149,21 @@ class Store:
             yield conn
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A write transaction (on SQLite, the write lock is taken at BEGIN)."""
+    def write(self, *, wait: bool = True) -> Iterator[Connection]:
+        """A write transaction (on SQLite, the write lock is taken at BEGIN).
+
+        With ``wait=False`` on SQLite, :class:`StoreBusy` is raised at once if
+        another connection holds the write lock, instead of queueing for it.
+        """
         with self.engine.connect() as conn:
-            conn = conn.execution_options(navi_write=True)
-            with conn.begin():
+            conn = conn.execution_options(navi_write=True, navi_nowait=not wait)
+            try:
+                transaction = conn.begin()
+            except sa.exc.OperationalError as exc:
+                if not wait and "locked" in str(exc.orig):
+                    raise StoreBusy("the database is being written by another connection") from None
+                raise
+            with transaction:
                 yield conn
 
     def fetch(self, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
