@@ -36,7 +36,14 @@ def test_importing_the_package_builds_no_model() -> None:
 
 
 def test_every_hookspec_is_a_documented_contract() -> None:
-    assert HOOKS == ["describe", "health_check", "mcp_config", "refresh", "validate"]
+    assert HOOKS == [
+        "describe",
+        "health_check",
+        "mcp_config",
+        "refresh",
+        "runtime_credentials",
+        "validate",
+    ]
     readme = (ROOT / "README.md").read_text()
     for name in HOOKS:
         doc = inspect.getdoc(getattr(hookspecs, name)) or ""

@@ -197,7 +197,12 @@ def test_allow_and_block_lists(navi_home: Path) -> None:
     assert [p.id for p in only.providers()] == ["linear", "slack"]
     none = _load(NAVI_INTEGRATIONS_PLUGINS="")
     assert none.providers() == []
-    assert [p.name for p in none.plugins()] == ["custom-providers", "http-health", "oauth-refresh"]
+    assert [p.name for p in none.plugins()] == [
+        "custom-providers",
+        "http-health",
+        "mcp-defaults",
+        "oauth-refresh",
+    ]
     blocked = _load(NAVI_INTEGRATIONS_BLOCK_PLUGINS="google, custom-providers")
     assert "google" not in {p.id for p in blocked.providers()}
     assert "custom-providers" not in {p.name for p in blocked.plugins()}

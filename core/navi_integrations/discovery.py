@@ -27,6 +27,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("custom-providers", "navi_integrations.builtin.custom_providers"),
     ("http-health", "navi_integrations.builtin.http_health"),
     ("oauth-refresh", "navi_integrations.builtin.oauth_refresh"),
+    ("mcp-defaults", "navi_integrations.builtin.mcp_defaults"),
 )
 
 

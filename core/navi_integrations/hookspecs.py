@@ -140,3 +140,22 @@ def refresh(provider: IntegrationProvider, credentials: Credentials) -> Credenti
         not your provider. Raise :class:`~navi_integrations.errors.NaviError`
         subclasses for a refused refresh.
     """
+
+
+@hookspec(firstresult=True)
+def runtime_credentials(
+    provider: IntegrationProvider, credentials: Credentials
+) -> Credentials | None:
+    """Complete stored credentials with values known only when they are used. **First answer.**
+
+    Called each time credentials are read for a provider whose ``authType``
+    is ``cli`` (e.g. GitHub's token lives in ``gh``, not in Navi's store),
+    before they are handed to ``mcp_config``, ``navi-int run`` or ``token``.
+
+    :param provider: the provider; return ``None`` if not yours.
+    :param credentials: what the store holds (may be empty).
+    :return: the credentials with the runtime values added (e.g. ``token``);
+        ``None`` when this is not your provider. Raise a
+        :class:`~navi_integrations.errors.NaviError` when the value cannot
+        be had (e.g. not logged in), saying what to run.
+    """

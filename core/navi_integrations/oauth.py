@@ -72,15 +72,29 @@ def _oauth_error() -> type[Exception]:
     return error
 
 
+def _http_modules() -> tuple[Any, ...]:
+    """httpx, and httpx2 when authlib uses it instead (it prefers httpx2 when installed)."""
+    import httpx
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from authlib.integrations.httpx_client._compat import httpx2
+    return (httpx, httpx2)
+
+
 def _with_retries(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Call the token endpoint, retrying 5xx answers and network errors (not OAuth errors)."""
-    import httpx
     import tenacity
 
+    modules = _http_modules()
+
     def transient(exc: BaseException) -> bool:
-        if isinstance(exc, httpx.HTTPStatusError):
-            return exc.response.status_code >= 500
-        return isinstance(exc, httpx.TransportError)
+        for module in modules:
+            if isinstance(exc, module.HTTPStatusError):
+                return bool(exc.response.status_code >= 500)
+            if isinstance(exc, module.TransportError):
+                return True
+        return False
 
     retrying = tenacity.Retrying(
         stop=tenacity.stop_after_attempt(4),

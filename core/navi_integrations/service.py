@@ -574,6 +574,12 @@ class IntegrationService:
         found = Credentials(values)
         if fresh and self.tokens.needs_refresh(doc, found):
             found = self.tokens.refresh(provider_id, row[1], project_id)
+        if fresh and doc["authType"] == "cli":  # e.g. GitHub's token lives in gh
+            provider = self.registry.get(provider_id)
+            answer = self.registry.call_provider_hook(
+                "runtime_credentials", provider, credentials=found
+            )
+            found = answer if answer is not None else found
         return found, row[1]
 
     @property
@@ -612,13 +618,21 @@ class IntegrationService:
             raise DecryptionFailed(provider_id, label, "damaged")
         return {str(k): str(v) for k, v in values.items()}
 
-    def get_token(self, provider_id: str, *, project_id: str | None = None) -> Token:
-        """The value a script sends: the OAuth access token, else the first secret field."""
+    def get_token(
+        self, provider_id: str, *, project_id: str | None = None, field: str | None = None
+    ) -> Token:
+        """The value a script sends: the OAuth access token, a CLI's token, else the first
+        secret field; or the named ``field`` (e.g. Slack's ``teamId``)."""
         doc = self.catalog.document(provider_id)
         credentials = self.get_credentials(provider_id, project_id=project_id)
         auth_type = doc["authType"]
-        if auth_type == "oauth":
+        if field is not None:
+            if field not in credentials:
+                raise NaviError(f"{provider_id} has no '{field}' value")
+        elif auth_type == "oauth":
             field = "accessToken"
+        elif auth_type == "cli":
+            field = "token"
         else:
             secret_fields = [
                 f["key"] for f in doc.get("credentials", []) if f["type"] == "password"

@@ -30,6 +30,9 @@ _COMMANDS: dict[str, str] = {
     "keys": "navi_integrations.cli.admin_cmd:keys",
     "test": "navi_integrations.cli.health_cmd:test",
     "doctor": "navi_integrations.cli.health_cmd:doctor",
+    "mcp-config": "navi_integrations.cli.agent_cmd:mcp_config",
+    "run": "navi_integrations.cli.agent_cmd:run",
+    "skills": "navi_integrations.cli.agent_cmd:skills",
 }
 
 

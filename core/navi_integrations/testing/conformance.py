@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import importlib.resources
 import json
-import re
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -32,8 +31,7 @@ __all__ = ["HEAVY_MODULES", "check_provider", "skills_dir"]
 #: Modules a plugin must not import at import time (they load when a feature needs them).
 HEAVY_MODULES = ("httpx", "authlib", "sqlalchemy", "sqlmodel", "cryptography")
 
-_PER_PROVIDER_HOOKS = ("validate", "health_check", "mcp_config", "refresh")
-_SKILL_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_PER_PROVIDER_HOOKS = ("validate", "health_check", "mcp_config", "refresh", "runtime_credentials")
 
 
 def skills_dir(module_name: str) -> Path | None:
@@ -150,10 +148,12 @@ def _check_import_cost(module_name: str, failures: list[str]) -> None:
 
 
 def _check_skills(provider: IntegrationProvider, module_name: str, failures: list[str]) -> None:
+    from ..skills import read_skill, skill_problems
+
     if provider.skill is None:
         return
     folder = skills_dir(module_name)
-    for skill_name in (provider.skill.usage, provider.skill.setup):
+    for role, skill_name in (("usage", provider.skill.usage), ("setup", provider.skill.setup)):
         if skill_name is None:
             continue
         if folder is None or not (folder / skill_name / "SKILL.md").is_file():
@@ -161,11 +161,9 @@ def _check_skills(provider: IntegrationProvider, module_name: str, failures: lis
                 f"skill '{skill_name}' has no {module_name}/skills/{skill_name}/SKILL.md"
             )
             continue
-        text = (folder / skill_name / "SKILL.md").read_text(encoding="utf-8")
-        match = re.match(r"^---\n(.*?)\n---\n", text, re.S)
-        name = None
-        if match:
-            found = re.search(r"^name:\s*(\S+)\s*$", match.group(1), re.M)
-            name = found.group(1) if found else None
-        if name != skill_name or not _SKILL_NAME.match(skill_name) or len(skill_name) > 64:
-            failures.append(f"skill '{skill_name}': frontmatter name must equal the folder name")
+        failures += [f"skill {p}" for p in skill_problems(folder / skill_name)]
+        meta = read_skill(folder / skill_name).meta
+        if role == "setup" and not meta.get("triggers"):
+            failures.append(f"skill '{skill_name}': a setup skill needs triggers")
+        if role == "usage" and provider.mcp is not None and meta.get("mcp") != provider.id:
+            failures.append(f"skill '{skill_name}': its mcp field must name '{provider.id}'")

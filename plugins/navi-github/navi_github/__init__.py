@@ -17,6 +17,7 @@ from navi_integrations import (
     HealthCheckConfig,
     HealthResult,
     IntegrationProvider,
+    McpServer,
     ProviderDefaults,
     SetupGuide,
     SetupStep,
@@ -194,3 +195,36 @@ def health_check(
         return HealthResult.failed("unreachable", f"cannot reach GitHub ({host})")
     first = error.splitlines()[0] if error else "no output"
     return HealthResult.failed("bad_response", f"gh api failed for {host}: {first}")
+
+
+@hookimpl
+def mcp_config(provider: IntegrationProvider, credentials: Credentials) -> McpServer | None:
+    """The declared MCP server with the stored credentials filled in."""
+    if provider.id != PROVIDER_ID:
+        return None
+    from navi_integrations.mcp import fill_mcp_server
+
+    return fill_mcp_server(provider, credentials)
+
+
+@hookimpl
+def runtime_credentials(
+    provider: IntegrationProvider, credentials: Credentials
+) -> Credentials | None:
+    """Add gh's token for the host (``token``): Navi stores none for GitHub."""
+    if provider.id != PROVIDER_ID:
+        return None
+    from navi_integrations import NaviError
+
+    host = _host(credentials)
+    if shutil.which("gh") is None:
+        raise NaviError("the GitHub CLI (gh) is not installed: https://cli.github.com")
+    try:
+        out = _gh(["auth", "token", "--hostname", host], 15)
+    except subprocess.TimeoutExpired:
+        raise NaviError(f"gh did not answer for {host}") from None
+    if out.returncode != 0 or not out.stdout.strip():
+        raise NaviError(f"gh is not logged in to {host}. Run: gh auth login --hostname {host}")
+    values = {key: credentials.reveal(key) for key in credentials}
+    values["token"] = out.stdout.strip()
+    return Credentials(values)

@@ -1,0 +1,138 @@
+"""``mcp-config``, ``run`` and ``skills``: what agents and scripts get."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from ._common import catalog, echo_json, project_option, scope_text, service
+
+
+@click.command("mcp-config")
+@project_option
+@click.option(
+    "--format",
+    "runtime",
+    type=click.Choice(["agent-sdk", "claude-code", "claude-desktop"]),
+    default="agent-sdk",
+    show_default=True,
+    help="The runtime the config is for.",
+)
+@click.option("--output", type=click.Path(dir_okay=False), help="Write it here (mode 0600).")
+@click.option(
+    "--env-refs",
+    is_flag=True,
+    help="Write ${VAR} references instead of secrets; print how to set each variable.",
+)
+def mcp_config(project_id: str | None, runtime: str, output: str | None, env_refs: bool) -> None:
+    """The MCP servers of every connected, enabled, MCP-enabled provider, for an agent runtime."""
+    from ..mcp import build_mcp_config
+
+    config = build_mcp_config(service(), runtime=runtime, project_id=project_id, env_refs=env_refs)
+    text = json.dumps(config.document, indent=2) + "\n"
+    if output:
+        _write_private(Path(output), text)
+        click.echo(f"Wrote {len(_servers(config.document))} MCP server(s) to {output}.", err=True)
+    else:
+        click.echo(text, nl=False)
+    if config.env:
+        click.echo("# Set these before starting the agent:", err=True)
+        for var, command in sorted(config.env.items()):
+            click.echo(f'export {var}="$({command})"', err=True)
+
+
+def _servers(document: dict[str, object]) -> dict[str, object]:
+    inner = document.get("mcpServers", document)
+    return inner if isinstance(inner, dict) else {}
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write atomically with mode 0600: a reader sees the old file or the new one, whole."""
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            os.fchmod(out.fileno(), 0o600)
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option(
+    "--with",
+    "providers",
+    required=True,
+    metavar="P1,P2",
+    help="Providers whose credentials to pass.",
+)
+@project_option
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def run(providers: str, project_id: str | None, command: tuple[str, ...]) -> None:
+    """Run COMMAND with the providers' credentials in its environment; prints none of them.
+
+    Each provider declares its variables (e.g. LINEAR_API_KEY, GOOGLE_ACCESS_TOKEN);
+    OAuth tokens are refreshed first. COMMAND's exit code is passed through.
+    """
+    svc = service()
+    env = dict(os.environ)
+    for provider_id in [p.strip() for p in providers.split(",") if p.strip()]:
+        doc = catalog().document(provider_id)
+        credentials = svc.get_credentials(provider_id, project_id=project_id)
+        for var, template in (doc.get("env") or {}).items():
+            try:
+                env[var] = credentials.fill(template)
+            except KeyError as missing:
+                raise click.ClickException(
+                    f"{provider_id} has no {missing} value for {var} ({scope_text(project_id)})"
+                ) from None
+    try:
+        completed = subprocess.run(list(command), env=env, check=False)
+    except FileNotFoundError:
+        raise click.ClickException(f"command not found: {command[0]}") from None
+    sys.exit(completed.returncode)
+
+
+@click.group()
+def skills() -> None:
+    """Agent Skills: the framework's and each provider's."""
+
+
+@skills.command("list")
+@project_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def skills_list(project_id: str | None, as_json: bool) -> None:
+    """The skills enabled in the scope: setup skills until connected, usage skills after."""
+    from ..skills import enabled_skills
+
+    found = enabled_skills(service(), project_id=project_id)
+    if as_json:
+        echo_json({"skills": [s.to_document() for s in found]})
+        return
+    for skill in found:
+        click.echo(
+            f"{skill.name}  ({skill.provider or 'framework'}, {skill.role})  {skill.description}"
+        )
+
+
+@skills.command("install")
+@click.argument("directory", type=click.Path(file_okay=False))
+@project_option
+def skills_install(directory: str, project_id: str | None) -> None:
+    """Copy exactly the skills enabled in the scope into DIRECTORY (one folder each)."""
+    from ..skills import enabled_skills, install
+
+    found = enabled_skills(service(), project_id=project_id)
+    written = install(found, Path(directory))
+    click.echo(f"Installed {len(written)} skill(s) into {directory}: {', '.join(written)}")
