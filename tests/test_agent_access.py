@@ -8,7 +8,6 @@ import os
 import shutil
 import socket
 import stat
-import subprocess
 import sys
 import threading
 import time
@@ -19,20 +18,12 @@ import pytest
 from navi_integrations import IntegrationService
 from navi_integrations.mcp import build_mcp_config
 
+from .cli_helpers import navi
+
 SERVERS = Path(__file__).with_name("mcp_servers")
 LINEAR_KEY = "lin_api_" + "Mcp0Access" * 4
 SLACK = {"botToken": "xoxb-111-222-McpSlackT0ken", "teamId": "T0123ABCD"}
 NOTION = "ntn_" + "McpN0ti0nT0ken" * 3
-
-
-def navi(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "navi_integrations.cli", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        **kwargs,
-    )
 
 
 @pytest.fixture

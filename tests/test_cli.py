@@ -9,16 +9,9 @@ from pathlib import Path
 
 from navi_integrations import IntegrationProvider
 
+from .cli_helpers import navi
+
 PROVIDERS = {"github", "google", "linear", "notion", "slack"}
-
-
-def navi(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "navi_integrations.cli", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def test_plugins_json_lists_distributions_versions_and_errors(navi_home: Path) -> None:

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from navi_integrations.testing import LocalHTTPServer, Reply
 
+from .cli_helpers import navi
 from .provider_apis import LINEAR_KEY, NOTION_TOKEN, SLACK_TOKEN, apis, serve
-
-
-def navi(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "navi_integrations.cli", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 @pytest.fixture

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from navi_integrations.cli import cli
+
+from .cli_helpers import navi
 
 KEY = "lin_api_" + "CliSecret" * 4 + "wxyz"
 SLACK_TOKEN = "xoxb-123456-654321-CliSlackSecretToken"
@@ -20,16 +20,6 @@ SLACK_TOKEN = "xoxb-123456-654321-CliSlackSecretToken"
 def _database(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test here runs on SQLite and on PostgreSQL, through NAVI_INTEGRATIONS_DB_URL."""
     monkeypatch.setenv("NAVI_INTEGRATIONS_DB_URL", store_url)
-
-
-def navi(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "navi_integrations.cli", *args],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        check=False,
-    )
 
 
 def test_interactive_connect_shows_the_guide_hides_secrets_and_confirms_scope(
