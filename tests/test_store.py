@@ -145,3 +145,14 @@ def test_no_plaintext_secret_on_disk_or_in_a_dump(service: Any, navi_home: Path)
     assert SECRET not in repr(service.store) and NOTION not in repr(
         service.get_credentials("notion")
     )
+
+
+def test_created_folders_are_private(navi_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = navi_home / "fresh" / "data"
+    monkeypatch.setenv("NAVI_INTEGRATIONS_HOME", str(home))
+    from navi_integrations.catalog import load_catalog
+
+    load_catalog()  # the cache dir is made first
+    Store()
+    for folder in (navi_home / "fresh", home, home / "cache"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .discovery import Candidate, cache_disabled, discover, fingerprint
 from .errors import ProviderNotFound
-from .paths import cache_dir
+from .paths import cache_dir, private_dir
 
 if TYPE_CHECKING:
     from .registry import Registry
@@ -142,7 +142,7 @@ def load_catalog(environ: Mapping[str, str] | None = None) -> Catalog:
         pass  # missing or damaged cache: rebuild it
     catalog = _build(env, candidates)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         with tempfile.NamedTemporaryFile(
             "w", dir=path.parent, prefix=".providers-", suffix=".json", delete=False
         ) as tmp:

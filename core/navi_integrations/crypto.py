@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import MasterKeyError
+from .paths import private_dir
 
 __all__ = [
     "InvalidCiphertext",
@@ -227,7 +228,7 @@ class FileKeySource(KeySource):
             return parse_key(self.path.read_text(encoding="ascii"), self.description)
         except FileNotFoundError:
             pass
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(self.path.parent)
         write_key_file(self.path, generate_key(self.description))
         # Another process may have created it first: whatever is there now wins.
         return parse_key(self.path.read_text(encoding="ascii"), self.description)
@@ -242,7 +243,7 @@ class FileKeySource(KeySource):
 
     def promote(self, new: MasterKey) -> None:
         old = self.current()
-        self.retired_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(self.retired_dir)
         write_key_file(self.retired_dir / f"{old.key_id}.key", old)  # keep it first
         write_key_file(self.path, new, replace=True)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["cache_dir", "config_dir", "custom_providers_dir", "data_dir"]
+__all__ = ["cache_dir", "config_dir", "custom_providers_dir", "data_dir", "private_dir"]
 
 _APP = "navi-integrations"
 
@@ -49,3 +49,15 @@ def cache_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir(_APP, appauthor=False))
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` and any missing parents with mode 0700 (only the ones it creates)."""
+    missing = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+    return path

@@ -26,7 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import StoreError
-from ..paths import data_dir
+from ..paths import data_dir, private_dir
 
 __all__ = ["SCHEMA_REVISION", "Store", "StoreBusy", "StoreError", "database_url"]
 
@@ -60,7 +60,7 @@ def _prepare_sqlite_file(url: sa.engine.URL) -> None:
     if not url.database or url.database == ":memory:":
         return
     path = Path(url.database)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path.parent)
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
