@@ -11,7 +11,6 @@ import importlib.util
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,20 +30,49 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
 )
 
 
-@dataclass(frozen=True)
 class Candidate:
-    """An entry point that is allowed to load, with its distribution."""
+    """An entry point that is allowed to load, with its distribution (read lazily).
 
-    name: str
-    value: str
-    distribution: str
-    version: str
-    entry_point: Any
+    Reading a distribution's name and version parses its METADATA file; the
+    cache check below avoids that, so these are properties, computed once.
+    """
+
+    def __init__(self, entry_point: Any) -> None:
+        self.entry_point = entry_point
+        self.name: str = entry_point.name
+        self.value: str = entry_point.value
+        self._dist: tuple[str, str] | None = None
+
+    def _read_dist(self) -> tuple[str, str]:
+        if self._dist is None:
+            dist = self.entry_point.dist
+            self._dist = (dist.name, dist.version) if dist is not None else ("<unknown>", "?")
+        return self._dist
+
+    @property
+    def distribution(self) -> str:
+        """The distribution's name, e.g. ``navi-linear``."""
+        return self._read_dist()[0]
+
+    @property
+    def version(self) -> str:
+        """The distribution's version."""
+        return self._read_dist()[1]
 
     @property
     def module(self) -> str:
         """The module the entry point names."""
         return str(self.value.split(":")[0].strip())
+
+    def stamp(self) -> list[Any]:
+        """What identifies the installed distribution without parsing its metadata."""
+        path = getattr(self.entry_point.dist, "_path", None)  # the .dist-info folder
+        if path is None:
+            return [self.distribution, self.version]
+        try:
+            return [str(path), Path(path).stat().st_mtime_ns]
+        except OSError:
+            return [str(path), None]
 
 
 def env_list(name: str, environ: Mapping[str, str]) -> set[str] | None:
@@ -68,13 +96,12 @@ def discover(environ: Mapping[str, str]) -> list[Candidate]:
     allowed = env_list("NAVI_INTEGRATIONS_PLUGINS", environ)
     found: list[Candidate] = []
     for ep in importlib_metadata.entry_points(group=ENTRY_POINT_GROUP):
-        dist = ep.dist
-        dist_name = dist.name if dist is not None else "<unknown>"
-        version = dist.version if dist is not None else "?"
-        names = {ep.name, dist_name}
-        if names & block or (allowed is not None and not names & allowed):
-            continue
-        found.append(Candidate(ep.name, ep.value, dist_name, version, ep))
+        candidate = Candidate(ep)
+        if block or allowed is not None:  # names may be distribution names: read them
+            names = {candidate.name, candidate.distribution}
+            if names & block or (allowed is not None and not names & allowed):
+                continue
+        found.append(candidate)
     return found
 
 
@@ -113,7 +140,7 @@ def fingerprint(environ: Mapping[str, str], candidates: list[Candidate]) -> str:
         _source_stamp("navi_integrations"),
     ]
     for c in candidates:
-        parts.append([c.name, c.value, c.distribution, c.version, _source_stamp(c.module)])
+        parts.append([c.name, c.value, c.stamp(), _source_stamp(c.module)])
     folder = custom_providers_dir()
     try:
         entries = sorted(folder.glob("*.toml"))

@@ -134,9 +134,19 @@ def framework_skills_dir() -> Path:
     return package.parents[1] / "skills"  # a source checkout (editable install)
 
 
-def _provider_skills_dir(service: IntegrationService, provider_id: str) -> Path | None:
-    from .testing.conformance import skills_dir
+def skills_dir(module_name: str) -> Path | None:
+    """The ``skills`` folder shipped inside a plugin package, if any."""
+    import importlib.resources
 
+    try:
+        root = importlib.resources.files(module_name)
+    except (ModuleNotFoundError, TypeError):
+        return None
+    candidate = Path(str(root)) / "skills"
+    return candidate if candidate.is_dir() else None
+
+
+def _provider_skills_dir(service: IntegrationService, provider_id: str) -> Path | None:
     owner = service.registry.owner(provider_id)
     plugin = service.registry.pm.get_plugin(owner.name)
     module = getattr(plugin, "__name__", None)

@@ -16,15 +16,14 @@ It raises ``AssertionError`` listing every contract the provider breaks.
 
 from __future__ import annotations
 
-import importlib.resources
 import json
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from ..models import Credentials, IntegrationProvider
 from ..registry import Registry
+from ..skills import skills_dir
 
 __all__ = ["HEAVY_MODULES", "check_provider", "skills_dir"]
 
@@ -32,16 +31,6 @@ __all__ = ["HEAVY_MODULES", "check_provider", "skills_dir"]
 HEAVY_MODULES = ("httpx", "authlib", "sqlalchemy", "sqlmodel", "cryptography")
 
 _PER_PROVIDER_HOOKS = ("validate", "health_check", "mcp_config", "refresh", "runtime_credentials")
-
-
-def skills_dir(module_name: str) -> Path | None:
-    """The ``skills`` folder shipped inside a plugin package, if any."""
-    try:
-        root = importlib.resources.files(module_name)
-    except (ModuleNotFoundError, TypeError):
-        return None
-    candidate = Path(str(root)) / "skills"
-    return candidate if candidate.is_dir() else None
 
 
 def check_provider(
