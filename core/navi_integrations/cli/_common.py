@@ -74,3 +74,15 @@ def table(rows: list[list[str]], headers: list[str]) -> str:
     for row in rows:
         lines.append("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     return "\n".join(lines)
+
+
+def echo_guide(doc: dict[str, Any], indent: str = "  ") -> None:
+    """Print a provider document's setup guide: summary, then numbered steps."""
+    guide = doc.get("setupGuide") or {}
+    if guide.get("summary"):
+        click.echo(f"{indent}{guide['summary']}")
+    for n, step in enumerate(guide.get("steps", []), 1):
+        click.echo(f"{indent}{n}. {step['title']}")
+        for extra in (step.get("detail"), step.get("url")):
+            if extra:
+                click.echo(f"{indent}   {extra}")

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ..errors import CredentialsInvalid
-from ._common import catalog, project_option, scope_text, service
+from ._common import catalog, echo_guide, project_option, scope_text, service
 
 
 def _parse_fields(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -45,15 +45,7 @@ def _read_stdin() -> dict[str, str]:
 
 def _prompt(doc: dict[str, Any], project_id: str | None, assume_yes: bool) -> dict[str, str]:
     click.echo(f"Connect {doc['name']} — {doc['description']}\n")
-    guide = doc.get("setupGuide") or {}
-    if guide.get("summary"):
-        click.echo(guide["summary"])
-    for n, step in enumerate(guide.get("steps", []), 1):
-        click.echo(f"  {n}. {step['title']}")
-        if step.get("detail"):
-            click.echo(f"     {step['detail']}")
-        if step.get("url"):
-            click.echo(f"     {step['url']}")
+    echo_guide(doc)
     click.echo()
     values: dict[str, str] = {}
     for spec in doc.get("credentials", []):

@@ -13,6 +13,7 @@ import click
 
 from ._common import (
     catalog,
+    echo_guide,
     echo_json,
     json_option,
     project_option,
@@ -141,11 +142,4 @@ def _show_text(doc: dict[str, Any]) -> None:
     guide = doc.get("setupGuide") or {}
     if guide.get("summary") or guide.get("steps"):
         click.echo("\nSetup:")
-        if guide.get("summary"):
-            click.echo(f"  {guide['summary']}")
-        for n, step in enumerate(guide.get("steps", []), 1):
-            click.echo(f"  {n}. {step['title']}")
-            if step.get("detail"):
-                click.echo(f"     {step['detail']}")
-            if step.get("url"):
-                click.echo(f"     {step['url']}")
+        echo_guide(doc)

@@ -17,7 +17,6 @@ from navi_integrations import (
     HealthCheckConfig,
     HealthResult,
     IntegrationProvider,
-    McpServer,
     ProviderDefaults,
     SetupGuide,
     SetupStep,
@@ -195,16 +194,6 @@ def health_check(
         return HealthResult.failed("unreachable", f"cannot reach GitHub ({host})")
     first = error.splitlines()[0] if error else "no output"
     return HealthResult.failed("bad_response", f"gh api failed for {host}: {first}")
-
-
-@hookimpl
-def mcp_config(provider: IntegrationProvider, credentials: Credentials) -> McpServer | None:
-    """The declared MCP server with the stored credentials filled in."""
-    if provider.id != PROVIDER_ID:
-        return None
-    from navi_integrations.mcp import fill_mcp_server
-
-    return fill_mcp_server(provider, credentials)
 
 
 @hookimpl

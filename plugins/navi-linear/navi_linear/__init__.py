@@ -14,7 +14,6 @@ from navi_integrations import (
     HealthResult,
     HttpMcpServer,
     IntegrationProvider,
-    McpServer,
     ProviderDefaults,
     SetupGuide,
     SetupStep,
@@ -141,13 +140,3 @@ def health_check(
         parse=_judge_viewer,
         parse_statuses=(400,),
     )
-
-
-@hookimpl
-def mcp_config(provider: IntegrationProvider, credentials: Credentials) -> McpServer | None:
-    """The declared MCP server with the stored credentials filled in."""
-    if provider.id != PROVIDER_ID:
-        return None
-    from navi_integrations.mcp import fill_mcp_server
-
-    return fill_mcp_server(provider, credentials)

@@ -14,7 +14,6 @@ from navi_integrations import (
     HealthCheckConfig,
     HealthResult,
     IntegrationProvider,
-    McpServer,
     ProviderDefaults,
     SetupGuide,
     SetupStep,
@@ -141,13 +140,3 @@ def health_check(
         headers={"Notion-Version": NOTION_VERSION},
         parse=_judge_me,
     )
-
-
-@hookimpl
-def mcp_config(provider: IntegrationProvider, credentials: Credentials) -> McpServer | None:
-    """The declared MCP server with the stored credentials filled in."""
-    if provider.id != PROVIDER_ID:
-        return None
-    from navi_integrations.mcp import fill_mcp_server
-
-    return fill_mcp_server(provider, credentials)

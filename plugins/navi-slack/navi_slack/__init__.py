@@ -13,7 +13,6 @@ from navi_integrations import (
     HealthCheckConfig,
     HealthResult,
     IntegrationProvider,
-    McpServer,
     ProviderDefaults,
     SetupGuide,
     SetupStep,
@@ -186,13 +185,3 @@ def health_check(
         url=provider.url("auth_test"),
         parse=_judge_auth_test(credentials.reveal("teamId")),
     )
-
-
-@hookimpl
-def mcp_config(provider: IntegrationProvider, credentials: Credentials) -> McpServer | None:
-    """The declared MCP server with the stored credentials filled in."""
-    if provider.id != PROVIDER_ID:
-        return None
-    from navi_integrations.mcp import fill_mcp_server
-
-    return fill_mcp_server(provider, credentials)
