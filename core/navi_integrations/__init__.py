@@ -70,7 +70,8 @@ _LAZY = {
     **dict.fromkeys(["ENTRY_POINT_GROUP"], "discovery"),
     **dict.fromkeys(["LoadProblem", "PluginInfo"], "catalog"),
     **dict.fromkeys(["Registry"], "registry"),
-    **dict.fromkeys(["IntegrationService", "ProviderStatus", "Token"], "service"),
+    **dict.fromkeys(["IntegrationService"], "service"),
+    **dict.fromkeys(["ProviderStatus", "Token"], "documents"),
     **dict.fromkeys(["HealthResult"], "results"),
     **dict.fromkeys(["ProviderFailure"], "checks"),
     **dict.fromkeys(["GrantRevoked", "OAuthFailed", "OAuthSignIn", "SignInResult"], "oauth"),
@@ -137,6 +138,7 @@ if TYPE_CHECKING:
     from .catalog import LoadProblem, PluginInfo
     from .checks import ProviderFailure
     from .discovery import ENTRY_POINT_GROUP
+    from .documents import ProviderStatus, Token
     from .errors import (
         CredentialsInvalid,
         DecryptionFailed,
@@ -174,7 +176,7 @@ if TYPE_CHECKING:
     from .recovery import IntegrationError, RecoveryPolicy, acall_with_recovery, call_with_recovery
     from .registry import Registry
     from .results import HealthResult
-    from .service import IntegrationService, ProviderStatus, Token
+    from .service import IntegrationService
 
 
 def __getattr__(name: str) -> Any:

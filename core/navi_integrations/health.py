@@ -28,14 +28,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import NaviError
-from .results import FailureKind, HealthResult
+from .results import FailureKind, Health, HealthResult
 
 if TYPE_CHECKING:
     from .service import IntegrationService
 
 __all__ = ["FAILED_AFTER_ERRORS", "NEEDS_USER", "ChangeEvent", "HealthRecord", "HealthTracker"]
 
-Health = Literal["unknown", "healthy", "degraded", "failed", "disabled"]
 
 #: Consecutive errors from which a provider counts as failed rather than degraded.
 FAILED_AFTER_ERRORS = 3

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["FailureKind", "HealthResult"]
+__all__ = ["FailureKind", "Health", "HealthResult"]
+
+#: A provider's health in a scope (see :mod:`navi_integrations.health`).
+Health = Literal["unknown", "healthy", "degraded", "failed", "disabled"]
 
 #: Why a check or call failed, as the recovery layer classifies it.
 FailureKind = Literal[

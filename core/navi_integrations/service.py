@@ -21,8 +21,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from .catalog import Catalog, load_catalog
 from .crypto import (
@@ -35,6 +34,7 @@ from .crypto import (
     open_sealed,
     seal,
 )
+from .documents import ProviderStatus, Token
 from .errors import (
     CredentialsInvalid,
     DecryptionFailed,
@@ -44,11 +44,11 @@ from .errors import (
     scope_label,
 )
 from .paths import data_dir
+from .results import Health
 from .scopes import Effective, Switches, resolve
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
-    from pydantic import SecretStr
 
     from .health import ChangeEvent, HealthTracker
     from .models import Credentials
@@ -59,7 +59,6 @@ if TYPE_CHECKING:
 
 __all__ = ["IntegrationService", "ProviderStatus", "Token"]
 
-Health = Literal["unknown", "healthy", "degraded", "failed", "disabled"]
 
 #: last_used_at is written at most this often per credential (milliseconds).
 LAST_USED_RESOLUTION_MS = 60_000
@@ -96,75 +95,6 @@ def _now_ms() -> int:
 
 def _key(project_id: str | None) -> str:
     return project_id or ""
-
-
-@dataclass(frozen=True)
-class Token:
-    """A credential value ready for use (PRD ``GET /api/credentials/:provider/token``)."""
-
-    type: str
-    value: SecretStr
-    expires_at: int | None = None
-
-    def to_document(self) -> dict[str, Any]:
-        """``{type, value, expiresAt}``, with the secret revealed: for ``navi-int token`` only."""
-        return {
-            "type": self.type,
-            "value": self.value.get_secret_value(),
-            "expiresAt": self.expires_at,
-        }
-
-
-@dataclass(frozen=True)
-class ProviderStatus:
-    """One provider's state, globally and (when asked) in a project."""
-
-    provider: str
-    name: str
-    auth_type: str
-    global_state: Effective
-    global_health: Health
-    project_id: str | None = None
-    project_state: Effective | None = None
-    project_health: Health | None = None
-    #: Epoch ms until which the provider asked us to wait (429), if that is still ahead.
-    rate_limited_until: int | None = None
-
-    @property
-    def effective(self) -> Effective:
-        """The state that applies: the project's when a project was asked for."""
-        return self.project_state or self.global_state
-
-    @property
-    def health(self) -> Health:
-        """The health that applies."""
-        return self.project_health or self.global_health
-
-    def to_document(self) -> dict[str, Any]:
-        """One entry of the PRD's ``GET /api/integrations/status`` document."""
-        scope = self.effective.credential_scope
-
-        def block(state: Effective, health: Health) -> dict[str, Any]:
-            return {
-                "enabled": state.enabled,
-                "mcpEnabled": state.mcp_enabled,
-                "skillEnabled": state.skill_enabled,
-                "health": health,
-            }
-
-        status = {"global": block(self.global_state, self.global_health)}
-        if self.project_state is not None and self.project_health is not None:
-            status["project"] = block(self.project_state, self.project_health)
-        return {
-            "provider": self.provider,
-            "name": self.name,
-            "authType": self.auth_type,
-            "hasCredentials": scope is not None,
-            "credentialScope": {"user": "global", "project": "project"}.get(scope or ""),
-            "projectId": self.project_id,
-            "rateLimitedUntil": self.rate_limited_until,
-            "status": status,
-        }
 
 
 class IntegrationService:
