@@ -157,10 +157,6 @@ class HealthTracker:
             return None
         return float(until) / 1000
 
-    def scope_of(self, provider_id: str, project_id: str | None) -> str | None:
-        """Which credential row health is kept for: '' (user), the project id, or None."""
-        return self._scope(provider_id, project_id)
-
     def status_of(self, provider_id: str, scope: str) -> tuple[str, int]:
         """(health status, consecutive errors) of a credential row, in one cheap query."""
         rows = self._service.store.fetch(
@@ -212,7 +208,7 @@ class HealthTracker:
     ) -> HealthRecord | None:
         """Store one outcome; returns the new record (None when not connected in the scope).
 
-        ``scope`` is the credential row (see :meth:`scope_of`) when the caller knows it.
+        ``scope`` is the project id of the credential row ('' = user) when the caller knows it.
         """
         import sqlalchemy as sa
 

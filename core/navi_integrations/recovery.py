@@ -204,15 +204,17 @@ class _Call:
         cli = doc.get("cli") or {}
         self.auth_command = cli.get("authCommand") if self.auth_type == "cli" else None
         self.refreshed = False
-        self.credentials: Credentials = self._load()
-        self.scope = service.health.scope_of(provider_id, project_id)
+        # The credentials and the row they come from, which health is kept for: one read.
+        self.credentials, self.scope = self._load()
         self.started = time.monotonic()
 
-    def _load(self) -> Credentials:
+    def _load(self) -> tuple[Credentials, str]:
         from .errors import IntegrationDisabled, NotConnected
 
         try:
-            return self.service.get_credentials(self.provider_id, project_id=self.project_id)
+            return self.service._credentials_and_scope(
+                self.provider_id, self.project_id, touch=True, require_enabled=True
+            )
         except NotConnected as exc:
             raise IntegrationError(
                 self.provider_id,
@@ -258,7 +260,7 @@ class _Call:
         failure = failure_of(self.name, exc)
         if failure is None:
             raise exc  # not a provider failure: the caller's bug, not ours to retry
-        if failure.kind == "rate_limited" and failure.retry_after and self.scope is not None:
+        if failure.kind == "rate_limited" and failure.retry_after:
             self.service.health.hold(self.provider_id, self.scope, failure.retry_after)
         self.service.health.record(
             self.provider_id, failure, project_id=self.project_id, scope=self.scope
@@ -282,8 +284,6 @@ class _Call:
         return True
 
     def succeeded(self) -> None:
-        if self.scope is None:
-            return
         status, errors = self.service.health.status_of(self.provider_id, self.scope)
         if status != "healthy" or errors:
             self.service.health.record(

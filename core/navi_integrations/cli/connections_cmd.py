@@ -201,15 +201,19 @@ def disconnect(provider_id: str, project_id: str | None) -> None:
         click.echo(f"{name} had no credentials in the {scope_text(project_id)}.")
 
 
+def _switch(provider_id: str, project_id: str | None, on: bool) -> None:
+    svc = service()
+    (svc.enable if on else svc.disable)(provider_id, project_id=project_id)
+    where = scope_text(project_id) if project_id else "globally"
+    click.echo(f"{'Enabled' if on else 'Disabled'} {provider_id} ({where}).")
+
+
 @click.command()
 @click.argument("provider_id", metavar="PROVIDER")
 @project_option
 def enable(provider_id: str, project_id: str | None) -> None:
     """Enable PROVIDER globally, or for one project with --project."""
-    service().enable(provider_id, project_id=project_id)
-    click.echo(
-        f"Enabled {provider_id} ({'globally' if not project_id else scope_text(project_id)})."
-    )
+    _switch(provider_id, project_id, on=True)
 
 
 @click.command()
@@ -217,10 +221,7 @@ def enable(provider_id: str, project_id: str | None) -> None:
 @project_option
 def disable(provider_id: str, project_id: str | None) -> None:
     """Disable PROVIDER globally, or for one project with --project."""
-    service().disable(provider_id, project_id=project_id)
-    click.echo(
-        f"Disabled {provider_id} ({'globally' if not project_id else scope_text(project_id)})."
-    )
+    _switch(provider_id, project_id, on=False)
 
 
 @click.command()
