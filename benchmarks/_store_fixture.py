@@ -44,9 +44,9 @@ def build(home: Path, projects: int) -> dict[str, tuple[str, str]]:
     """Point the env at ``home``, create the store and fill it; returns provider -> field."""
     os.environ["NAVI_INTEGRATIONS_HOME"] = str(home)
     os.environ["NAVI_INTEGRATIONS_KEYRING"] = "0"
-    from navi_integrations.crypto import associated_data, key_source, seal
     from navi_integrations.paths import data_dir
-    from navi_integrations.store import Store
+    from navi_integrations.store.crypto import associated_data, key_source, seal
+    from navi_integrations.store.engine import Store
     from navi_integrations.store.tables import CREDENTIALS
 
     fields = provider_fields(home)

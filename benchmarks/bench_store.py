@@ -46,9 +46,9 @@ def main() -> int:
 
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
         from navi_integrations import IntegrationService
-        from navi_integrations.crypto import associated_data, key_source
         from navi_integrations.paths import data_dir
-        from navi_integrations.store import Store
+        from navi_integrations.store.crypto import associated_data, key_source
+        from navi_integrations.store.engine import Store
 
         os.environ["NAVI_INTEGRATIONS_HOME"] = str(big)
         service = IntegrationService()

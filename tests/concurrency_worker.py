@@ -7,7 +7,7 @@ import random
 import sys
 
 from navi_integrations import IntegrationService
-from navi_integrations.store import Store
+from navi_integrations.store.engine import Store
 
 
 def main(url: str, worker: int, count: int, log_path: str) -> None:

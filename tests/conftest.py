@@ -81,6 +81,6 @@ def store_url(request: pytest.FixtureRequest, navi_home: Path) -> Iterator[str]:
 def service(store_url: str, navi_registry: Any) -> Any:
     """The service facade on each database."""
     from navi_integrations import IntegrationService
-    from navi_integrations.store import Store
+    from navi_integrations.store.engine import Store
 
     return IntegrationService(store=Store(store_url), registry=navi_registry)

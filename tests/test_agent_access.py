@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from navi_integrations import IntegrationService
-from navi_integrations.mcp import build_mcp_config
+from navi_integrations.agent.mcp import build_mcp_config
 
 from .cli_helpers import navi
 

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-from navi_integrations import catalog as catalog_module
-from navi_integrations.catalog import load_catalog
+from navi_integrations.plugins import catalog as catalog_module
+from navi_integrations.plugins.catalog import load_catalog
 
 from .conftest import InstallFn
 from .test_registry import GOOD
@@ -31,7 +31,7 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 def test_second_process_imports_no_plugin(navi_home: Path) -> None:
     code = (
-        "import sys; from navi_integrations.catalog import load_catalog;"
+        "import sys; from navi_integrations.plugins.catalog import load_catalog;"
         "c = load_catalog(); print(len(c.provider_ids()),"
         " sorted(m for m in ('navi_linear', 'pydantic.main') if m in sys.modules))"
     )

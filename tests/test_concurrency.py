@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from navi_integrations import IntegrationService
-from navi_integrations.store import Store
+from navi_integrations.store.engine import Store
 from navi_integrations.store.tables import DEFAULTS
 
 WORKERS = 8

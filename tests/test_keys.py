@@ -9,8 +9,8 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 from navi_integrations import IntegrationService, MasterKeyError
-from navi_integrations.crypto import EnvKeySource, FileKeySource, KeyringKeySource, key_source
-from navi_integrations.rotation import rotate
+from navi_integrations.store.crypto import EnvKeySource, FileKeySource, KeyringKeySource, key_source
+from navi_integrations.store.rotation import rotate
 
 TOKEN = "ntn_" + "K3yr1ng" * 6
 

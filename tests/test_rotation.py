@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from navi_integrations import IntegrationService, MasterKeyError
-from navi_integrations.crypto import (
+from navi_integrations.store.crypto import (
     associated_data,
     encode_key,
     generate_key,
     open_sealed,
     seal,
 )
-from navi_integrations.rotation import rotate
+from navi_integrations.store.rotation import rotate
 from navi_integrations.store.tables import CREDENTIALS
 
 ROWS = 1500

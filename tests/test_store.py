@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from navi_integrations import DecryptionFailed, IntegrationService, StoreError
-from navi_integrations.crypto import associated_data, key_source, seal
 from navi_integrations.paths import data_dir
-from navi_integrations.store import SCHEMA_REVISION, Store
+from navi_integrations.store.crypto import associated_data, key_source, seal
+from navi_integrations.store.engine import SCHEMA_REVISION, Store
 from navi_integrations.store.tables import Credential
 
 SECRET = "lin_api_" + "MigrateMe" * 4 + "abcd"
@@ -150,7 +150,7 @@ def test_no_plaintext_secret_on_disk_or_in_a_dump(service: Any, navi_home: Path)
 def test_created_folders_are_private(navi_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = navi_home / "fresh" / "data"
     monkeypatch.setenv("NAVI_INTEGRATIONS_HOME", str(home))
-    from navi_integrations.catalog import load_catalog
+    from navi_integrations.plugins.catalog import load_catalog
 
     load_catalog()  # the cache dir is made first
     Store()

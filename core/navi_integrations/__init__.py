@@ -67,18 +67,18 @@ _LAZY = {
         ],
         "models",
     ),
-    **dict.fromkeys(["ENTRY_POINT_GROUP"], "discovery"),
-    **dict.fromkeys(["LoadProblem", "PluginInfo"], "catalog"),
-    **dict.fromkeys(["Registry"], "registry"),
+    **dict.fromkeys(["ENTRY_POINT_GROUP"], "plugins.discovery"),
+    **dict.fromkeys(["LoadProblem", "PluginInfo"], "plugins.catalog"),
+    **dict.fromkeys(["Registry"], "plugins.registry"),
     **dict.fromkeys(["IntegrationService"], "service"),
     **dict.fromkeys(["ProviderStatus", "Token"], "documents"),
     **dict.fromkeys(["HealthResult"], "results"),
-    **dict.fromkeys(["ProviderFailure"], "checks"),
-    **dict.fromkeys(["GrantRevoked", "OAuthFailed", "OAuthSignIn", "SignInResult"], "oauth"),
-    **dict.fromkeys(["ChangeEvent", "HealthRecord"], "health"),
+    **dict.fromkeys(["ProviderFailure"], "health.checks"),
+    **dict.fromkeys(["GrantRevoked", "OAuthFailed", "OAuthSignIn", "SignInResult"], "auth.oauth"),
+    **dict.fromkeys(["ChangeEvent", "HealthRecord"], "health.tracker"),
     **dict.fromkeys(
         ["IntegrationError", "RecoveryPolicy", "acall_with_recovery", "call_with_recovery"],
-        "recovery",
+        "health.recovery",
     ),
 }
 
@@ -135,9 +135,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .catalog import LoadProblem, PluginInfo
-    from .checks import ProviderFailure
-    from .discovery import ENTRY_POINT_GROUP
+    from .auth.oauth import GrantRevoked, OAuthFailed, OAuthSignIn, SignInResult
     from .documents import ProviderStatus, Token
     from .errors import (
         CredentialsInvalid,
@@ -153,7 +151,14 @@ if TYPE_CHECKING:
         StoreError,
         UnsupportedAuthType,
     )
-    from .health import ChangeEvent, HealthRecord
+    from .health.checks import ProviderFailure
+    from .health.recovery import (
+        IntegrationError,
+        RecoveryPolicy,
+        acall_with_recovery,
+        call_with_recovery,
+    )
+    from .health.tracker import ChangeEvent, HealthRecord
     from .models import (
         ApiAuth,
         ApiConfig,
@@ -172,9 +177,9 @@ if TYPE_CHECKING:
         SseMcpServer,
         StdioMcpServer,
     )
-    from .oauth import GrantRevoked, OAuthFailed, OAuthSignIn, SignInResult
-    from .recovery import IntegrationError, RecoveryPolicy, acall_with_recovery, call_with_recovery
-    from .registry import Registry
+    from .plugins.catalog import LoadProblem, PluginInfo
+    from .plugins.discovery import ENTRY_POINT_GROUP
+    from .plugins.registry import Registry
     from .results import HealthResult
     from .service import IntegrationService
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 __all__ = ["FailureKind", "Health", "HealthResult"]
 
-#: A provider's health in a scope (see :mod:`navi_integrations.health`).
+#: A provider's health in a scope (see :mod:`navi_integrations.health.tracker`).
 Health = Literal["unknown", "healthy", "degraded", "failed", "disabled"]
 
 #: Why a check or call failed, as the recovery layer classifies it.

@@ -23,17 +23,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .catalog import Catalog, load_catalog
-from .crypto import (
-    InvalidCiphertext,
-    KeySource,
-    MasterKey,
-    Sealed,
-    associated_data,
-    key_source,
-    open_sealed,
-    seal,
-)
 from .documents import ProviderStatus, Token
 from .errors import (
     CredentialsInvalid,
@@ -44,18 +33,29 @@ from .errors import (
     scope_label,
 )
 from .paths import data_dir
+from .plugins.catalog import Catalog, load_catalog
 from .results import Health
 from .scopes import Effective, Switches, resolve
+from .store.crypto import (
+    InvalidCiphertext,
+    KeySource,
+    MasterKey,
+    Sealed,
+    associated_data,
+    key_source,
+    open_sealed,
+    seal,
+)
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-    from .health import ChangeEvent, HealthTracker
+    from .auth.refresh import TokenRefresher
+    from .health.tracker import ChangeEvent, HealthTracker
     from .models import Credentials
-    from .registry import Registry
+    from .plugins.registry import Registry
     from .results import FailureKind, HealthResult
-    from .store import Store
-    from .tokens import TokenRefresher
+    from .store.engine import Store
 
 __all__ = ["IntegrationService", "ProviderStatus", "Token"]
 
@@ -129,7 +129,7 @@ class IntegrationService:
         if self._store is None:
             with self._init_lock:
                 if self._store is None:
-                    from .store import Store, database_url
+                    from .store.engine import Store, database_url
 
                     self._store = Store(database_url(self._environ))
         return self._store
@@ -140,7 +140,7 @@ class IntegrationService:
         if self._registry is None:
             with self._init_lock:
                 if self._registry is None:
-                    from .registry import Registry
+                    from .plugins.registry import Registry
 
                     self._registry = Registry(self._environ).load()
         return self._registry
@@ -470,7 +470,7 @@ class IntegrationService:
         """The effective credentials and the project id of their row ('' = user scope).
 
         With ``fresh``, an OAuth token close to expiry is refreshed first
-        (once across every caller: see :mod:`navi_integrations.tokens`).
+        (once across every caller: see :mod:`navi_integrations.auth.refresh`).
         """
         from .models import Credentials
 
@@ -518,7 +518,7 @@ class IntegrationService:
         if self._refresher is None:
             with self._init_lock:
                 if self._refresher is None:
-                    from .tokens import TokenRefresher
+                    from .auth.refresh import TokenRefresher
 
                     self._refresher = TokenRefresher(self)
         return self._refresher
@@ -579,7 +579,7 @@ class IntegrationService:
     def health(self) -> HealthTracker:
         """The health tracker over this service's store."""
         if self._tracker is None:
-            from .health import HealthTracker
+            from .health.tracker import HealthTracker
 
             self._tracker = HealthTracker(self)
         return self._tracker
@@ -595,7 +595,7 @@ class IntegrationService:
 
     def _emit_connection(self, provider_id: str, project_id: str | None, after: str) -> None:
         if self._subscribers:
-            from .health import ChangeEvent
+            from .health.tracker import ChangeEvent
 
             self._emit(ChangeEvent(provider_id, project_id, "connection", None, after))
 

@@ -31,7 +31,7 @@ _COMMANDS: dict[str, str] = {
     "test": "navi_integrations.cli.health_cmd:test",
     "doctor": "navi_integrations.cli.health_cmd:doctor",
     "mcp-config": "navi_integrations.cli.agent_cmd:mcp_config",
-    "run": "navi_integrations.cli.agent_cmd:run",
+    "run": "navi_integrations.cli.run_cmd:run",
     "skills": "navi_integrations.cli.agent_cmd:skills",
 }
 

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..catalog import Catalog
+from ..plugins.catalog import Catalog
 
 if TYPE_CHECKING:
-    from ..registry import Registry
+    from ..plugins.registry import Registry
     from ..service import IntegrationService
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (camelCase keys).")
@@ -26,7 +26,7 @@ def _memo(key: str, make: Any) -> Any:
 
 def registry() -> Registry:
     """The process's registry, loaded once per CLI invocation (imports every plugin)."""
-    from ..registry import Registry
+    from ..plugins.registry import Registry
 
     found: Registry = _memo("registry", lambda: Registry().load())
     return found
@@ -34,7 +34,7 @@ def registry() -> Registry:
 
 def catalog() -> Catalog:
     """Providers and plugins as documents, from the cache when nothing changed."""
-    from ..catalog import load_catalog
+    from ..plugins.catalog import load_catalog
 
     found: Catalog = _memo("catalog", load_catalog)
     return found

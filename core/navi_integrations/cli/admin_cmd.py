@@ -15,7 +15,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending schema migrations (also done automatically on first use)."""
-    from ..store import Store, database_url
+    from ..store.engine import Store, database_url
 
     store = Store(database_url(), migrate=False)
     before, after = store.upgrade()
@@ -54,7 +54,7 @@ def keys_status() -> None:
 @keys.command("rotate")
 def keys_rotate() -> None:
     """Re-encrypt every credential under a new master key (resumes an interrupted rotation)."""
-    from ..rotation import rotate
+    from ..store.rotation import rotate
 
     svc = service()
     report = rotate(svc, progress=lambda done, total: click.echo(f"  {done}/{total}", err=True))
@@ -81,7 +81,7 @@ def keys_generate(path: str) -> None:
     """
     from pathlib import Path
 
-    from ..crypto import generate_key, write_key_file
+    from ..store.crypto import generate_key, write_key_file
 
     target = Path(path)
     if target.exists():

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import click
 
-from ._common import catalog, echo_json, project_option, scope_text, service
+from ._common import echo_json, project_option, service
 
 
 @click.command("mcp-config")
@@ -31,7 +29,7 @@ from ._common import catalog, echo_json, project_option, scope_text, service
 )
 def mcp_config(project_id: str | None, runtime: str, output: str | None, env_refs: bool) -> None:
     """The MCP servers of every connected, enabled, MCP-enabled provider, for an agent runtime."""
-    from ..mcp import build_mcp_config
+    from ..agent.mcp import build_mcp_config
 
     config = build_mcp_config(service(), runtime=runtime, project_id=project_id, env_refs=env_refs)
     text = json.dumps(config.document, indent=2) + "\n"
@@ -69,41 +67,6 @@ def _write_private(path: Path, text: str) -> None:
             os.unlink(tmp)
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.option(
-    "--with",
-    "providers",
-    required=True,
-    metavar="P1,P2",
-    help="Providers whose credentials to pass.",
-)
-@project_option
-@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def run(providers: str, project_id: str | None, command: tuple[str, ...]) -> None:
-    """Run COMMAND with the providers' credentials in its environment; prints none of them.
-
-    Each provider declares its variables (e.g. LINEAR_API_KEY, GOOGLE_ACCESS_TOKEN);
-    OAuth tokens are refreshed first. COMMAND's exit code is passed through.
-    """
-    svc = service()
-    env = dict(os.environ)
-    for provider_id in [p.strip() for p in providers.split(",") if p.strip()]:
-        doc = catalog().document(provider_id)
-        credentials = svc.get_credentials(provider_id, project_id=project_id)
-        for var, template in (doc.get("env") or {}).items():
-            try:
-                env[var] = credentials.fill(template)
-            except KeyError as missing:
-                raise click.ClickException(
-                    f"{provider_id} has no {missing} value for {var} ({scope_text(project_id)})"
-                ) from None
-    try:
-        completed = subprocess.run(list(command), env=env, check=False)
-    except FileNotFoundError:
-        raise click.ClickException(f"command not found: {command[0]}") from None
-    sys.exit(completed.returncode)
-
-
 @click.group()
 def skills() -> None:
     """Agent Skills: the framework's and each provider's."""
@@ -114,7 +77,7 @@ def skills() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def skills_list(project_id: str | None, as_json: bool) -> None:
     """The skills enabled in the scope: setup skills until connected, usage skills after."""
-    from ..skills import enabled_skills
+    from ..agent.skills import enabled_skills
 
     found = enabled_skills(service(), project_id=project_id)
     if as_json:
@@ -131,7 +94,7 @@ def skills_list(project_id: str | None, as_json: bool) -> None:
 @project_option
 def skills_install(directory: str, project_id: str | None) -> None:
     """Copy exactly the skills enabled in the scope into DIRECTORY (one folder each)."""
-    from ..skills import enabled_skills, install
+    from ..agent.skills import enabled_skills, install
 
     found = enabled_skills(service(), project_id=project_id)
     written = install(found, Path(directory))

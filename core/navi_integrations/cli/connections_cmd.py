@@ -158,7 +158,7 @@ def _connect_oauth(
     """
     import webbrowser
 
-    from ..oauth import OAuthSignIn
+    from ..auth.oauth import OAuthSignIn
 
     svc = service()
     flow = OAuthSignIn(

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def _advice(provider_id: str, result: HealthResult, project_id: str | None) -> str:
-    from ..recovery import classify
+    from ..health.recovery import classify
 
     doc = catalog().document(provider_id)
     cli = doc.get("cli") or {}

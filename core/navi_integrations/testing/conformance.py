@@ -21,9 +21,9 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 
+from ..agent.skills import skills_dir
 from ..models import Credentials, IntegrationProvider
-from ..registry import Registry
-from ..skills import skills_dir
+from ..plugins.registry import Registry
 
 __all__ = ["HEAVY_MODULES", "check_provider", "skills_dir"]
 
@@ -137,7 +137,7 @@ def _check_import_cost(module_name: str, failures: list[str]) -> None:
 
 
 def _check_skills(provider: IntegrationProvider, module_name: str, failures: list[str]) -> None:
-    from ..skills import read_skill, skill_problems
+    from ..agent.skills import read_skill, skill_problems
 
     if provider.skill is None:
         return

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..discovery import ENTRY_POINT_GROUP
+from ..plugins.discovery import ENTRY_POINT_GROUP
 
 __all__ = ["write_distribution"]
 

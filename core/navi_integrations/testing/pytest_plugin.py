@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from ..registry import Registry
+    from ..plugins.registry import Registry
     from ..service import IntegrationService
     from .http import LocalHTTPServer
 
@@ -56,7 +56,7 @@ def navi_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def navi_registry(navi_home: Path) -> Registry:
     """A fresh registry with the built-in plugins and every installed plugin loaded."""
-    from ..registry import Registry
+    from ..plugins.registry import Registry
 
     return Registry().load()
 

@@ -25,11 +25,11 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import NaviError
+from ..errors import NaviError
 
 if TYPE_CHECKING:
-    from .models import Credentials, IntegrationProvider, McpServer
-    from .service import IntegrationService
+    from ..models import Credentials, IntegrationProvider, McpServer
+    from ..service import IntegrationService
 
 __all__ = ["FORMATS", "McpConfig", "build_mcp_config", "fill_mcp_server"]
 
@@ -53,7 +53,7 @@ def fill_mcp_server(provider: IntegrationProvider, credentials: Credentials) -> 
                 "env": {k: credentials.fill(v) for k, v in server.env.items()},
             }
         )
-    from .models import env_url_name
+    from ..models import env_url_name
 
     url = os.environ.get(env_url_name(provider.id, "mcp")) or server.url
     return server.model_copy(

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from .crypto import InvalidCiphertext, associated_data, generate_key, open_sealed, seal
 
 if TYPE_CHECKING:
-    from .service import IntegrationService
+    from ..service import IntegrationService
 
 __all__ = ["RotationReport", "rotate"]
 
@@ -50,7 +50,7 @@ def rotate(
     progress: Callable[[int, int], None] | None = None,
 ) -> RotationReport:
     """Rotate (or finish rotating) the master key; see the module docstring."""
-    from .store.tables import CREDENTIALS as table
+    from .tables import CREDENTIALS as table
 
     store = service.store
     keys = service.keys

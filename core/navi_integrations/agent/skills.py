@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .service import IntegrationService
+    from ..service import IntegrationService
 
 __all__ = [
     "Skill",

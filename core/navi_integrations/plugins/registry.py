@@ -31,17 +31,17 @@ from typing import Any
 import pluggy
 from pydantic import ValidationError
 
-from . import hookspecs
-from .catalog import LoadProblem, PluginInfo
-from .discovery import BUILTIN_PLUGINS, CORE_DISTRIBUTION, Candidate, blocked, discover
-from .errors import (
+from .. import hookspecs
+from ..errors import (
     FieldProblem,
     NaviError,
     PluginError,
     ProviderDefinitionError,
     ProviderNotFound,
 )
-from .models import Credentials, IntegrationProvider, check_credential_values
+from ..models import Credentials, IntegrationProvider, check_credential_values
+from .catalog import LoadProblem, PluginInfo
+from .discovery import BUILTIN_PLUGINS, CORE_DISTRIBUTION, Candidate, blocked, discover
 
 __all__ = ["Registry"]
 
@@ -109,7 +109,7 @@ class Registry:
     def _load_builtins(self, block: set[str]) -> None:
         import importlib
 
-        from . import __version__
+        from .. import __version__
 
         for name, module_name in BUILTIN_PLUGINS:
             if name in block:

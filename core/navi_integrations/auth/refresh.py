@@ -22,12 +22,12 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from .errors import NaviError
-from .results import HealthResult
+from ..errors import NaviError
+from ..results import HealthResult
 
 if TYPE_CHECKING:
-    from .models import Credentials
-    from .service import IntegrationService
+    from ..models import Credentials
+    from ..service import IntegrationService
 
 __all__ = ["DEFAULT_REFRESH_MARGIN", "TokenRefresher"]
 
@@ -72,7 +72,7 @@ class TokenRefresher:
         ``rejected`` is an access token the provider refused: the row is
         renewed if it still holds that token, whatever its expiry says.
         """
-        from .store import StoreBusy
+        from ..store.engine import StoreBusy
 
         doc = self._service.catalog.document(provider_id)
         patience = time.monotonic() + 30.0  # then queue on the lock like any writer
@@ -107,9 +107,9 @@ class TokenRefresher:
     ) -> Credentials:
         import sqlalchemy as sa
 
-        from .models import Credentials
+        from ..models import Credentials
+        from ..store.tables import CREDENTIALS
         from .oauth import GrantRevoked
-        from .store.tables import CREDENTIALS
 
         service = self._service
         doc = service.catalog.document(provider_id)

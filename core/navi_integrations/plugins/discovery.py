@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .paths import custom_providers_dir
+from ..paths import custom_providers_dir
 
 __all__ = ["ENTRY_POINT_GROUP", "Candidate", "discover", "env_list", "fingerprint"]
 
@@ -23,10 +23,10 @@ CORE_DISTRIBUTION = "navi-integrations"
 
 # Built-in plugins, registered through the same manager as external ones.
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
-    ("custom-providers", "navi_integrations.builtin.custom_providers"),
-    ("http-health", "navi_integrations.builtin.http_health"),
-    ("oauth-refresh", "navi_integrations.builtin.oauth_refresh"),
-    ("mcp-defaults", "navi_integrations.builtin.mcp_defaults"),
+    ("custom-providers", "navi_integrations.plugins.custom_providers"),
+    ("http-health", "navi_integrations.health.http_health"),
+    ("oauth-refresh", "navi_integrations.auth.oauth_refresh"),
+    ("mcp-defaults", "navi_integrations.agent.mcp_defaults"),
 )
 
 

@@ -12,7 +12,7 @@ It sends the credential the way ``provider.api.auth`` says, maps every
 transport error and status to a :class:`~navi_integrations.results.HealthResult`
 of the right kind, and turns a parse error (missing key, wrong type, bad
 JSON) into ``bad_response``. :func:`failure_of` does the same for exceptions
-raised by host-app calls in :func:`~navi_integrations.recovery.call_with_recovery`.
+raised by host-app calls in :func:`~navi_integrations.health.recovery.call_with_recovery`.
 httpx is imported only when a check runs.
 """
 
@@ -25,13 +25,13 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .errors import NaviError
-from .results import FailureKind, HealthResult
+from ..errors import NaviError
+from ..results import FailureKind, HealthResult
 
 if TYPE_CHECKING:
     import httpx
 
-    from .models import Credentials, IntegrationProvider
+    from ..models import Credentials, IntegrationProvider
 
 __all__ = ["ProviderFailure", "failure_of", "http_check", "parse_retry_after"]
 

@@ -7,8 +7,8 @@ than filling ``{{field}}`` placeholders.
 from __future__ import annotations
 
 from ..hookspecs import hookimpl
-from ..mcp import fill_mcp_server
 from ..models import Credentials, IntegrationProvider, McpServer
+from .mcp import fill_mcp_server
 
 
 @hookimpl(trylast=True)

@@ -27,11 +27,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import NaviError
-from .results import FailureKind, Health, HealthResult
+from ..errors import NaviError
+from ..results import FailureKind, Health, HealthResult
 
 if TYPE_CHECKING:
-    from .service import IntegrationService
+    from ..service import IntegrationService
 
 __all__ = ["FAILED_AFTER_ERRORS", "NEEDS_USER", "ChangeEvent", "HealthRecord", "HealthTracker"]
 
@@ -106,7 +106,7 @@ class HealthTracker:
         """The health record of the credentials in effect for the scope."""
         import sqlalchemy as sa
 
-        from .store.tables import CREDENTIALS, STATUS
+        from ..store.tables import CREDENTIALS, STATUS
 
         pid = self._scope(provider_id, project_id)
         if pid is None:
@@ -142,7 +142,7 @@ class HealthTracker:
         self, provider_id: str, *, project_id: str | None = None
     ) -> float | None:
         """Epoch seconds until which calls must wait (shared by every process), or None."""
-        from .store.tables import STATUS
+        from ..store.tables import STATUS
 
         rows = self._service.store.fetch(
             f"SELECT project_id, rate_limited_until FROM {STATUS.name} "
@@ -178,7 +178,7 @@ class HealthTracker:
         """
         import sqlalchemy as sa
 
-        from .store.tables import STATUS
+        from ..store.tables import STATUS
 
         until = int((time.time() + seconds) * 1000)
         with self._service.store.write() as conn:
@@ -212,7 +212,7 @@ class HealthTracker:
         """
         import sqlalchemy as sa
 
-        from .store.tables import CREDENTIALS, STATUS
+        from ..store.tables import CREDENTIALS, STATUS
 
         pid = scope if scope is not None else self._scope(provider_id, project_id)
         if pid is None:

@@ -27,11 +27,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from .errors import NaviError, scope_flag
+from ..errors import NaviError, scope_flag
 
 if TYPE_CHECKING:
-    from .models import Credentials, IntegrationProvider
-    from .service import IntegrationService
+    from ..models import Credentials, IntegrationProvider
+    from ..service import IntegrationService
 
 __all__ = ["GrantRevoked", "OAuthFailed", "OAuthSignIn", "SignInResult", "refresh"]
 
@@ -144,7 +144,7 @@ def refresh(
     Raises :class:`GrantRevoked` on ``invalid_grant`` (and when there is no
     refresh token), :class:`OAuthFailed` on other refusals.
     """
-    from .models import Credentials
+    from ..models import Credentials
 
     if "refreshToken" not in credentials:
         raise GrantRevoked(provider.id, provider.name, None)
@@ -181,7 +181,7 @@ def _raise_and_return(response: Any) -> Any:
 
 
 def _transport_failure(name: str, exc: BaseException) -> NaviError:
-    from .checks import failure_of
+    from ..health.checks import failure_of
 
     failure = failure_of(name, exc)
     if failure is None:
@@ -278,7 +278,7 @@ class OAuthSignIn:
 
     def existing(self) -> Credentials | None:
         """Credentials already stored in exactly this scope, if any."""
-        from .errors import NotConnected
+        from ..errors import NotConnected
 
         try:
             creds, scope = self.service._credentials_and_scope(
@@ -307,7 +307,7 @@ class OAuthSignIn:
         """Sign in and store everything, or raise :class:`OAuthFailed` having stored nothing."""
         from authlib.common.security import generate_token
 
-        from .models import Credentials
+        from ..models import Credentials
 
         oauth = self.provider.oauth
         assert oauth is not None
@@ -398,7 +398,7 @@ class OAuthSignIn:
         """The account's email from the provider's userinfo URL (None if it has none)."""
         if "userinfo" not in self.provider.endpoints():
             return None
-        from .checks import _client
+        from ..health.checks import _client
 
         try:
             response = _client().get(

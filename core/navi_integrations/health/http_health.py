@@ -29,7 +29,7 @@ def health_check(
     spec = provider.health_check
     if spec is None or spec.endpoint is None or provider.api is None:
         return None
-    from ..checks import http_check
+    from .checks import http_check
 
     return http_check(
         provider,

@@ -41,12 +41,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from .errors import NaviError, scope_flag
-from .results import FailureKind, HealthResult
+from ..errors import NaviError, scope_flag
+from ..results import FailureKind, HealthResult
 
 if TYPE_CHECKING:
-    from .models import Credentials
-    from .service import IntegrationService
+    from ..models import Credentials
+    from ..service import IntegrationService
 
 __all__ = [
     "Action",
@@ -209,7 +209,7 @@ class _Call:
         self.started = time.monotonic()
 
     def _load(self) -> tuple[Credentials, str]:
-        from .errors import IntegrationDisabled, NotConnected
+        from ..errors import IntegrationDisabled, NotConnected
 
         try:
             return self.service._credentials_and_scope(
@@ -360,12 +360,12 @@ def call_with_recovery(
     """Call ``fn(credentials)`` for a provider, recovering what can be recovered.
 
     Raises :class:`IntegrationError` when it gives up; exceptions that are
-    not provider failures (anything :func:`navi_integrations.checks.failure_of`
+    not provider failures (anything :func:`navi_integrations.health.checks.failure_of`
     does not classify) propagate unchanged and are not retried.
     """
     import tenacity
 
-    from .service import IntegrationService
+    from ..service import IntegrationService
 
     call = _Call(
         service or IntegrationService(), provider_id, project_id, policy or RecoveryPolicy()
@@ -409,7 +409,7 @@ async def acall_with_recovery(
     """
     import tenacity
 
-    from .service import IntegrationService
+    from ..service import IntegrationService
 
     call = _Call(
         service or IntegrationService(), provider_id, project_id, policy or RecoveryPolicy()

@@ -2,7 +2,7 @@
 
 ``navi-int plugins``, ``list`` and ``show`` answer from a :class:`Catalog`.
 Building one means importing every plugin and validating every provider
-model; a process whose :func:`~navi_integrations.discovery.fingerprint`
+model; a process whose :func:`~navi_integrations.plugins.discovery.fingerprint`
 matches the cached one reads the catalog from a JSON file instead and never
 imports a plugin (nor pydantic). Set ``NAVI_INTEGRATIONS_NO_CACHE=1`` to
 always rebuild. The cache holds no secret: provider documents carry
@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ProviderNotFound
+from ..paths import cache_dir, private_dir
 from .discovery import Candidate, cache_disabled, discover, fingerprint
-from .errors import ProviderNotFound
-from .paths import cache_dir, private_dir
 
 if TYPE_CHECKING:
     from .registry import Registry

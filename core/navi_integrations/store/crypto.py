@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import MasterKeyError
-from .paths import private_dir
+from ..errors import MasterKeyError
+from ..paths import private_dir
 
 __all__ = [
     "InvalidCiphertext",

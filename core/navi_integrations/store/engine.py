@@ -1,0 +1,262 @@
+"""The credential store: SQLite by default, any SQLAlchemy URL (PostgreSQL) when configured.
+
+``NAVI_INTEGRATIONS_DB_URL`` selects the database; without it the store is
+``<data dir>/navi.db`` (SQLite, WAL mode, busy timeout, file mode 0600).
+The schema is migrated with alembic, automatically on first use and by
+``navi-int db upgrade``.
+
+Writes on SQLite take the write lock up front (``BEGIN IMMEDIATE``) so that
+concurrent writers queue on the busy timeout instead of failing; on
+PostgreSQL each write is a single-row upsert or update.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from ..errors import StoreError
+from ..paths import data_dir, private_dir
+
+__all__ = ["SCHEMA_REVISION", "Store", "StoreBusy", "StoreError", "database_url"]
+
+#: The alembic head this code expects (a test checks it equals the migrations' head).
+SCHEMA_REVISION = "0003"
+_BUSY_TIMEOUT_MS = 30_000
+_PG_MIGRATION_LOCK = 0x6E617669  # "navi": advisory lock held while migrating
+
+
+def database_url(environ: Mapping[str, str] | None = None) -> str:
+    """The database URL: ``NAVI_INTEGRATIONS_DB_URL``, else the SQLite file in the data dir."""
+    env = os.environ if environ is None else environ
+    url = env.get("NAVI_INTEGRATIONS_DB_URL", "").strip()
+    if not url:
+        return f"sqlite:///{data_dir() / 'navi.db'}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _prepare_sqlite_file(url: sa.engine.URL) -> None:
+    """Create the database file with mode 0600 (SQLite gives its -wal/-shm files the same).
+
+    An existing file is never opened here: closing any descriptor of a SQLite
+    file drops every POSIX lock this process holds on it, which would let
+    another process believe no connection is open and reset the WAL under
+    ours. Only ``chmod`` touches an existing file.
+    """
+    if not url.database or url.database == ":memory:":
+        return
+    path = Path(url.database)
+    private_dir(path.parent)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+    else:
+        os.close(fd)  # the file did not exist: no SQLite connection can hold it yet
+
+
+class StoreBusy(StoreError):
+    """Another connection holds the write lock (only from ``Store.write(wait=False)``)."""
+
+
+def _configure_sqlite(dbapi_conn: Any) -> None:
+    dbapi_conn.isolation_level = None  # autocommit; Store issues BEGIN itself
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class _ThreadConnection:
+    """One thread's own DBAPI connection, closed when the thread's locals go away."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # interpreter shutdown, already closed
+            self.conn.close()
+
+
+class Store:
+    """A connection pool to the database, with read and write transactions."""
+
+    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
+        self.url = sa.engine.make_url(url or database_url())
+        self.engine = self._create_engine()
+        self._local = threading.local()
+        if migrate:
+            self.ensure_schema()
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql`` (or another SQLAlchemy dialect name)."""
+        return str(self.engine.dialect.name)
+
+    def _create_engine(self) -> Engine:
+        if self.url.get_backend_name() == "sqlite":
+            _prepare_sqlite_file(self.url)
+            engine = sa.create_engine(self.url, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000})
+
+            @event.listens_for(engine, "connect")
+            def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+                _configure_sqlite(dbapi_conn)
+
+            @event.listens_for(engine, "begin")
+            def _sqlite_begin(conn: Connection) -> None:
+                options = conn.get_execution_options()
+                if not options.get("navi_write", False):
+                    conn.exec_driver_sql("BEGIN")
+                elif not options.get("navi_nowait", False):
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                else:  # fail at once if another connection writes (see Store.write)
+                    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+                    try:
+                        conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    finally:
+                        conn.exec_driver_sql(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+
+            return engine
+        try:
+            return sa.create_engine(self.url, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:
+            raise StoreError(
+                f"the database driver for {self.url.drivername} is not installed ({exc.name}); "
+                "for PostgreSQL: pip install 'navi-integrations[postgres]'"
+            ) from None
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self, *, wait: bool = True) -> Iterator[Connection]:
+        """A write transaction (on SQLite, the write lock is taken at BEGIN).
+
+        With ``wait=False`` on SQLite, :class:`StoreBusy` is raised at once if
+        another connection holds the write lock, instead of queueing for it.
+        """
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(navi_write=True, navi_nowait=not wait)
+            try:
+                transaction = conn.begin()
+            except sa.exc.OperationalError as exc:
+                if not wait and "locked" in str(exc.orig):
+                    raise StoreBusy("the database is being written by another connection") from None
+                raise
+            with transaction:
+                yield conn
+
+    def fetch(self, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run one read-only statement on this thread's own connection, in autocommit mode.
+
+        The hot path (``get_token``): a single statement is a consistent
+        snapshot on its own, and skipping the pool and the ORM makes it
+        several times faster. Each thread keeps one connection outside the
+        pool (closed when the thread ends), so reading threads never starve
+        the pool that writes use. ``sql`` uses ``:name`` parameters.
+        """
+        for attempt in (1, 2):
+            holder = getattr(self._local, "holder", None)
+            if holder is None:
+                holder = _ThreadConnection(self._connect_raw())
+                self._local.holder = holder
+            try:
+                cursor = holder.conn.cursor()
+                try:
+                    cursor.execute(self._paramstyle(sql), dict(params))
+                    return list(cursor.fetchall())
+                finally:
+                    cursor.close()
+            except self.engine.dialect.loaded_dbapi.OperationalError:
+                self._local.holder = None  # dropped connection: reconnect once
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _connect_raw(self) -> Any:
+        dialect = self.engine.dialect
+        cargs, cparams = dialect.create_connect_args(self.url)
+        if self.dialect == "sqlite":
+            cparams.setdefault("timeout", _BUSY_TIMEOUT_MS / 1000)
+            cparams["check_same_thread"] = False
+        conn = dialect.loaded_dbapi.connect(*cargs, **cparams)
+        if self.dialect == "sqlite":
+            _configure_sqlite(conn)
+        elif self.dialect == "postgresql":
+            conn.autocommit = True
+        return conn
+
+    def _paramstyle(self, sql: str) -> str:
+        if self.engine.dialect.paramstyle == "pyformat":
+            return re.sub(r"(?<!:):([A-Za-z_]\w*)", r"%(\1)s", sql)
+        return sql
+
+    # -- schema ----------------------------------------------------------
+
+    def current_revision(self, conn: Connection | None = None) -> str | None:
+        """The schema revision recorded in the database (``None`` for an empty database)."""
+        if conn is None:
+            with self.read() as c:
+                return self.current_revision(c)
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+    def ensure_schema(self) -> None:
+        """Migrate to :data:`SCHEMA_REVISION` if needed (cheap when already there)."""
+        try:
+            with self.read() as conn:
+                if self.current_revision(conn) == SCHEMA_REVISION:
+                    return
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"cannot open the database {self._safe_url()}: {exc.orig}") from None
+        self.upgrade()
+
+    def upgrade(self, revision: str = "head") -> tuple[str | None, str | None]:
+        """Apply migrations up to ``revision``; returns (before, after)."""
+        from alembic import command
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+
+        config = Config()
+        config.set_main_option("script_location", "navi_integrations.store:migrations")
+        known = {s.revision for s in ScriptDirectory.from_config(config).walk_revisions()}
+        with self.write() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+            before = self.current_revision(conn)
+            if before is not None and before not in known:
+                raise StoreError(
+                    f"the database schema (revision {before}) is newer than this version of "
+                    "navi-integrations knows: upgrade navi-integrations"
+                )
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+            after = self.current_revision(conn)
+        return before, after
+
+    def _safe_url(self) -> str:
+        return self.url.render_as_string(hide_password=True)
+
+    def __repr__(self) -> str:
+        return f"Store({self._safe_url()!r})"
