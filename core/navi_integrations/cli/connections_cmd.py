@@ -2,45 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Any
 
 import click
 
 from ..errors import CredentialsInvalid
 from ._common import catalog, echo_guide, project_option, scope_text, service
-
-
-def _parse_fields(pairs: tuple[str, ...]) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"expected KEY=VALUE, got '{key}'", param_hint="--field")
-        values[key.strip()] = value
-    return values
-
-
-def _read_stdin() -> dict[str, str]:
-    text = sys.stdin.read()
-    if text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise click.BadParameter(f"stdin is not valid JSON: {exc.msg}") from None
-        if not isinstance(data, dict):
-            raise click.BadParameter("stdin JSON must be an object of field values")
-        return {str(k): str(v) for k, v in data.items()}
-    values: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        key, sep, value = line.partition("=")
-        if not sep:
-            raise click.BadParameter(f"stdin line {number}: expected KEY=VALUE")
-        values[key.strip()] = value.strip()
-    return values
+from ._input import parse_fields, read_stdin
 
 
 def _prompt(doc: dict[str, Any], project_id: str | None, assume_yes: bool) -> dict[str, str]:
@@ -114,7 +82,7 @@ def connect(
         )
         return
     if fields or from_stdin:
-        values = {**(_read_stdin() if from_stdin else {}), **_parse_fields(fields)}
+        values = {**(read_stdin() if from_stdin else {}), **parse_fields(fields)}
     else:
         values = _prompt(doc, project_id, assume_yes)
     svc = service()
@@ -171,7 +139,7 @@ def _connect_oauth(
     )
     previous = flow.existing()
     if fields or from_stdin:
-        values = {**(_read_stdin() if from_stdin else {}), **_parse_fields(fields)}
+        values = {**(read_stdin() if from_stdin else {}), **parse_fields(fields)}
     elif previous is not None and "clientId" in previous:
         click.echo(f"Using the OAuth client already saved for {doc['name']}.")
         values = {k: previous.reveal(k) for k in ("clientId", "clientSecret") if k in previous}
