@@ -14,19 +14,17 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from ..service import IntegrationService
+from typing import Any
 
 __all__ = [
     "Skill",
-    "enabled_skills",
     "framework_skills_dir",
     "install",
     "read_skill",
+    "select_skills",
     "skill_problems",
 ]
 
@@ -146,30 +144,24 @@ def skills_dir(module_name: str) -> Path | None:
     return candidate if candidate.is_dir() else None
 
 
-def _provider_skills_dir(service: IntegrationService, provider_id: str) -> Path | None:
-    owner = service.registry.owner(provider_id)
-    plugin = service.registry.pm.get_plugin(owner.name)
-    module = getattr(plugin, "__name__", None)
-    return skills_dir(module) if isinstance(module, str) else None
+def select_skills(
+    offers: Iterable[tuple[str, str | None, str | None]],
+) -> list[Skill]:
+    """The skills to offer agents (see the module docstring).
 
-
-def enabled_skills(service: IntegrationService, *, project_id: str | None = None) -> list[Skill]:
-    """The skills to offer agents in the scope (see the module docstring)."""
+    ``offers`` gives, for each provider whose skills are on in the scope:
+    (provider id, the role to offer — ``"setup"`` or ``"usage"`` — and the
+    folder holding that skill, or None when the plugin ships none).
+    """
     found: list[Skill] = []
     root = framework_skills_dir()
     if root.is_dir():
         found += [read_skill(d) for d in sorted(root.iterdir()) if (d / "SKILL.md").is_file()]
-    for item in service.status(project_id=project_id):
-        state = item.effective
-        doc = service.catalog.document(item.provider)
-        names = doc.get("skill") or {}
-        if not (state.enabled and state.skill_enabled):
-            continue
-        role = "usage" if state.connected else "setup"
-        name = names.get(role)
-        folder = _provider_skills_dir(service, item.provider) if name else None
-        if name and folder is not None and (folder / name / "SKILL.md").is_file():
-            found.append(read_skill(folder / name, provider=item.provider, role=role))
+    for provider_id, role, folder in offers:
+        if role is not None and folder is not None:
+            path = Path(folder)
+            if (path / "SKILL.md").is_file():
+                found.append(read_skill(path, provider=provider_id, role=role))
     return found
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from ..errors import NaviError
+from ._common import BadInput, Failed
 
 __all__ = ["cli", "main"]
 
@@ -36,18 +37,6 @@ _COMMANDS: dict[str, str] = {
 }
 
 
-class _Failed(click.ClickException):
-    """An operation failed (exit code 1)."""
-
-    exit_code = 1
-
-
-class _BadInput(click.ClickException):
-    """Usage or input error (exit code 2)."""
-
-    exit_code = 2
-
-
 class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *_COMMANDS])
@@ -67,7 +56,7 @@ class _LazyGroup(click.Group):
         except NaviError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            raise (_BadInput if exc.exit_code == 2 else _Failed)(str(exc)) from None
+            raise (BadInput if exc.exit_code == 2 else Failed)(str(exc)) from None
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ._common import echo_json, project_option, service
+from ._common import Failed, echo_json, project_option, service
 
 
 @click.command("mcp-config")
@@ -29,9 +29,12 @@ from ._common import echo_json, project_option, service
 )
 def mcp_config(project_id: str | None, runtime: str, output: str | None, env_refs: bool) -> None:
     """The MCP servers of every connected, enabled, MCP-enabled provider, for an agent runtime."""
-    from ..agent.mcp import build_mcp_config
-
-    config = build_mcp_config(service(), runtime=runtime, project_id=project_id, env_refs=env_refs)
+    config = service().mcp_config(runtime=runtime, project_id=project_id, env_refs=env_refs)
+    for skipped in config.skipped:
+        advice = f" {skipped.advice}" if skipped.advice else ""
+        click.echo(f"Left out {skipped.provider}: {skipped.reason}.{advice}", err=True)
+    if config.skipped and not config.servers:
+        raise Failed("no MCP server could be built")
     text = json.dumps(config.document, indent=2) + "\n"
     if output:
         _write_private(Path(output), text)
@@ -77,16 +80,12 @@ def skills() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def skills_list(project_id: str | None, as_json: bool) -> None:
     """The skills enabled in the scope: setup skills until connected, usage skills after."""
-    from ..agent.skills import enabled_skills
-
-    found = enabled_skills(service(), project_id=project_id)
+    found = service().skills(project_id=project_id)
     if as_json:
         echo_json({"skills": [s.to_document() for s in found]})
         return
     for skill in found:
-        click.echo(
-            f"{skill.name}  ({skill.provider or 'framework'}, {skill.role})  {skill.description}"
-        )
+        click.echo(f"{skill.name}  ({_origin(skill.provider, skill.role)})  {skill.description}")
 
 
 @skills.command("install")
@@ -94,8 +93,9 @@ def skills_list(project_id: str | None, as_json: bool) -> None:
 @project_option
 def skills_install(directory: str, project_id: str | None) -> None:
     """Copy exactly the skills enabled in the scope into DIRECTORY (one folder each)."""
-    from ..agent.skills import enabled_skills, install
-
-    found = enabled_skills(service(), project_id=project_id)
-    written = install(found, Path(directory))
+    written = service().install_skills(Path(directory), project_id=project_id)
     click.echo(f"Installed {len(written)} skill(s) into {directory}: {', '.join(written)}")
+
+
+def _origin(provider: str | None, role: str) -> str:
+    return "framework" if provider is None else f"{provider}, {role}"

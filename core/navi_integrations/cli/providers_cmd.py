@@ -100,7 +100,7 @@ def _show_health(provider_id: str, project_id: str | None) -> None:
     if not state.connected:
         click.echo(f"\nNot connected ({scope_text(project_id)}): navi-int connect {provider_id}")
         return
-    record = svc.health.get(provider_id, project_id=project_id)
+    record = svc.health_record(provider_id, project_id=project_id)
     status = record.status if state.enabled else "disabled"
     click.echo(f"\nHealth ({state.credential_scope} credentials): {status}")
     if record.account:

@@ -15,12 +15,13 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ProviderNotFound
 from ..paths import cache_dir, private_dir
 from .discovery import Candidate, cache_disabled, discover, fingerprint
+from .info import LoadProblem, PluginInfo
 
 if TYPE_CHECKING:
     from .registry import Registry
@@ -28,44 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["Catalog", "LoadProblem", "PluginInfo", "load_catalog"]
 
 _FORMAT = 1
-
-
-@dataclass(frozen=True)
-class PluginInfo:
-    """A registered plugin: its name, where it comes from, and the providers it declares."""
-
-    name: str
-    distribution: str
-    version: str
-    providers: tuple[str, ...] = ()
-    builtin: bool = False
-
-    def to_document(self) -> dict[str, Any]:
-        """JSON document with camelCase keys."""
-        return {**asdict(self), "providers": list(self.providers)}
-
-
-@dataclass(frozen=True)
-class LoadProblem:
-    """Something that could not be loaded: a plugin, or one provider definition."""
-
-    plugin: str
-    distribution: str | None
-    version: str | None
-    message: str
-
-    def __str__(self) -> str:
-        origin = f"{self.distribution} {self.version}" if self.distribution else self.plugin
-        return f"{origin}: {self.message}"
-
-    def to_document(self) -> dict[str, Any]:
-        """JSON document with camelCase keys."""
-        return {
-            "plugin": self.plugin,
-            "distribution": self.distribution,
-            "version": self.version,
-            "error": self.message,
-        }
 
 
 class Catalog:
