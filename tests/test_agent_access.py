@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from navi_integrations import IntegrationService
-from navi_integrations.agent.mcp import build_mcp_config
+from navi_integrations import IntegrationService, build_mcp_config
 
 from .cli_helpers import navi
 

@@ -68,8 +68,6 @@ _LAZY = {
     "StdioMcpServer": "models",
     "env_url_name": "models",
     "ConnectResult": "results",
-    "FailureKind": "results",
-    "Health": "results",
     "HealthResult": "results",
     "TestResult": "results",
     "Effective": "scopes",
@@ -112,10 +110,8 @@ __all__ = [
     "CredentialsInvalid",
     "DecryptionFailed",
     "Effective",
-    "FailureKind",
     "FieldProblem",
     "GrantRevoked",
-    "Health",
     "HealthCheckConfig",
     "HealthRecord",
     "HealthResult",
@@ -254,8 +250,6 @@ if TYPE_CHECKING:
     )
     from .results import (
         ConnectResult,
-        FailureKind,
-        Health,
         HealthResult,
         TestResult,
     )

@@ -90,7 +90,7 @@ class Advice:
 
     def __str__(self) -> str:
         hint = self.hint[:1].upper() + self.hint[1:] if self.hint else ""
-        parts = [hint.rstrip(".") + "." if hint else "", ""]
+        parts = [hint if not hint or hint[-1] in ".?!" else hint + ".", ""]
         if self.command:
             parts[1] = f"Run: {self.command}"
         return " ".join(p for p in parts if p)

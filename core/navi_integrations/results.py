@@ -87,6 +87,8 @@ class ConnectResult:
     check: HealthResult | None = None
     account: str | None = None
     advice: Advice | None = None
+    #: The recovery action (``reauth``, ``wait``, ``retry_later``, ``fail``) when not saved.
+    action: str | None = None
 
     @property
     def kind(self) -> FailureKind | None:
@@ -104,6 +106,7 @@ class ConnectResult:
             "ok": self.saved,
             "message": None if self.check is None else self.check.message,
             "kind": self.kind,
+            "action": self.action,
             "advice": None if self.advice is None else self.advice.to_document(),
         }
 
@@ -118,6 +121,8 @@ class TestResult:
     project_id: str | None
     check: HealthResult
     advice: Advice | None = None
+    #: The recovery action (``reauth``, ``wait``, ``retry_later``, ``fail``) when it failed.
+    action: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -133,5 +138,6 @@ class TestResult:
             "message": self.check.message,
             "account": self.check.account,
             "kind": self.check.kind,
+            "action": self.action,
             "advice": None if self.advice is None else self.advice.to_document(),
         }

@@ -244,9 +244,17 @@ class IntegrationService(AgentAccess):
         if test:
             result = self.check_values(provider_id, values, timeout=timeout)
             if result is not None and not result.ok:
-                advice = self.advice_for(provider_id, result, project_id=project_id)
+                action, advice = self.classify(
+                    provider_id, result, project_id=project_id, connecting=True
+                )
                 return ConnectResult(
-                    provider_id, project_id, saved=False, tested=True, check=result, advice=advice
+                    provider_id,
+                    project_id,
+                    saved=False,
+                    tested=True,
+                    check=result,
+                    advice=advice,
+                    action=action,
                 )
         self._save(provider_id, scope, values)
         if result is not None:
@@ -595,25 +603,42 @@ class IntegrationService(AgentAccess):
         except (NotConnected, IntegrationDisabled) as exc:
             kind: FailureKind = "not_connected" if isinstance(exc, NotConnected) else "disabled"
             result = HealthResult.failed(kind, exc.message)
-            return TestResult(provider_id, project_id, result, exc.advice)
+            return TestResult(provider_id, project_id, result, exc.advice, "fail")
         except NaviError as exc:  # cannot decrypt
             result = HealthResult.failed("store", exc.message)
-            return TestResult(provider_id, project_id, result, exc.advice)
-        advice = None if result.ok else self.advice_for(provider_id, result, project_id=project_id)
-        return TestResult(provider_id, project_id, result, advice)
+            return TestResult(provider_id, project_id, result, exc.advice, "fail")
+        if result.ok:
+            return TestResult(provider_id, project_id, result)
+        action, advice = self.classify(provider_id, result, project_id=project_id)
+        return TestResult(provider_id, project_id, result, advice, action)
 
-    def test_all(self, *, project_id: str | None = None, timeout: float = 10.0) -> list[TestResult]:
-        """:meth:`test` for every connected provider in the scope, concurrently."""
-        from concurrent.futures import ThreadPoolExecutor
+    def test_all(
+        self,
+        *,
+        project_id: str | None = None,
+        timeout: float = 10.0,
+        progress: Callable[[TestResult, int, int], None] | None = None,
+    ) -> list[TestResult]:
+        """:meth:`test` for every connected provider in the scope, concurrently.
+
+        ``progress(result, done, total)`` is called as each check finishes.
+        """
+        from concurrent.futures import ThreadPoolExecutor, as_completed
 
         targets = [s.provider for s in self.status(project_id=project_id) if s.effective.connected]
         if not targets:
             return []
         _ = self.registry  # load the plugins once, before the worker threads
+        results: list[TestResult] = []
         with ThreadPoolExecutor(max_workers=min(32, len(targets))) as pool:
-            return list(
-                pool.map(lambda t: self.test(t, project_id=project_id, timeout=timeout), targets)
-            )
+            futures = [
+                pool.submit(self.test, t, project_id=project_id, timeout=timeout) for t in targets
+            ]
+            for future in as_completed(futures):
+                results.append(future.result())
+                if progress is not None:
+                    progress(results[-1], len(results), len(targets))
+        return sorted(results, key=lambda r: r.provider)
 
 
 def token_of(doc: Mapping[str, Any], credentials: Credentials, field: str | None) -> Token:

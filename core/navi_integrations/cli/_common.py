@@ -10,6 +10,7 @@ import click
 from ..plugins.catalog import Catalog
 
 if TYPE_CHECKING:
+    from ..errors import Advice
     from ..plugins.registry import Registry
     from ..service import IntegrationService
 
@@ -86,6 +87,12 @@ project_option = click.option(
 def scope_text(project_id: str | None) -> str:
     """How a scope is shown: "user scope" or "project P"."""
     return f"project {project_id}" if project_id else "user scope"
+
+
+def advice_line(action: str | None, advice: Advice | None) -> str:
+    """How the CLI shows a failure's advice: ``[reauth] Run: navi-int connect linear``."""
+    text = str(advice) if advice is not None else ""
+    return f"[{action or 'fail'}] {text}".rstrip()
 
 
 def echo_json(document: Any) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from ..errors import CredentialsInvalid
-from ._common import BadInput, catalog, echo_guide, project_option, scope_text, service
+from ._common import BadInput, advice_line, catalog, echo_guide, project_option, scope_text, service
 from ._input import parse_fields, read_stdin
 
 
@@ -94,8 +94,7 @@ def connect(
         click.echo(f"Saved nothing: {result.check.message}.", err=True)
         if result.kind not in ("auth", "forbidden", "not_logged_in"):
             click.echo("  Use --no-test to save anyway (e.g. offline).", err=True)
-        if result.advice is not None and str(result.advice):
-            click.echo(f"  {result.advice}", err=True)
+        click.echo(f"  {advice_line(result.action, result.advice)}", err=True)
         raise SystemExit(1)
     who = f" as {result.account}" if result.account else ""
     untested = "" if result.tested or no_test else " Not tested: it has no health check."

@@ -5,12 +5,23 @@ from __future__ import annotations
 import platform
 import shutil
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import NaviError
-from ._common import catalog, echo_json, json_option, project_option, scope_text, service
+from ._common import (
+    advice_line,
+    catalog,
+    echo_json,
+    json_option,
+    project_option,
+    scope_text,
+    service,
+)
+
+if TYPE_CHECKING:
+    from ..results import TestResult
 
 
 @click.command("test")
@@ -29,7 +40,14 @@ def test(
     if provider_id:
         results = [svc.test(provider_id, project_id=project_id, timeout=timeout)]
     else:
-        results = svc.test_all(project_id=project_id, timeout=timeout)
+
+        def progress(_result: TestResult, done: int, total: int) -> None:
+            if not as_json:
+                click.echo(f"\r  checked {done}/{total}", nl=False, err=True)
+
+        results = svc.test_all(project_id=project_id, timeout=timeout, progress=progress)
+        if results and not as_json:
+            click.echo("", err=True)
         if not results:
             click.echo(f"No provider is connected ({scope_text(project_id)}).")
             return
@@ -41,9 +59,8 @@ def test(
             if result.ok:
                 click.echo(f"{result.provider}: healthy. {result.check.message}")
                 continue
-            click.echo(f"{result.provider}: {result.check.message.rstrip('.')}.", err=True)
-            if result.advice is not None and str(result.advice):
-                click.echo(f"  {result.advice}", err=True)
+            click.echo(f"{result.provider}: {result.check.message}", err=True)
+            click.echo(f"  {advice_line(result.action, result.advice)}", err=True)
     if not all(r.ok for r in results):
         sys.exit(1)
 

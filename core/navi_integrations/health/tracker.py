@@ -87,8 +87,9 @@ class HealthTracker:
         row = self._queries.credential_view(provider_id, scope).in_effect()
         return None if row is None else row.scope
 
-    def get(self, provider_id: str, scope: Scope) -> HealthRecord:
-        """The health record of the credentials in effect for the scope."""
+    def get(self, provider_id: str, scope: Scope | None = None) -> HealthRecord:
+        """The health record of the credentials in effect for the scope (default: user)."""
+        scope = scope or Scope.user()
         row_scope = self.row_scope(provider_id, scope)
         if row_scope is None:
             return HealthRecord(provider_id, scope.project_id, "unknown")

@@ -31,7 +31,6 @@ __all__ = ["HEAVY_MODULES", "check_provider", "skills_dir"]
 HEAVY_MODULES = ("httpx", "authlib", "sqlalchemy", "sqlmodel", "cryptography")
 
 
-
 def check_provider(
     registry: Registry,
     provider_id: str,
