@@ -226,7 +226,7 @@ def test_output_file_and_env_references(connected: IntegrationService, navi_home
     value = navi("token", "slack", "--field", "teamId").stdout.strip()
     assert value == "T0123ABCD"
     refused = navi("mcp-config", "--format", "claude-desktop", "--env-refs")
-    assert refused.returncode == 1 and "does not expand ${VAR}" in refused.stderr
+    assert refused.returncode == 2 and "does not expand ${VAR}" in refused.stderr
 
 
 def test_run_passes_credentials_and_the_exit_code(connected: IntegrationService) -> None:

@@ -596,15 +596,17 @@ class IntegrationService(AgentAccess):
         self, provider_id: str, *, project_id: str | None = None, timeout: float = 10.0
     ) -> TestResult:
         """Check the stored credentials live: the outcome, recorded, with advice when it failed."""
+        from .errors import DecryptionFailed
         from .results import HealthResult
 
+        self.catalog.document(provider_id)  # an unknown provider is bad input, not a result
         try:
             result = self.check(provider_id, project_id=project_id, timeout=timeout)
         except (NotConnected, IntegrationDisabled) as exc:
             kind: FailureKind = "not_connected" if isinstance(exc, NotConnected) else "disabled"
             result = HealthResult.failed(kind, exc.message)
             return TestResult(provider_id, project_id, result, exc.advice, "fail")
-        except NaviError as exc:  # cannot decrypt
+        except DecryptionFailed as exc:
             result = HealthResult.failed("store", exc.message)
             return TestResult(provider_id, project_id, result, exc.advice, "fail")
         if result.ok:
