@@ -331,6 +331,13 @@ def test_symbolic_links_are_not_followed(tmp_path: Path) -> None:
     assert tree(elsewhere / "b") == {k[2:]: v for k, v in before.items() if k.startswith("b/")}
 
 
+def test_a_skill_whose_name_is_a_path_is_not_installed(tmp_path: Path) -> None:
+    odd = source_skill(tmp_path, "odd")
+    report = install([Skill("../escaped", "d", odd.path)], tmp_path / "out")
+    assert [c.name for c in report.skipped] == ["../escaped"] and report.installed == []
+    assert not (tmp_path / "escaped").exists()
+
+
 def test_a_directory_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")
@@ -364,7 +371,7 @@ def test_no_skill_puts_a_secret_in_a_commands_arguments(navi_registry: Registry)
     ],
 )
 def test_the_setup_skills_stdin_command_connects(
-    provider: str, values: dict[str, str], navi_home: Path
+    provider: str, values: dict[str, str], navi_service: IntegrationService
 ) -> None:
     """The command a setup skill gives, run as written by bash (offline: --no-test)."""
     skill = next(d for d in SHIPPED if d.name == f"connect-{provider}")
@@ -384,10 +391,9 @@ def test_the_setup_skills_stdin_command_connects(
         check=False,
     )
     assert out.returncode == 0, out.stderr
-    for field, value in (
-        {"linear": {"apiKey": LINEAR_KEY}, "notion": {"token": NOTION}, "slack": SLACK}[provider]
-    ).items():
-        assert navi("token", provider, "--field", field).stdout.strip() == value
+    expected = {"linear": {"apiKey": LINEAR_KEY}, "notion": {"token": NOTION}, "slack": SLACK}
+    saved = navi_service.get_credentials(provider)
+    assert {key: saved.reveal(key) for key in expected[provider]} == expected[provider]
 
 
 # --- the conformance check holds third-party skills to the same rules ------------------------

@@ -306,7 +306,10 @@ def install(skills: list[Skill], directory: Path) -> InstallReport:
             _remove_stale(entry, report)
     for skill in skills:
         target = directory / skill.name
-        if not os.path.lexists(target):
+        if not _NAME.match(skill.name):  # it names the folder: never a path of its own
+            reason = f"'{skill.name}' is not a skill name (run skill_problems on {skill.path})"
+            report.skipped.append(Clash(skill.name, target, reason))
+        elif not os.path.lexists(target):
             _create(skill, target, report)
         elif not _is_marked(target):
             report.skipped.append(
