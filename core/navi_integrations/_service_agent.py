@@ -14,7 +14,7 @@ from .scopes import Scope
 
 if TYPE_CHECKING:
     from .agent.mcp import McpConfig
-    from .agent.skills import Skill
+    from .agent.skills import InstallReport, Skill
     from .auth.oauth import SignInResult
     from .documents import ProviderStatus
     from .health.recovery import CallContext
@@ -256,8 +256,11 @@ class AgentAccess:
             offers.append((item.provider, role, folder))
         return select_skills(offers)
 
-    def install_skills(self, directory: str | Path, *, project_id: str | None = None) -> Any:
-        """Copy exactly the skills enabled in the scope into ``directory`` (see ``install``)."""
+    def install_skills(
+        self, directory: str | Path, *, project_id: str | None = None
+    ) -> InstallReport:
+        """Copy exactly the skills enabled in the scope into ``directory``: only folders the
+        installer made are replaced or removed; clashes are reported (see ``install``)."""
         from .agent.skills import install
 
         return install(self.skills(project_id=project_id), Path(directory))

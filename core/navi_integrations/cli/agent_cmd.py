@@ -80,7 +80,10 @@ def skills() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def skills_list(project_id: str | None, as_json: bool) -> None:
     """The skills enabled in the scope: setup skills until connected, usage skills after."""
-    found = service().skills(project_id=project_id)
+    try:
+        found = service().skills(project_id=project_id)
+    except ValueError as exc:
+        raise _one_line(exc, f"A skill cannot be read: {exc}") from None
     if as_json:
         echo_json({"skills": [s.to_document() for s in found]})
         return
@@ -91,10 +94,43 @@ def skills_list(project_id: str | None, as_json: bool) -> None:
 @skills.command("install")
 @click.argument("directory", type=click.Path(file_okay=False))
 @project_option
-def skills_install(directory: str, project_id: str | None) -> None:
-    """Copy exactly the skills enabled in the scope into DIRECTORY (one folder each)."""
-    written = service().install_skills(Path(directory), project_id=project_id)
-    click.echo(f"Installed {len(written)} skill(s) into {directory}: {', '.join(written)}")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def skills_install(directory: str, project_id: str | None, as_json: bool) -> None:
+    """Copy exactly the skills enabled in the scope into DIRECTORY (one folder each).
+
+    Only folders this command created (they hold a .navi-integrations marker)
+    are updated or removed, and in them only the files it wrote. A folder of
+    yours with a skill's name is left alone and reported (skipped).
+    """
+    try:
+        report = service().install_skills(Path(directory), project_id=project_id)
+    except ValueError as exc:
+        raise _one_line(exc, f"A skill cannot be read: {exc}") from None
+    except OSError as exc:
+        where = exc.filename or directory
+        message = f"Cannot write the skills into {directory} ({where}: {exc.strerror})."
+        raise _one_line(exc, message) from None
+    if as_json:
+        echo_json(report.to_document())
+        return
+    names = f": {', '.join(report.installed)}" if report.installed else "."
+    click.echo(f"Installed {len(report.installed)} skill(s) into {directory}{names}")
+    if report.removed:
+        click.echo(f"Removed {len(report.removed)} no longer enabled: {', '.join(report.removed)}")
+    for name, files in sorted(report.kept.items()):
+        click.echo(
+            f"Kept {Path(directory) / name}: the {name} skill's files are removed, the folder"
+            f" stays for the files navi-int did not write ({', '.join(files)}).",
+            err=True,
+        )
+    for clash in report.skipped:
+        click.echo(f"Skipped {clash.path}: {clash.reason}.", err=True)
+
+
+def _one_line(exc: Exception, message: str) -> Exception:
+    """The error as one line, or itself (with its traceback) under ``navi-int --debug``."""
+    root = click.get_current_context().find_root()
+    return exc if (root.obj or {}).get("debug") else click.ClickException(message)
 
 
 def _origin(provider: str | None, role: str) -> str:

@@ -139,9 +139,12 @@ def _check_skills(provider: IntegrationProvider, module_name: str, failures: lis
                 f"skill '{skill_name}' has no {module_name}/skills/{skill_name}/SKILL.md"
             )
             continue
-        failures += [f"skill {p}" for p in skill_problems(folder / skill_name)]
-        meta = read_skill(folder / skill_name).meta
-        if role == "setup" and not meta.get("triggers"):
-            failures.append(f"skill '{skill_name}': a setup skill needs triggers")
-        if role == "usage" and provider.mcp is not None and meta.get("mcp") != provider.id:
-            failures.append(f"skill '{skill_name}': its mcp field must name '{provider.id}'")
+        problems = skill_problems(folder / skill_name)
+        failures += [f"skill {p}" for p in problems]
+        if problems:
+            continue  # it may not even be readable
+        skill = read_skill(folder / skill_name)
+        if role == "setup" and not skill.triggers:
+            failures.append(f"skill '{skill_name}': a setup skill needs metadata.triggers")
+        if role == "usage" and provider.mcp is not None and skill.mcp != provider.id:
+            failures.append(f"skill '{skill_name}': its metadata.mcp must name '{provider.id}'")
