@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import Advice, CredentialsInvalid, NaviError, NotConnected
+from .errors import Advice, CredentialsInvalid, NaviError, NotConnected, PluginError
 from .scopes import Scope
 
 if TYPE_CHECKING:
@@ -196,7 +196,8 @@ class AgentAccess:
                 server = self.registry.mcp_config(item.provider, credentials)
             except NaviError as exc:
                 advice = str(exc.advice) if exc.advice is not None and str(exc.advice) else None
-                skipped.append(McpSkipped(item.provider, exc.message, advice))
+                reason = f"{exc.origin}: {exc.message}" if isinstance(exc, PluginError) else None
+                skipped.append(McpSkipped(item.provider, reason or exc.message, advice))
                 continue
             if server is not None:
                 servers[item.provider] = server

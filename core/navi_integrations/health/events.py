@@ -1,7 +1,7 @@
 """Change events: what a host app (or the settings page) may want to react to.
 
 Every connection and health change the library makes is published on an
-:class:`EventBus`; ``IntegrationService.subscribe`` hands callbacks to it.
+:class:`EventBus`; the service's ``subscribe`` hands callbacks to it.
 """
 
 from __future__ import annotations

@@ -99,7 +99,9 @@ def classify(
     kind = failure.kind or "bad_response"
     hint = failure.advice
     if kind in _REAUTH:
-        if auth_command:  # e.g. gh auth login: the provider's own CLI signs in
+        if hint:  # the plugin's own advice says it best (e.g. gh auth login --hostname …)
+            advice = Advice("login" if auth_command else "connect", hint=hint)
+        elif auth_command:  # e.g. gh auth login: the provider's own CLI signs in
             advice = Advice("login", auth_command, hint=hint)
         elif connecting:
             advice = Advice(
