@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._service_agent import AgentAccess
+from ._service_health import HealthChecks
 from .documents import ProviderStatus, Token
 from .errors import (
     CredentialsInvalid,
@@ -35,7 +36,7 @@ from .errors import (
 )
 from .health.events import ChangeEvent, EventBus
 from .paths import data_dir
-from .results import ConnectResult, Health, TestResult
+from .results import ConnectResult, Health
 from .scopes import Effective, Scope, Switches, resolve
 from .store.queries import CredentialView, ScopeRows
 
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from .models import Credentials
     from .plugins.catalog import Catalog
     from .plugins.registry import Registry
-    from .results import FailureKind, HealthResult
+    from .results import HealthResult
     from .store.crypto import KeySource
     from .store.engine import Store
     from .store.queries import Queries
@@ -80,7 +81,7 @@ def defaults_of(doc: Mapping[str, Any]) -> Switches:
     )
 
 
-class IntegrationService(AgentAccess):
+class IntegrationService(HealthChecks, AgentAccess):
     """Connect, switch, read and track integrations, in the user scope or a project's."""
 
     def __init__(
@@ -517,130 +518,6 @@ class IntegrationService(AgentAccess):
     def _emit_connection(self, provider_id: str, scope: Scope, after: str) -> None:
         if self.events.active:
             self.events.emit(ChangeEvent(provider_id, scope.project_id, "connection", None, after))
-
-    def record_success(
-        self, provider_id: str, *, project_id: str | None = None, account: str | None = None
-    ) -> None:
-        """Note a successful call or check: errors reset, health healthy."""
-        from .results import HealthResult
-
-        self._record(provider_id, project_id, HealthResult.healthy(account))
-
-    def record_error(
-        self,
-        provider_id: str,
-        error: str,
-        *,
-        project_id: str | None = None,
-        kind: FailureKind = "unavailable",
-        retry_after: float | None = None,
-    ) -> None:
-        """Note a failed call; the message is stored with any credential value redacted."""
-        from .results import HealthResult
-
-        self._record(
-            provider_id, project_id, HealthResult.failed(kind, error, retry_after=retry_after)
-        )
-
-    def _record(self, provider_id: str, project_id: str | None, result: HealthResult) -> None:
-        scope = Scope.of(project_id)
-        self.catalog.document(provider_id)
-        if self.health.record(provider_id, result, scope) is None:
-            raise NotConnected(provider_id, project_id)
-
-    def check(
-        self, provider_id: str, *, project_id: str | None = None, timeout: float = 10.0
-    ) -> HealthResult:
-        """Run the provider's health check on the stored credentials and record the outcome.
-
-        A provider without a health check answers ``ok`` with "not tested"
-        (``kind`` None, nothing recorded).
-        """
-        from .results import HealthResult
-
-        scope = Scope.of(project_id)
-        credentials, row_scope = self.credentials_in_scope(
-            provider_id, scope, require_enabled=False
-        )
-        result = self.check_values(provider_id, credentials, timeout=timeout)
-        if result is None:
-            return HealthResult(True, "not tested: the provider has no health check")
-        self.health.record(provider_id, result, scope, row_scope=row_scope)
-        return result
-
-    def check_values(
-        self,
-        provider_id: str,
-        credentials: Credentials | Mapping[str, str],
-        *,
-        timeout: float = 10.0,
-    ) -> HealthResult | None:
-        """Run the health check on values that are not stored (test before configure).
-
-        ``None`` when the provider has no health check. A plugin that raises
-        becomes a ``plugin`` failure naming its distribution.
-        """
-        from .errors import PluginError
-        from .models import Credentials
-        from .results import HealthResult
-
-        creds = credentials if isinstance(credentials, Credentials) else Credentials(credentials)
-        try:
-            return self.registry.health_check(provider_id, creds, timeout)
-        except PluginError as exc:
-            return HealthResult.failed(
-                "plugin", f"the health check failed inside {exc.origin}: {exc.message}"
-            )
-
-    def test(
-        self, provider_id: str, *, project_id: str | None = None, timeout: float = 10.0
-    ) -> TestResult:
-        """Check the stored credentials live: the outcome, recorded, with advice when it failed."""
-        from .errors import DecryptionFailed
-        from .results import HealthResult
-
-        self.catalog.document(provider_id)  # an unknown provider is bad input, not a result
-        try:
-            result = self.check(provider_id, project_id=project_id, timeout=timeout)
-        except (NotConnected, IntegrationDisabled) as exc:
-            kind: FailureKind = "not_connected" if isinstance(exc, NotConnected) else "disabled"
-            result = HealthResult.failed(kind, exc.message)
-            return TestResult(provider_id, project_id, result, exc.advice, "fail")
-        except DecryptionFailed as exc:
-            result = HealthResult.failed("store", exc.message)
-            return TestResult(provider_id, project_id, result, exc.advice, "fail")
-        if result.ok:
-            return TestResult(provider_id, project_id, result)
-        action, advice = self.classify(provider_id, result, project_id=project_id)
-        return TestResult(provider_id, project_id, result, advice, action)
-
-    def test_all(
-        self,
-        *,
-        project_id: str | None = None,
-        timeout: float = 10.0,
-        progress: Callable[[TestResult, int, int], None] | None = None,
-    ) -> list[TestResult]:
-        """:meth:`test` for every connected provider in the scope, concurrently.
-
-        ``progress(result, done, total)`` is called as each check finishes.
-        """
-        from concurrent.futures import ThreadPoolExecutor, as_completed
-
-        targets = [s.provider for s in self.status(project_id=project_id) if s.effective.connected]
-        if not targets:
-            return []
-        _ = self.registry  # load the plugins once, before the worker threads
-        results: list[TestResult] = []
-        with ThreadPoolExecutor(max_workers=min(32, len(targets))) as pool:
-            futures = [
-                pool.submit(self.test, t, project_id=project_id, timeout=timeout) for t in targets
-            ]
-            for future in as_completed(futures):
-                results.append(future.result())
-                if progress is not None:
-                    progress(results[-1], len(results), len(targets))
-        return sorted(results, key=lambda r: r.provider)
 
 
 def token_of(doc: Mapping[str, Any], credentials: Credentials, field: str | None) -> Token:
