@@ -39,7 +39,7 @@ def test_rotations_and_writers_at_once_lose_nothing(
             ],
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for n in range(WRITERS)
     ]
     for proc in writers:
