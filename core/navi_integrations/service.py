@@ -29,8 +29,11 @@ from ._service_agent import AgentAccess
 from ._service_health import HealthChecks
 from .documents import ProviderStatus, Token
 from .errors import (
+    Advice,
+    CredentialsError,
     CredentialsInvalid,
     IntegrationDisabled,
+    InvalidInput,
     NaviError,
     NotConnected,
 )
@@ -526,7 +529,10 @@ def token_of(doc: Mapping[str, Any], credentials: Credentials, field: str | None
     auth_type = doc["authType"]
     if field is not None:
         if field not in credentials:
-            raise NaviError(f"{provider_id} has no '{field}' value")
+            raise InvalidInput(
+                f"{provider_id} has no '{field}' value",
+                hint="fields: " + ", ".join(sorted(credentials)),
+            )
     elif auth_type == "oauth":
         field = "accessToken"
     elif auth_type == "cli":
@@ -535,7 +541,11 @@ def token_of(doc: Mapping[str, Any], credentials: Credentials, field: str | None
         secret_fields = [f["key"] for f in doc.get("credentials", []) if f["type"] == "password"]
         field = next((k for k in secret_fields if k in credentials), "")
     if field not in credentials:
-        raise NaviError(f"{provider_id} has no token to hand out ({auth_type} auth)")
+        raise CredentialsError(
+            provider_id,
+            f"{provider_id} has no token to hand out ({auth_type} auth)",
+            advice=Advice("fix_input", hint="name the value to print with --field"),
+        )
     expires = credentials.reveal("expiresAt") if "expiresAt" in credentials else None
     return Token(auth_type, credentials[field], int(expires) if expires else None)
 

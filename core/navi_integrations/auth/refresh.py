@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..errors import GrantRevoked, NaviError, StoreBusy
+from ..errors import GrantRevoked, StoreBusy
 from ..results import HealthResult
 from ..scopes import Scope
 
@@ -169,7 +169,7 @@ class TokenRefresher:
                     return current  # another caller renewed it while we waited
                 renewed = self._renew(provider_id, current)
                 if renewed is None:
-                    raise NaviError(f"no plugin can renew {doc['name']} credentials")
+                    raise PluginError("refresh", f"no plugin can renew {doc['name']} credentials")
                 values = {key: renewed.reveal(key) for key in renewed}
                 sealed = self._vault.seal_in(self._queries, conn, provider_id, row_scope, values)
                 self._queries.replace_value(conn, row["id"], sealed.blob, sealed.key_id)
