@@ -169,7 +169,10 @@ class TokenRefresher:
                     return current  # another caller renewed it while we waited
                 renewed = self._renew(provider_id, current)
                 if renewed is None:
-                    raise PluginError("refresh", f"no plugin can renew {doc['name']} credentials")
+                    raise ConfigurationError(
+                        f"no plugin can renew {doc['name']} credentials",
+                        advice=connect_advice(provider_id, scope.project_id),
+                    )
                 values = {key: renewed.reveal(key) for key in renewed}
                 sealed = self._vault.seal_in(self._queries, conn, provider_id, row_scope, values)
                 self._queries.replace_value(conn, row["id"], sealed.blob, sealed.key_id)
