@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..errors import GrantRevoked, StoreBusy
+from ..errors import ConfigurationError, GrantRevoked, StoreBusy, connect_advice
 from ..results import HealthResult
 from ..scopes import Scope
 
