@@ -142,7 +142,7 @@ def test_misspelt_hook_is_refused_with_the_distribution(
     registry = _load()
     [problem] = registry.problems()
     assert problem.distribution == "navi-typo"
-    assert "unknown hook 'descibe' (misspelt?)" in problem.message
+    assert "unknown hook 'descibe' (did you mean 'describe'?)" in problem.message
     assert "typo" not in {p.name for p in registry.plugins()}
 
 
@@ -171,8 +171,11 @@ def test_duplicate_provider_id_is_refused_naming_both(
 ) -> None:
     install_plugin("navi-linear-fork", GOOD.format(id="linear", name="Fork"), version="9.9")
     registry = _load()
-    with pytest.raises(ProviderNotFound):
+    with pytest.raises(ProviderNotFound, match="is not loaded: it is declared twice") as caught:
         registry.get("linear")
+    assert "navi-linear-fork 9.9" in str(caught.value) and "unknown provider" not in str(
+        caught.value
+    )
     messages = {p.message for p in registry.problems()}
     assert len(registry.problems()) == 2
     [message] = messages

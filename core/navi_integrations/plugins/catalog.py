@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Catalog", "LoadProblem", "PluginInfo", "load_catalog"]
 
-_FORMAT = 1
+_FORMAT = 2
 
 
 class Catalog:
@@ -40,18 +40,20 @@ class Catalog:
         problems: list[LoadProblem],
         providers: dict[str, dict[str, Any]],
         owners: dict[str, str],
+        refused: dict[str, str] | None = None,
     ) -> None:
         self.plugins = plugins
         self.problems = problems
         self._providers = providers
         self._owners = owners
+        self._refused = refused or {}
 
     @classmethod
     def from_registry(cls, registry: Registry) -> Catalog:
         """Snapshot a registry (loads it if needed)."""
         providers = {p.id: p.to_document() for p in registry.providers()}
         owners = {pid: registry.owner(pid).name for pid in providers}
-        return cls(registry.plugins(), registry.problems(), providers, owners)
+        return cls(registry.plugins(), registry.problems(), providers, owners, registry.refused())
 
     def provider_ids(self) -> list[str]:
         """Every provider id, sorted."""
@@ -62,6 +64,8 @@ class Catalog:
         try:
             return self._providers[provider_id]
         except KeyError:
+            if provider_id in self._refused:
+                raise ProviderNotFound(provider_id, refused=self._refused[provider_id]) from None
             raise ProviderNotFound.among(provider_id, self._providers) from None
 
     def owner(self, provider_id: str) -> PluginInfo:
@@ -79,6 +83,7 @@ class Catalog:
             "problems": [asdict(p) for p in self.problems],
             "providers": self._providers,
             "owners": self._owners,
+            "refused": self._refused,
         }
 
     @classmethod
@@ -86,7 +91,13 @@ class Catalog:
         """Inverse of :meth:`to_json`."""
         plugins = [PluginInfo(**{**p, "providers": tuple(p["providers"])}) for p in data["plugins"]]
         problems = [LoadProblem(**p) for p in data["problems"]]
-        return cls(plugins, problems, dict(data["providers"]), dict(data["owners"]))
+        return cls(
+            plugins,
+            problems,
+            dict(data["providers"]),
+            dict(data["owners"]),
+            dict(data.get("refused", {})),
+        )
 
 
 def load_catalog(environ: Mapping[str, str] | None = None) -> Catalog:

@@ -62,6 +62,8 @@ class _Providers:
     by_id: dict[str, IntegrationProvider] = field(default_factory=dict)
     owner: dict[str, str] = field(default_factory=dict)
     problems: list[LoadProblem] = field(default_factory=list)
+    #: Provider ids refused (e.g. declared twice), with why: said by every later lookup.
+    refused: dict[str, str] = field(default_factory=dict)
 
 
 class Registry:
@@ -208,7 +210,12 @@ class Registry:
         callers = self.pm.get_hookcallers(plugin) or []
         for caller in callers:
             if not caller.has_spec():
-                return f"implements unknown hook '{caller.name}' (misspelt?)"
+                import difflib
+
+                known = [name for name in dir(hookspecs) if not name.startswith("_")]
+                close = difflib.get_close_matches(caller.name, known, n=1, cutoff=0.6)
+                hint = f"did you mean '{close[0]}'?" if close else "misspelt?"
+                return f"implements unknown hook '{caller.name}' ({hint})"
             for impl in caller.get_hookimpls():
                 if impl.plugin is plugin and (impl.hookwrapper or impl.wrapper):
                     return f"hook '{caller.name}' is a wrapper: navi hooks refuse wrappers"
@@ -263,6 +270,9 @@ class Registry:
                             "refused for both: uninstall one of them",
                         )
                     )
+                found.refused[provider_id] = (
+                    f"it is declared twice, by {owners}; both were refused: uninstall one"
+                )
                 continue
             name, provider = claims[0]
             found.by_id[provider_id] = provider
@@ -293,7 +303,13 @@ class Registry:
         try:
             return found.by_id[provider_id]
         except KeyError:
+            if provider_id in found.refused:
+                raise ProviderNotFound(provider_id, refused=found.refused[provider_id]) from None
             raise ProviderNotFound.among(provider_id, found.by_id) from None
+
+    def refused(self) -> dict[str, str]:
+        """Provider ids that were refused (declared twice…), with the reason."""
+        return dict(self._collect().refused)
 
     def owner(self, provider_id: str) -> PluginInfo:
         """The plugin that declares ``provider_id``."""
