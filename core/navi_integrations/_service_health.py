@@ -137,7 +137,7 @@ class HealthChecks:
     ) -> TestResult:
         """Check the stored credentials live: the outcome, recorded, with advice when it failed."""
         from .errors import DecryptionFailed
-        from .results import HealthResult
+        from .results import HealthResult, TestResult
 
         self.catalog.document(provider_id)  # an unknown provider is bad input, not a result
         try:
