@@ -5,8 +5,8 @@ Part of ``IntegrationService`` (a mixin, to keep each module to one concern).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .errors import IntegrationDisabled, NotConnected
 from .scopes import Scope
@@ -14,7 +14,7 @@ from .scopes import Scope
 if TYPE_CHECKING:
     from .documents import ProviderStatus
     from .errors import Advice
-    from .health.tracker import HealthTracker
+    from .health.tracker import HealthRecord, HealthTracker
     from .models import Credentials
     from .plugins.catalog import Catalog
     from .plugins.registry import Registry
@@ -46,6 +46,9 @@ class HealthChecks:
             require_enabled: bool = True,
             fresh: bool = True,
         ) -> tuple[Credentials, Scope]: ...
+        def health_record(
+            self, provider_id: str, *, project_id: str | None = None
+        ) -> HealthRecord: ...
         def classify(
             self,
             provider_id: str,
@@ -134,7 +137,7 @@ class HealthChecks:
     ) -> TestResult:
         """Check the stored credentials live: the outcome, recorded, with advice when it failed."""
         from .errors import DecryptionFailed
-        from .results import HealthResult
+        from .results import HealthResult, TestResult
 
         self.catalog.document(provider_id)  # an unknown provider is bad input, not a result
         try:
@@ -178,3 +181,61 @@ class HealthChecks:
                 if progress is not None:
                     progress(results[-1], len(results), len(targets))
         return sorted(results, key=lambda r: r.provider)
+
+    def health_details(
+        self, items: Iterable[ProviderStatus], *, project_id: str | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """What a settings page shows beside each status entry (camelCase keys).
+
+        For every connected provider: ``account`` ("Connected as …"),
+        ``lastCheckAt``, ``lastError`` (``{message, advice}``, the stored error
+        text with the fix for it) and, for OAuth providers, the granted
+        ``services``. The advice is derived from the stored health: a failure
+        that needs the user (``failed`` before three errors in a row) is a
+        refused credential, a rate limit is a wait, anything else a retry.
+        """
+        from .results import HealthResult
+
+        found: dict[str, dict[str, Any]] = {}
+        for item in items:
+            if not item.effective.connected:
+                continue
+            record = self.health_record(item.provider, project_id=project_id)
+            detail: dict[str, Any] = {
+                "account": record.account,
+                "lastCheckAt": record.last_check_at,
+                "lastError": None,
+            }
+            if record.last_error and record.status in ("failed", "degraded"):
+                kind: FailureKind = "unavailable"
+                if record.rate_limited:
+                    kind = "rate_limited"
+                elif record.status == "failed" and record.error_count < 3:
+                    kind = "not_logged_in" if item.auth_type == "cli" else "auth"
+                failure = HealthResult.failed(kind, record.last_error)
+                _, advice = self.classify(item.provider, failure, project_id=project_id)
+                detail["lastError"] = {
+                    "message": record.last_error,
+                    "advice": None if advice is None else advice.to_document(),
+                }
+            if item.auth_type == "oauth":
+                detail["services"] = self._granted_services(item.provider, project_id)
+            found[item.provider] = detail
+        return found
+
+    def _granted_services(self, provider_id: str, project_id: str | None) -> list[str]:
+        from .errors import NaviError
+
+        oauth = self.catalog.document(provider_id).get("oauth") or {}
+        try:
+            creds, _ = self.credentials_in_scope(
+                provider_id, Scope.of(project_id), touch=False, require_enabled=False, fresh=False
+            )
+        except NaviError:
+            return []
+        granted = set(creds.reveal("scope").split()) if "scope" in creds else set()
+        return [
+            name
+            for name in oauth.get("services", [])
+            if set(oauth.get("serviceScopes", {}).get(name, [])) <= granted
+        ]

@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._service_agent import AgentAccess
+from ._service_audit import AuditTrail
 from ._service_health import HealthChecks
 from .documents import ProviderStatus, Token
 from .errors import (
@@ -70,6 +71,9 @@ __all__ = [
 T = TypeVar("T")
 
 
+#: The health details of a provider that is not connected.
+_NO_DETAILS: Mapping[str, Any] = {"account": None, "lastCheckAt": None, "lastError": None}
+
 #: last_used_at is written at most this often per credential (milliseconds).
 LAST_USED_RESOLUTION_MS = 60_000
 
@@ -84,7 +88,7 @@ def defaults_of(doc: Mapping[str, Any]) -> Switches:
     )
 
 
-class IntegrationService(HealthChecks, AgentAccess):
+class IntegrationService(HealthChecks, AgentAccess, AuditTrail):
     """Connect, switch, read and track integrations, in the user scope or a project's."""
 
     def __init__(
@@ -407,9 +411,18 @@ class IntegrationService(HealthChecks, AgentAccess):
             result.append(ProviderStatus(**fields))
         return result
 
-    def status_document(self, *, project_id: str | None = None) -> dict[str, Any]:
-        """The PRD's ``GET /api/integrations/status`` document."""
-        return {"integrations": [s.to_document() for s in self.status(project_id=project_id)]}
+    def status_document(
+        self, *, project_id: str | None = None, providers: Iterable[str] | None = None
+    ) -> dict[str, Any]:
+        """The PRD's ``GET /api/integrations/status`` document (of some ``providers``), each
+        entry with the health details a settings page shows (:meth:`health_details`)."""
+        items = self.status(project_id=project_id, providers=providers)
+        details = self.health_details(items, project_id=project_id)
+        return {
+            "integrations": [
+                {**s.to_document(), **details.get(s.provider, _NO_DETAILS)} for s in items
+            ]
+        }
 
     def effective(self, provider_id: str, *, project_id: str | None = None) -> Effective:
         """What applies to one provider in a scope."""
@@ -492,13 +505,29 @@ class IntegrationService(HealthChecks, AgentAccess):
         return self.tokens.refresh(provider_id, row_scope, scope, rejected=rejected)
 
     def get_token(
-        self, provider_id: str, *, project_id: str | None = None, field: str | None = None
+        self,
+        provider_id: str,
+        *,
+        project_id: str | None = None,
+        field: str | None = None,
+        caller: str | None = None,
     ) -> Token:
         """The value a script sends: the OAuth access token, a CLI's token, else the first
-        secret field; or the named ``field`` (e.g. Slack's ``teamId``)."""
+        secret field; or the named ``field`` (e.g. Slack's ``teamId``).
+
+        With ``caller`` (who asks: ``cli``, ``api``…) the read is audited, refused or not
+        (:meth:`audit_log`); never the value.
+        """
         doc = self.catalog.document(provider_id)
-        credentials = self.get_credentials(provider_id, project_id=project_id)
-        return token_of(doc, credentials, field)
+        if caller is None:
+            return token_of(doc, self.get_credentials(provider_id, project_id=project_id), field)
+        try:
+            found = token_of(doc, self.get_credentials(provider_id, project_id=project_id), field)
+        except NaviError as exc:
+            self.audit_token_read(provider_id, project_id, caller, outcome=type(exc).__name__)
+            raise
+        self.audit_token_read(provider_id, project_id, caller)
+        return found
 
     def rotate_keys(
         self, *, batch_size: int = 200, progress: Callable[[int, int], None] | None = None

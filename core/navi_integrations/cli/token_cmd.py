@@ -14,7 +14,7 @@ from ._common import echo_json, json_option, project_option, service
 @json_option
 def token(provider_id: str, project_id: str | None, field: str | None, as_json: bool) -> None:
     """Print PROVIDER's token or API key for the scope (--json: {type, value, expiresAt})."""
-    found = service().get_token(provider_id, project_id=project_id, field=field)
+    found = service().get_token(provider_id, project_id=project_id, field=field, caller="cli")
     if as_json:
         echo_json(found.to_document())
     else:

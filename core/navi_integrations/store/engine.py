@@ -31,7 +31,7 @@ from ..paths import data_dir, private_dir
 __all__ = ["SCHEMA_REVISION", "Store", "StoreBusy", "StoreError", "database_url"]
 
 #: The alembic head this code expects (a test checks it equals the migrations' head).
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 _BUSY_TIMEOUT_MS = 30_000
 _PG_MIGRATION_LOCK = 0x6E617669  # "navi": advisory lock held while migrating
 

@@ -48,6 +48,23 @@ WHERE provider = :provider AND project_id IN (:pid, '')
 """
 
 
+#: A cheap fingerprint of every row a status document depends on: it changes when any
+#: process connects, disconnects, switches or records health (see Queries.change_marker).
+CHANGE_MARKER_SQL = """
+SELECT
+  (SELECT COUNT(*) FROM credentials) AS credentials,
+  (SELECT COALESCE(MAX(updated_at), 0) FROM credentials) AS credentials_at,
+  (SELECT COUNT(*) FROM integration_status) AS status,
+  (SELECT COALESCE(MAX(last_check_at), 0) FROM integration_status) AS checked_at,
+  (SELECT COALESCE(MAX(rate_limited_until), 0) FROM integration_status) AS held_until,
+  (SELECT COUNT(*) FROM integration_defaults) AS switches,
+  (SELECT COALESCE(SUM((LENGTH(id) + 1) * (
+      CASE WHEN enabled IS NULL THEN 0 WHEN enabled THEN 1 ELSE 2 END
+    + CASE WHEN mcp_enabled IS NULL THEN 0 WHEN mcp_enabled THEN 3 ELSE 6 END
+    + CASE WHEN skill_enabled IS NULL THEN 0 WHEN skill_enabled THEN 9 ELSE 18 END)), 0)
+   FROM integration_defaults) AS switch_sum
+"""
+
 #: PostgreSQL advisory lock id that orders sealing writers and key rotation.
 ROTATION_LOCK = 0x6E617672
 
@@ -503,3 +520,38 @@ class Queries:
             return set(conn.execute(query).scalars())
         with self.store.read() as own:
             return set(own.execute(query).scalars())
+
+    # -- audit and change detection -----------------------------------------
+
+    def record_audit(self, entry: Mapping[str, Any]) -> None:
+        """Append one audit entry (``kind``, ``provider``, ``project_id``, ``caller``…)."""
+        from .tables import AUDIT
+
+        with self.store.write() as conn:
+            conn.execute(AUDIT.insert().values(at=now_ms(), **entry))
+
+    def audit_entries(
+        self, *, limit: int = 100, kind: str | None = None, provider: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The newest audit entries first, optionally of one kind or provider."""
+        import sqlalchemy as sa
+
+        from .tables import AUDIT
+
+        query = sa.select(AUDIT).order_by(AUDIT.c.id.desc()).limit(limit)
+        if kind is not None:
+            query = query.where(AUDIT.c.kind == kind)
+        if provider is not None:
+            query = query.where(AUDIT.c.provider == provider)
+        with self.store.read() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def change_marker(self) -> tuple[Any, ...]:
+        """A fingerprint of the rows status documents are built from, in one statement.
+
+        Equal markers mean nothing changed, so a server can poll this to notice
+        changes made by other processes (the CLI, another server on the same
+        PostgreSQL) and only then rebuild its documents.
+        """
+        row = self.store.fetch(CHANGE_MARKER_SQL, {})[0]
+        return tuple(int(v or 0) for v in row.values())
