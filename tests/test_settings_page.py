@@ -63,9 +63,7 @@ def server(
         yield running
 
 
-def test_connect_switch_and_disconnect_linear_in_the_browser(
-    server: Running, browser: Any
-) -> None:
+def test_connect_switch_and_disconnect_linear_in_the_browser(server: Running, browser: Any) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()

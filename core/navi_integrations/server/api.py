@@ -19,12 +19,14 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InvalidInput, NaviError
-from ..scopes import check_project_id
+from ..scopes import _PROJECT_ID, check_project_id
 from .security import SESSION_COOKIE, same_secret
 
 __all__ = ["Refused", "caller", "router"]
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: A project id, as ``scopes.check_project_id`` accepts it (published in the schema).
+PROJECT_PATTERN = _PROJECT_ID.pattern
 
 
 def _refuse(status: int, error: str, message: str, hint: str) -> JSONResponse:
@@ -99,10 +101,43 @@ Caller = Annotated[str, Depends(caller)]
 Provider = Annotated[str, PathParam(description="Provider id, e.g. linear", max_length=64)]
 ProjectQuery = Annotated[
     str | None,
-    Query(alias="projectId", description="Answer in this project's context", max_length=128),
+    Query(
+        alias="projectId",
+        description="Answer in this project's context",
+        max_length=128,
+        pattern=PROJECT_PATTERN,
+    ),
 ]
 
-router = APIRouter()
+
+class AdviceDocument(BaseModel):
+    """What fixes a failure: an action, and the command that performs it when there is one."""
+
+    action: str
+    command: str | None = None
+    hint: str | None = None
+
+
+class ErrorDocument(BaseModel):
+    """Every refusal and failure: the error class, one line saying what failed, the fix."""
+
+    error: str
+    message: str
+    advice: AdviceDocument | None = None
+    problems: list[dict[str, str]] | None = None
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorDocument, "description": "No or wrong bearer token, no session"},
+    403: {"model": ErrorDocument, "description": "Host not allowed, or no CSRF token"},
+    404: {"model": ErrorDocument, "description": "Unknown provider, or not connected"},
+    409: {"model": ErrorDocument, "description": "The provider is disabled in the scope"},
+    422: {"model": ErrorDocument, "description": "Bad input: nothing was changed"},
+    502: {"model": ErrorDocument, "description": "The provider or its sign-in failed"},
+    503: {"model": ErrorDocument, "description": "The store cannot be used"},
+}
+
+router = APIRouter(responses=_ERRORS)
 
 
 class ScopeBody(BaseModel):
@@ -112,7 +147,7 @@ class ScopeBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scope: Literal["global", "user", "project"] | None = None
-    projectId: str | None = Field(default=None, max_length=128)
+    projectId: str | None = Field(default=None, max_length=128, pattern=PROJECT_PATTERN)
 
     def project(self) -> str | None:
         """The project id the body selects (None: the user scope)."""
