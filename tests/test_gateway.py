@@ -121,7 +121,9 @@ class Providers:
         if provider.id != "remoty":
             return None
         self.refreshes += 1
-        return Credentials({**{k: credentials.reveal(k) for k in credentials}, "accessToken": FRESH})
+        return Credentials(
+            {**{k: credentials.reveal(k) for k in credentials}, "accessToken": FRESH}
+        )
 
 
 @pytest.fixture
@@ -144,6 +146,7 @@ def gateway_url(
     settings = GatewaySettings(
         call_timeout=1.0,
         budget=4.0,
+        max_attempts=3,
         connect_timeout=10.0,
         isolate_after=3,
         isolate_seconds=30.0,
@@ -334,8 +337,10 @@ def test_connecting_or_switching_a_provider_changes_the_tool_list(
             before = [t.name for t in (await session.list_tools()).tools]
             await asyncio.to_thread(navi_service.update_settings, "stdioy", mcp_enabled=False)
             for _ in range(60):
-                if any(isinstance(getattr(n, "root", n), types.ToolListChangedNotification)
-                       for n in notes):
+                if any(
+                    isinstance(getattr(n, "root", n), types.ToolListChangedNotification)
+                    for n in notes
+                ):
                     break
                 await asyncio.sleep(0.05)
             after = [t.name for t in (await session.list_tools()).tools]

@@ -303,9 +303,12 @@ def _gateway_server(project_id: str | None) -> Any:
     never the master key or a database URL, which may hold a password."""
     import os
     import shutil
+    import sys
 
     from .models import StdioMcpServer
 
     args = ["gateway"] + (["--project", project_id] if project_id else [])
     env = {name: os.environ[name] for name in ("NAVI_INTEGRATIONS_HOME",) if os.environ.get(name)}
-    return StdioMcpServer(command=shutil.which("navi-int") or "navi-int", args=args, env=env)
+    beside = Path(sys.executable).with_name("navi-int")  # this environment's, when not on PATH
+    command = shutil.which("navi-int") or (str(beside) if beside.exists() else "navi-int")
+    return StdioMcpServer(command=command, args=args, env=env)

@@ -79,6 +79,8 @@ class GatewaySettings:
     call_timeout: float = 60.0
     #: Total time one agent request may spend on retries (seconds).
     budget: float = 30.0
+    #: Attempts per agent request, the first included.
+    max_attempts: int = 5
     #: Longest wait for an upstream to start and initialize (seconds).
     connect_timeout: float = 30.0
     #: Unrecovered failures in a row after which a provider is isolated.
@@ -107,7 +109,9 @@ class GatewaySettings:
         """The recovery bounds of one agent request."""
         from ..health.recovery import RecoveryPolicy
 
-        return RecoveryPolicy(budget_seconds=self.budget, max_wait=self.budget)
+        return RecoveryPolicy(
+            max_attempts=self.max_attempts, budget_seconds=self.budget, max_wait=self.budget
+        )
 
 
 @dataclass

@@ -75,6 +75,7 @@ class Upstream:
         self._closed = asyncio.Event()
         self._stop = asyncio.Event()
         self._error: BaseException | None = None
+        self._broken = False  # the connection ended under a request (e.g. the child died)
         self._task: asyncio.Task[None] | None = None
         #: What the server offers (tools, resources, prompts), from its initialize answer.
         self.capabilities: Any = None
@@ -82,7 +83,7 @@ class Upstream:
     @property
     def alive(self) -> bool:
         """Whether the connection is open (or still opening)."""
-        return self._task is not None and not self._closed.is_set()
+        return self._task is not None and not self._closed.is_set() and not self._broken
 
     async def start(self) -> None:
         """Open the connection and initialize the session; raise what stopped it."""
@@ -157,7 +158,7 @@ class Upstream:
         from mcp.shared.exceptions import McpError
 
         session = self._session
-        if session is None or self._closed.is_set():
+        if session is None or self._closed.is_set() or self._broken:
             raise self._failure("the connection was closed")
         work = asyncio.ensure_future(call(session))
         closed = asyncio.ensure_future(self._closed.wait())
@@ -190,6 +191,9 @@ class Upstream:
         )
 
     async def _wait_closed(self) -> None:
+        # A stdio child that dies ends its streams without an error: stop waiting for it.
+        self._broken = True
+        self._stop.set()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._closed.wait(), 2.0)
 
