@@ -16,7 +16,7 @@ from mcp.server.fastmcp import FastMCP
 
 def build(name: str = "upstream") -> FastMCP:
     """The server: trivial, slow and crashing tools, one resource, one prompt."""
-    server = FastMCP(name)
+    server = FastMCP(name, log_level="WARNING")
 
     @server.tool()
     def echo(text: str) -> str:
