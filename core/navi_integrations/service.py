@@ -619,10 +619,13 @@ def build_mcp_config(
     runtime: str = "agent-sdk",
     project_id: str | None = None,
     env_refs: bool = False,
+    gateway: bool = False,
 ) -> McpConfig:
     """The MCP config for ``runtime`` (same as ``service.mcp_config``): for host apps that
-    inject servers at session start."""
-    return service.mcp_config(runtime=runtime, project_id=project_id, env_refs=env_refs)
+    inject servers at session start (``gateway``: one entry running ``navi-int gateway``)."""
+    return service.mcp_config(
+        runtime=runtime, project_id=project_id, env_refs=env_refs, gateway=gateway
+    )
 
 
 def _service(service: IntegrationService | None) -> IntegrationService:

@@ -27,9 +27,19 @@ from ._common import Failed, echo_json, project_option, service
     is_flag=True,
     help="Write ${VAR} references instead of secrets; print how to set each variable.",
 )
-def mcp_config(project_id: str | None, runtime: str, output: str | None, env_refs: bool) -> None:
+@click.option(
+    "--gateway",
+    "use_gateway",
+    is_flag=True,
+    help="One server entry that runs `navi-int gateway` (no secret in the config).",
+)
+def mcp_config(
+    project_id: str | None, runtime: str, output: str | None, env_refs: bool, use_gateway: bool
+) -> None:
     """The MCP servers of every connected, enabled, MCP-enabled provider, for an agent runtime."""
-    config = service().mcp_config(runtime=runtime, project_id=project_id, env_refs=env_refs)
+    config = service().mcp_config(
+        runtime=runtime, project_id=project_id, env_refs=env_refs, gateway=use_gateway
+    )
     for skipped in config.skipped:
         advice = f" {skipped.advice}" if skipped.advice else ""
         click.echo(f"Left out {skipped.provider}: {skipped.reason}.{advice}", err=True)
