@@ -16,6 +16,8 @@ from navi_integrations.auth.oauth import _Listener
 from .oauth_harness import OAuthServer
 from .test_oauth import CLIENT_ID, CLIENT_SECRET, FIELDS, browse
 
+NAVI = [sys.executable, "-m", "navi_integrations.cli"]
+
 
 def _redirect_port(url: str) -> int:
     redirect = parse_qs(urlsplit(url).query)["redirect_uri"][0]
@@ -63,8 +65,7 @@ def test_timeout_ends_connect_on_time_while_a_connection_is_open(
     oauth_server: OAuthServer, navi_service: Any
 ) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "navi_integrations.cli", "connect", "google", "--no-browser"]
-        + [*FIELDS, "--timeout", "2"],
+        [*NAVI, "connect", "google", "--no-browser", *FIELDS, "--timeout", "2"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

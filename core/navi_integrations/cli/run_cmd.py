@@ -14,6 +14,7 @@ the caller sees, and nothing of navi-int is left to read.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -29,12 +30,16 @@ from ._common import catalog, project_option, scope_text, service
 MASTER_KEY_VARS = ("NAVI_INTEGRATIONS_KEY", "NAVI_INTEGRATIONS_OLD_KEYS")
 
 
-class _CannotRun(click.ClickException):
-    """The command could not be executed; exit code 127 (not found) or 126, as shells use."""
+class _NotFound(click.ClickException):
+    """The command was not found: exit code 127, as shells use."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = 127
+
+
+class _CannotRun(click.ClickException):
+    """The command was found but cannot be executed: exit code 126, as shells use."""
+
+    exit_code = 126
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
@@ -75,7 +80,7 @@ def run(providers: str, project_id: str | None, command: tuple[str, ...]) -> Non
 
 
 def _exec(argv: Sequence[str], env: Mapping[str, str], inherited: set[int]) -> None:
-    """Replace this process with ARGV; return only by raising :class:`_CannotRun`."""
+    """Replace this process with ARGV; return only by raising why it could not run."""
     if os.name == "nt":  # no exec on Windows (os.exec* spawns and exits): wait for a child
         sys.exit(_spawn(argv, env))
     sys.stdout.flush()
@@ -83,17 +88,15 @@ def _exec(argv: Sequence[str], env: Mapping[str, str], inherited: set[int]) -> N
     # Descriptors navi opened (database, key file, sockets) are close-on-exec
     # already; make sure of it for any a plugin's library opened otherwise.
     for fd in _open_fds() - inherited:
-        try:
+        with contextlib.suppress(OSError):  # the fd of the directory listing, closed since
             os.set_inheritable(fd, False)
-        except OSError:
-            pass  # the fd of the directory listing, closed since
     # Python ignores SIGPIPE and SIGXFSZ; ignored signals survive exec, so put
     # back the defaults the command expects (subprocess's restore_signals).
     for name in ("SIGPIPE", "SIGXFSZ"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
     try:
-        os.execvpe(argv[0], argv, env)
+        os.execvpe(argv[0], list(argv), env)
     except OSError as exc:
         raise _cannot_run(argv[0], exc) from None
 
@@ -105,30 +108,29 @@ def _spawn(argv: Sequence[str], env: Mapping[str, str]) -> int:
         raise _cannot_run(argv[0], exc) from None
 
 
-def _cannot_run(name: str, exc: OSError) -> _CannotRun:
+def _cannot_run(name: str, exc: OSError) -> click.ClickException:
     """One line saying why NAME could not be executed, with the shell's exit code."""
     path = exc.filename if isinstance(exc.filename, str) else name
     if exc.errno in (errno.ENOENT, errno.ENOTDIR):
         if os.path.isfile(path):  # the file is there: its #! interpreter is not
-            return _CannotRun(f"cannot run {name}: its #! interpreter was not found", 127)
+            return _NotFound(f"cannot run {name}: its #! interpreter was not found")
         if os.sep in name:
-            return _CannotRun(f"cannot run {name}: no such file", 127)
-        return _CannotRun(f"command not found: {name}", 127)
+            return _NotFound(f"cannot run {name}: no such file")
+        return _NotFound(f"command not found: {name}")
     if exc.errno == errno.E2BIG:
         return _CannotRun(
             f"cannot run {name}: the arguments and environment are too long for the system "
-            "(E2BIG); pass fewer or shorter arguments",
-            126,
+            "(E2BIG); pass fewer or shorter arguments"
         )
     if os.path.isdir(path):
-        return _CannotRun(f"cannot run {name}: it is a directory", 126)
+        return _CannotRun(f"cannot run {name}: it is a directory")
     if exc.errno in (errno.EACCES, errno.EPERM):
-        return _CannotRun(f"cannot run {name}: permission denied (is it executable?)", 126)
+        return _CannotRun(f"cannot run {name}: permission denied (is it executable?)")
     if exc.errno == errno.ENOEXEC:
         return _CannotRun(
-            f"cannot run {name}: not a program for this system (a script needs a #! line)", 126
+            f"cannot run {name}: not a program for this system (a script needs a #! line)"
         )
-    return _CannotRun(f"cannot run {name}: {exc.strerror or type(exc).__name__}", 126)
+    return _CannotRun(f"cannot run {name}: {exc.strerror or type(exc).__name__}")
 
 
 def _open_fds() -> set[int]:
