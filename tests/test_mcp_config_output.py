@@ -8,9 +8,11 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from navi_integrations import IntegrationService
+from navi_integrations.agent.mcp import env_ref_server
 
 from .cli_helpers import navi
 
@@ -122,25 +124,39 @@ def test_a_symlinked_config_stays_a_symlink(connected: IntegrationService, tmp_p
     assert set(json.loads(real.read_text())["mcpServers"]) == {"db", "linear", "slack"}
 
 
-@pytest.mark.parametrize("template", ["a;b$(touch {m})", "a b`touch {m}`'\"$HOME\\"])
-def test_env_ref_hints_are_safe_to_source_with_any_project_id(
-    navi_service: IntegrationService, tmp_path: Path, template: str
-) -> None:
-    marker = tmp_path / "pwned"
-    project = template.format(m=marker)
-    navi_service.connect("linear", {"apiKey": LINEAR_KEY}, project_id=project)
-    out = navi("mcp-config", "--format", "claude-code", "--project", project, "--env-refs")
-    assert out.returncode == 0, out.stderr
-    [hint] = [line for line in out.stderr.splitlines() if line.startswith("export ")]
-    assert not marker.exists()
+def _source(hint: str, then: str) -> subprocess.CompletedProcess[str]:
+    """Run a printed ``export`` line in sh, as a user sourcing it would, navi-int on PATH."""
     bin_dir = str(Path(sys.executable).parent)  # where navi-int is installed
-    sourced = subprocess.run(
-        ["sh", "-c", f'{hint}\nprintf %s "$LINEAR_API_KEY"'],
+    return subprocess.run(
+        ["sh", "-c", f"{hint}\n{then}"],
         capture_output=True,
         text=True,
         env={**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"]},
         timeout=60,
     )
+
+
+def test_env_ref_hints_source_to_the_projects_token(navi_service: IntegrationService) -> None:
+    project = "team/a+b@host:1.x"  # every kind of character a project id may hold
+    navi_service.connect("linear", {"apiKey": LINEAR_KEY}, project_id=project)
+    out = navi("mcp-config", "--format", "claude-code", "--project", project, "--env-refs")
+    assert out.returncode == 0, out.stderr
+    [hint] = [line for line in out.stderr.splitlines() if line.startswith("export ")]
+    sourced = _source(hint, 'printf %s "$LINEAR_API_KEY"')
+    assert (sourced.returncode, sourced.stdout) == (0, LINEAR_KEY), sourced.stderr
+
+
+@pytest.mark.parametrize("template", ["a;b$(touch {m})", "a b`touch {m}`'\"$HOME\\"])
+def test_env_ref_hints_run_nothing_but_navi_int_whatever_the_project_id(
+    navi_registry: Any, tmp_path: Path, template: str
+) -> None:
+    # The CLI refuses such ids; a host app may hand any text to the config builder.
+    marker = tmp_path / "pwned"
+    project = template.format(m=marker)
+    env: dict[str, str] = {}
+    env_ref_server(navi_registry.get("linear"), project, env)
+    hint = f'export LINEAR_API_KEY="$({env["LINEAR_API_KEY"]})"'
+    sourced = _source(hint, "true")
     assert not marker.exists()  # nothing but navi-int ran
-    assert sourced.returncode == 0, sourced.stderr
-    assert sourced.stdout == LINEAR_KEY  # and it gave the token of exactly that project
+    # ... and navi-int got the whole id as one argument (it says how long, not what).
+    assert f"invalid project id ({len(project)} characters)" in sourced.stderr

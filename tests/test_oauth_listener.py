@@ -10,11 +10,10 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from navi_integrations import OAuthSignIn
 from navi_integrations.auth.oauth import _Listener
 
 from .oauth_harness import OAuthServer
-from .test_oauth import CLIENT_ID, CLIENT_SECRET, FIELDS, browse
+from .test_oauth import FIELDS, browse, sign_in
 
 NAVI = [sys.executable, "-m", "navi_integrations.cli"]
 
@@ -42,11 +41,11 @@ def test_stalled_connections_do_not_block_the_sign_in(
         browsed.append(time.monotonic())
         browse(url)
 
-    flow = OAuthSignIn(navi_service, "google", open_browser=squatters_then_user, timeout=20)
     results: list[Any] = []
     # In a thread: a listener stuck on a stalled connection must fail this test, not hang it.
     signing_in = threading.Thread(
-        target=lambda: results.append(flow.run(CLIENT_ID, CLIENT_SECRET, ["gmail"])), daemon=True
+        target=lambda: results.append(sign_in(navi_service, ["gmail"], squatters_then_user)),
+        daemon=True,
     )
     signing_in.start()
     signing_in.join(60)
