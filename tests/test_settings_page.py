@@ -19,8 +19,10 @@ import pytest
 from navi_integrations.testing import LocalHTTPServer
 
 from .cli_helpers import navi
+from .oauth_harness import OAuthServer
 from .provider_apis import LINEAR_KEY, apis, serve
 from .server_harness import Running, running_server
+from .test_oauth import CLIENT_ID, CLIENT_SECRET
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -125,3 +127,34 @@ def test_connect_switch_and_disconnect_linear_in_the_browser(server: Running, br
     context.close()
     assert (SHOTS / "settings-laptop.png").stat().st_size > 10_000
     assert shutil.which("chromium") or Path(CHROMIUM).exists()
+
+
+@pytest.fixture
+def google_server(navi_home: Path, oauth_server: OAuthServer) -> Iterator[Running]:
+    with running_server() as running:
+        yield running
+
+
+def test_connect_google_in_a_popup(google_server: Running, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    expect = sync_api.expect
+    page.goto(f"{google_server.url}/login?code={google_server.settings.sessions.new_code()}")
+    page.wait_for_selector("body[data-live=yes]")
+    page.get_by_role("button", name="Connect Google").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("OAuth client ID").fill(CLIENT_ID)
+    dialog.get_by_label("OAuth client secret").fill(CLIENT_SECRET)
+    with page.expect_popup() as opened:
+        dialog.get_by_role("button", name="Sign in").click()
+    popup = opened.value
+    # The consent page sends the popup back to this server, which stores, tells the page
+    # and closes the popup; the card turns connected.
+    popup.wait_for_event("close", timeout=30_000)
+    card = page.locator("#connected article[data-provider=google]")
+    expect(card.get_by_text("Connected as johndoe@example.com")).to_be_visible()
+    expect(card.locator("[data-health=healthy]")).to_be_visible()
+    expect(page.locator("#announce")).to_have_text("Connected Google as johndoe@example.com.")
+    with google_server.client() as client:
+        assert client.get("/api/credentials/google").json()["account"] == "johndoe@example.com"
+    context.close()

@@ -9,13 +9,20 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import Advice, CredentialsInvalid, NaviError, NotConnected, PluginError
+from .errors import (
+    Advice,
+    CredentialsInvalid,
+    NaviError,
+    NotConnected,
+    OAuthFailed,
+    PluginError,
+)
 from .scopes import Scope
 
 if TYPE_CHECKING:
     from .agent.mcp import McpConfig
     from .agent.skills import InstallReport, Skill
-    from .auth.oauth import SignInResult
+    from .auth.oauth import OAuthSignIn, PendingSignIn, PendingSignIns, SignInResult
     from .documents import ProviderStatus
     from .health.recovery import CallContext
     from .health.tracker import HealthTracker
@@ -120,6 +127,39 @@ class AgentAccess:
             return None
         return creds if row_scope == scope else None
 
+    def _sign_in_flow(
+        self,
+        provider_id: str,
+        client_id: str,
+        client_secret: str,
+        services: list[str] | None,
+        project_id: str | None,
+        **options: Any,
+    ) -> tuple[OAuthSignIn, list[str]]:
+        """The flow for a sign-in whose client is valid, and the services it asks for."""
+        from .auth.oauth import OAuthSignIn
+
+        values = {"clientId": client_id, "clientSecret": client_secret}
+        problems = self.registry.validate(provider_id, values)
+        if problems:
+            raise CredentialsInvalid(provider_id, problems)
+        provider = self.registry.get(provider_id)
+        chosen = (
+            list(services) if services else list(provider.oauth.services if provider.oauth else [])
+        )
+        existing = self.oauth_client(provider_id, project_id=project_id)
+        return OAuthSignIn(provider, existing=existing, **options), chosen
+
+    def _signed_in(
+        self, provider_id: str, project_id: str | None, result: SignInResult
+    ) -> SignInResult:
+        """Store what a completed sign-in granted, in one write, and record it healthy."""
+        if result.values is not None:
+            stored = {k: result.values.reveal(k) for k in result.values}
+            self.store_credentials(provider_id, stored, project_id=project_id)
+            self.record_success(provider_id, project_id=project_id, account=result.account)
+        return result
+
     def sign_in(
         self,
         provider_id: str,
@@ -132,34 +172,85 @@ class AgentAccess:
         open_browser: Callable[[str], bool] | None = None,
         show_url: Callable[[str], None] | None = None,
     ) -> SignInResult:
-        """Connect an OAuth provider: the browser sign-in (PKCE), then store everything at once.
+        """Connect an OAuth provider: the browser sign-in (PKCE) through a loopback listener,
+        then store everything at once.
 
         Raises :class:`~navi_integrations.errors.OAuthFailed` having stored nothing
         when the sign-in does not complete. Services already granted are not asked again.
         """
-        from .auth.oauth import OAuthSignIn
-
-        values = {"clientId": client_id, "clientSecret": client_secret}
-        problems = self.registry.validate(provider_id, values)
-        if problems:
-            raise CredentialsInvalid(provider_id, problems)
-        provider = self.registry.get(provider_id)
-        chosen = (
-            list(services) if services else list(provider.oauth.services if provider.oauth else [])
-        )
-        flow = OAuthSignIn(
-            provider,
-            existing=self.oauth_client(provider_id, project_id=project_id),
+        flow, chosen = self._sign_in_flow(
+            provider_id,
+            client_id,
+            client_secret,
+            services,
+            project_id,
             timeout=timeout,
             open_browser=open_browser,
             show_url=show_url,
         )
-        result = flow.run(client_id, client_secret, chosen)
-        if result.values is not None:
-            stored = {k: result.values.reveal(k) for k in result.values}
-            self.store_credentials(provider_id, stored, project_id=project_id)
-            self.record_success(provider_id, project_id=project_id, account=result.account)
-        return result
+        return self._signed_in(provider_id, project_id, flow.run(client_id, client_secret, chosen))
+
+    @property
+    def pending_sign_ins(self) -> PendingSignIns:
+        """Sign-ins begun with :meth:`begin_sign_in` and not completed yet (in memory)."""
+        from .auth.oauth import PendingSignIns
+
+        found: PendingSignIns | None = self.__dict__.get("_pending_sign_ins")
+        if found is None:
+            found = self.__dict__.setdefault("_pending_sign_ins", PendingSignIns())
+        return found
+
+    def begin_sign_in(
+        self,
+        provider_id: str,
+        *,
+        client_id: str,
+        client_secret: str = "",
+        services: list[str] | None = None,
+        project_id: str | None = None,
+        redirect_uri: str,
+    ) -> PendingSignIn | SignInResult:
+        """Start a sign-in whose redirect comes back to ``redirect_uri`` (a server's own
+        callback): the pending sign-in, whose ``url`` the browser opens and whose ``state``
+        :meth:`complete_sign_in` is given back; or, when every service asked for is already
+        granted, the result at once. Nothing is stored yet.
+        """
+        from .auth.oauth import SignInResult
+
+        flow, chosen = self._sign_in_flow(
+            provider_id, client_id, client_secret, services, project_id
+        )
+        begun = flow.begin(client_id, client_secret, chosen, redirect_uri)
+        if isinstance(begun, SignInResult):
+            return begun
+        begun.project_id = project_id
+        self.pending_sign_ins.add(begun)
+        return begun
+
+    def complete_sign_in(
+        self, state: str, *, code: str | None = None, error: str | None = None
+    ) -> tuple[str, SignInResult]:
+        """Finish a sign-in begun with :meth:`begin_sign_in` with what its redirect brought
+        back: exchange the code, store everything at once, record it healthy. Returns the
+        provider id and the result.
+
+        Raises :class:`~navi_integrations.errors.OAuthFailed` having stored nothing when
+        the state is unknown, used or expired, the user declined, or the exchange fails.
+        """
+        from .auth.oauth import OAuthSignIn
+
+        pending = self.pending_sign_ins.take(state)
+        if pending is None:
+            raise OAuthFailed(
+                "this sign-in is unknown or expired (each link works once, for 10 minutes); "
+                "nothing was saved. Start it again from the settings page"
+            )
+        flow = OAuthSignIn(
+            self.registry.get(pending.provider_id),
+            existing=pending.previous,
+        )
+        result = flow.complete(pending, code=code, error=error)
+        return pending.provider_id, self._signed_in(pending.provider_id, pending.project_id, result)
 
     # -- MCP configs ---------------------------------------------------------------
 

@@ -1,13 +1,17 @@
 """OAuth 2.0 for any provider with an ``oauth`` section: sign-in with PKCE, and refresh.
 
 Sign-in (:class:`OAuthSignIn`) is the authorization-code flow with PKCE
-(S256) and a random ``state``, through authlib's httpx client: the user's
-browser is sent to the provider, the redirect comes back to a one-shot
-listener on 127.0.0.1 with a random port, the code is exchanged, and the
-account's email is read from the provider's ``userinfo`` URL if it has one.
-Only then is anything stored, in one write: the client id and secret, the
-tokens, their expiry, the granted scopes and the account. Scopes are chosen
-by service; adding a service later asks only for the scopes not yet granted.
+(S256) and a random ``state``, through authlib's httpx client, in two steps:
+``begin`` builds the authorization URL for a redirect URI (the verifier and
+state stay with the caller, never in the URL's reach), and ``complete``
+exchanges the code the redirect brought back and reads the account's email
+from the provider's ``userinfo`` URL if it has one. The CLI runs both around
+a one-shot listener on 127.0.0.1 with a random port (``run``); the HTTP
+server is its own redirect target and keeps pending sign-ins in
+:class:`PendingSignIns` between the two requests. Only then is anything
+stored, in one write: the client id and secret, the tokens, their expiry,
+the granted scopes and the account. Scopes are chosen by service; adding a
+service later asks only for the scopes not yet granted.
 
 Refresh is the ``refresh`` hook's default implementation (:func:`refresh`,
 registered ``trylast`` by a built-in plugin): a generic refresh-token grant
@@ -34,7 +38,15 @@ from ..errors import GrantRevoked, NaviError, OAuthFailed
 if TYPE_CHECKING:
     from ..models import Credentials, IntegrationProvider
 
-__all__ = ["GrantRevoked", "OAuthFailed", "OAuthSignIn", "SignInResult", "refresh"]
+__all__ = [
+    "GrantRevoked",
+    "OAuthFailed",
+    "OAuthSignIn",
+    "PendingSignIn",
+    "PendingSignIns",
+    "SignInResult",
+    "refresh",
+]
 
 #: Credential keys the flow stores beside the user's clientId/clientSecret.
 TOKEN_FIELDS = ("accessToken", "refreshToken", "expiresAt", "scope", "account")
@@ -198,8 +210,8 @@ class _Listener:
     #: Seconds a connection may stay silent before it is dropped.
     CONNECTION_TIMEOUT = 10.0
 
-    def __init__(self, expected_state: str) -> None:
-        self.expected_state = expected_state
+    def __init__(self, expected_state: str = "") -> None:
+        self.expected_state = expected_state  # set before __enter__ when not known yet
         self.result: dict[str, str] | None = None
         self.done = threading.Event()
         self._lock = threading.Lock()
@@ -228,18 +240,23 @@ class _Listener:
                     self._page(404, "Not found.")
                     return
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-                if query.get("state") != owner.expected_state:
+                if not owner.expected_state or query.get("state") != owner.expected_state:
                     # Not the sign-in we started: refuse it, keep waiting for ours.
                     self._page(400, "This sign-in link is not the one navi-int is waiting for.")
                     return
                 with owner._lock:
                     if owner.result is None:  # the first answer counts
                         owner.result = query
-                owner.done.set()
-                if "error" in query:
-                    self._page(200, "Access was not granted. You can close this tab.")
-                else:
-                    self._page(200, "Signed in. You can close this tab and return to the terminal.")
+                # Answer the browser before waking the flow: leaving cuts open connections.
+                try:
+                    if "error" in query:
+                        self._page(200, "Access was not granted. You can close this tab.")
+                    else:
+                        self._page(
+                            200, "Signed in. You can close this tab and return to the terminal."
+                        )
+                finally:
+                    owner.done.set()
 
             def _page(self, status: int, text: str) -> None:
                 body = f"<!doctype html><title>navi-int</title><p>{html.escape(text)}</p>".encode()
@@ -269,6 +286,10 @@ class _Listener:
         self.thread.start()
         return self
 
+    def close(self) -> None:
+        """Release the port of a listener that was never entered."""
+        self.server.server_close()
+
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
@@ -279,12 +300,77 @@ class _Listener:
                 connection.shutdown(socket.SHUT_RDWR)
 
 
-class OAuthSignIn:
-    """The authorization-code flow with PKCE for one provider.
+@dataclass
+class PendingSignIn:
+    """A sign-in waiting for the browser: what :meth:`OAuthSignIn.complete` needs.
 
-    ``existing`` are the credentials already stored in exactly the target
-    scope (their OAuth client and grants carry over: incremental consent).
-    :meth:`run` returns what to store; the caller stores it.
+    Kept by whoever started it (the CLI's listener flow holds it; a server
+    keeps it in :class:`PendingSignIns`, found again by ``state``). It holds
+    the PKCE verifier and the client secret: never shown, never logged.
+    """
+
+    provider_id: str
+    url: str
+    state: str
+    redirect_uri: str
+    client_id: str
+    services: list[str]
+    asking: list[str]
+    project_id: str | None = None
+    expires: float = 0.0
+    verifier: str = field(default="", repr=False)
+    client_secret: str = field(default="", repr=False)
+    previous: Credentials | None = field(default=None, repr=False)
+
+
+class PendingSignIns:
+    """Sign-ins started and not yet completed, in memory, keyed by ``state``.
+
+    Each is taken once (a replayed redirect finds nothing) and expires after
+    ``ttl`` seconds; at most ``limit`` wait at a time (the oldest go first).
+    """
+
+    def __init__(self, ttl: float = 600.0, limit: int = 64) -> None:
+        self.ttl = ttl
+        self.limit = limit
+        self._pending: dict[str, PendingSignIn] = {}
+        self._lock = threading.Lock()
+
+    def add(self, pending: PendingSignIn) -> None:
+        """Keep a sign-in until its redirect comes back (or it expires)."""
+        with self._lock:
+            now = time.monotonic()
+            pending.expires = now + self.ttl
+            self._pending = {s: p for s, p in self._pending.items() if p.expires > now}
+            while len(self._pending) >= self.limit:
+                del self._pending[next(iter(self._pending))]
+            self._pending[pending.state] = pending
+
+    def take(self, state: str) -> PendingSignIn | None:
+        """The sign-in this ``state`` belongs to, removed (None: unknown, used or expired)."""
+        import hmac
+
+        with self._lock:
+            found = next(
+                (s for s in self._pending if hmac.compare_digest(s.encode(), state.encode())),
+                None,
+            )
+            if found is None:
+                return None
+            pending = self._pending.pop(found)
+        return pending if pending.expires > time.monotonic() else None
+
+
+class OAuthSignIn:
+    """The authorization-code flow with PKCE for one provider, in two steps.
+
+    :meth:`begin` builds the authorization URL for a ``redirect_uri`` (with a
+    fresh PKCE verifier and ``state``); :meth:`complete` takes what the
+    redirect brought back and exchanges the code. :meth:`run` is both around a
+    loopback listener (the CLI); a server is its own redirect target and keeps
+    the pending sign-in between the two requests. ``existing`` are the
+    credentials already stored in exactly the target scope (their OAuth client
+    and grants carry over: incremental consent). The caller stores the result.
     """
 
     def __init__(
@@ -319,12 +405,13 @@ class OAuthSignIn:
             scopes += [s for s in oauth.service_scopes[service] if s not in scopes]
         return scopes
 
-    def run(self, client_id: str, client_secret: str, services: list[str]) -> SignInResult:
-        """Sign in; the result carries the values to store (``values`` is empty when the
-        scopes were already granted). Raises :class:`OAuthFailed` when it does not complete."""
+    def begin(
+        self, client_id: str, client_secret: str, services: list[str], redirect_uri: str
+    ) -> PendingSignIn | SignInResult:
+        """The authorization URL to send the browser to, with what completing needs; or,
+        when every scope asked for is already granted, the result at once (nothing to store).
+        """
         from authlib.common.security import generate_token
-
-        from ..models import Credentials
 
         oauth = self.provider.oauth
         assert oauth is not None
@@ -339,35 +426,54 @@ class OAuthSignIn:
         if not asking:
             account = previous.reveal("account") if previous and "account" in previous else None
             return SignInResult(account, sorted(granted), services)
-
         verifier = generate_token(64)
         state = generate_token(32)
-        with _Listener(state) as listener:
-            client = _oauth_client(
-                client_id=client_id,
-                client_secret=client_secret,
-                scope=" ".join(asking),
-                redirect_uri=listener.redirect_uri,
-                code_challenge_method="S256" if oauth.pkce else None,
-                timeout=30.0,
-            )
+        client = self._client(client_id, client_secret, asking, redirect_uri)
+        with client:
             url, _ = client.create_authorization_url(
                 self.provider.url("auth"),
                 state=state,
                 code_verifier=verifier if oauth.pkce else None,
                 **oauth.auth_params,
             )
-            self.show_url(url)
-            if self.open_browser is not None:
-                self.open_browser(url)
-            if not listener.done.wait(self.timeout):
-                raise OAuthFailed(
-                    f"no answer from the browser within {self.timeout:.0f} s; nothing was saved. "
-                    f"Run navi-int connect {self.provider.id} again"
-                )
-            answer = listener.result or {}
-        if "error" in answer:
-            reason = answer["error"]
+        return PendingSignIn(
+            provider_id=self.provider.id,
+            url=url,
+            state=state,
+            redirect_uri=redirect_uri,
+            client_id=client_id,
+            services=services,
+            asking=asking,
+            verifier=verifier,
+            client_secret=client_secret,
+            previous=previous,
+        )
+
+    def _client(
+        self, client_id: str, client_secret: str, asking: list[str], redirect_uri: str
+    ) -> Any:
+        oauth = self.provider.oauth
+        assert oauth is not None
+        return _oauth_client(
+            client_id=client_id,
+            client_secret=client_secret,
+            scope=" ".join(asking),
+            redirect_uri=redirect_uri,
+            code_challenge_method="S256" if oauth.pkce else None,
+            timeout=30.0,
+        )
+
+    def complete(
+        self, pending: PendingSignIn, *, code: str | None = None, error: str | None = None
+    ) -> SignInResult:
+        """Exchange the code the redirect brought back (or report its ``error``); the result
+        carries the values to store. Raises :class:`OAuthFailed` when it does not complete."""
+        from ..models import Credentials
+
+        oauth = self.provider.oauth
+        assert oauth is not None
+        if error or not code:
+            reason = error or "no code"
             if reason == "access_denied":
                 raise OAuthFailed(
                     f"access to {self.provider.name} was declined in the browser; nothing was saved"
@@ -375,14 +481,17 @@ class OAuthSignIn:
             raise OAuthFailed(
                 f"{self.provider.name} refused the sign-in ({reason}); nothing was saved"
             )
+        client = self._client(
+            pending.client_id, pending.client_secret, pending.asking, pending.redirect_uri
+        )
         with client:
             client.register_compliance_hook("access_token_response", _raise_and_return)
             try:
                 token = _with_retries(
                     lambda: client.fetch_token(
                         self.provider.url("token"),
-                        code=answer.get("code", ""),
-                        code_verifier=verifier if oauth.pkce else None,
+                        code=code,
+                        code_verifier=pending.verifier if oauth.pkce else None,
                     )
                 )
             except _oauth_error() as exc:
@@ -394,8 +503,9 @@ class OAuthSignIn:
                 raise OAuthFailed(
                     f"{_transport_failure(self.provider.name, exc)}; nothing was saved"
                 ) from None
-        values = {"clientId": client_id, "clientSecret": client_secret}
-        values.update(_token_values(token, asking, previous))
+        previous = pending.previous
+        values = {"clientId": pending.client_id, "clientSecret": pending.client_secret}
+        values.update(_token_values(token, pending.asking, previous))
         account = self._account(values["accessToken"])
         if account:
             values["account"] = account
@@ -405,6 +515,33 @@ class OAuthSignIn:
         granted_now = stored.reveal("scope").split()
         got = [s for s in oauth.services if set(oauth.service_scopes[s]) <= set(granted_now)]
         return SignInResult(values.get("account"), granted_now, got, stored)
+
+    def run(self, client_id: str, client_secret: str, services: list[str]) -> SignInResult:
+        """Sign in through a loopback listener: :meth:`begin`, wait for the browser's
+        redirect, :meth:`complete`. The result carries the values to store (``values`` is
+        None when the scopes were already granted). Raises :class:`OAuthFailed` when it does
+        not complete."""
+        listener = _Listener()
+        try:
+            begun = self.begin(client_id, client_secret, services, listener.redirect_uri)
+        except BaseException:
+            listener.close()
+            raise
+        if isinstance(begun, SignInResult):
+            listener.close()
+            return begun
+        listener.expected_state = begun.state
+        with listener:
+            self.show_url(begun.url)
+            if self.open_browser is not None:
+                self.open_browser(begun.url)
+            if not listener.done.wait(self.timeout):
+                raise OAuthFailed(
+                    f"no answer from the browser within {self.timeout:.0f} s; nothing was saved. "
+                    f"Run navi-int connect {self.provider.id} again"
+                )
+            answer = listener.result or {}
+        return self.complete(begun, code=answer.get("code"), error=answer.get("error"))
 
     def _account(self, access_token: str) -> str | None:
         """The account's email from the provider's userinfo URL (None if it has none)."""

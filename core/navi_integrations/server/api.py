@@ -283,6 +283,63 @@ def _test(request: Request, provider: str, project_id: str | None, endpoint: str
     return document
 
 
+class OAuthBody(ScopeBody):
+    """``POST /api/credentials/{provider}/oauth``: the OAuth client (omitted: the one saved in
+    the scope) and the services to grant (omitted: all the provider offers)."""
+
+    clientId: str | None = Field(default=None, max_length=512)
+    clientSecret: str | None = Field(default=None, max_length=512)
+    services: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None, max_length=32)
+
+
+@router.post("/api/credentials/{provider}/oauth", tags=["credentials"])
+def begin_oauth(
+    request: Request, provider: Provider, body: OAuthBody, _who: Caller
+) -> dict[str, Any]:
+    """Start the OAuth sign-in (PKCE) with this server as the redirect target: open
+    ``authorizationUrl`` in a browser; ``GET /oauth/callback`` completes it and stores the
+    credentials. When every service asked for is already granted, ``authorizationUrl`` is
+    null and nothing changes."""
+    _counted(request, provider, "oauth")
+    svc = _svc(request)
+    doc = svc.catalog.document(provider)
+    offered = (doc.get("oauth") or {}).get("services") or []
+    if doc.get("authType") != "oauth":
+        raise InvalidInput(
+            f"{doc['name']} does not sign in with OAuth",
+            hint=f"POST /api/credentials/{provider} with its credentials",
+        )
+    unknown = [s for s in body.services or [] if s not in offered]
+    if unknown:
+        raise InvalidInput(
+            f"unknown service(s) for {doc['name']}", hint="choose from " + ", ".join(offered)
+        )
+    project = body.project()
+    client_id, client_secret = body.clientId or "", body.clientSecret or ""
+    if not client_id:
+        saved = svc.oauth_client(provider, project_id=project)
+        if saved is not None and "clientId" in saved:
+            client_id = saved.reveal("clientId")
+            client_secret = saved.reveal("clientSecret") if "clientSecret" in saved else ""
+    request.app.state.metrics.setup_attempts.labels(provider).inc()
+    begun = svc.begin_sign_in(
+        provider,
+        client_id=client_id,
+        client_secret=client_secret,
+        services=body.services or None,
+        project_id=project,
+        redirect_uri=str(request.url_for("oauth_callback")),
+    )
+    url = getattr(begun, "url", None)
+    return {
+        "provider": provider,
+        "projectId": project,
+        "authorizationUrl": url,
+        "account": getattr(begun, "account", None),
+        "services": begun.services,
+    }
+
+
 @router.get("/api/credentials/{provider}/token", tags=["credentials"])
 def token(
     request: Request,

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NaviError
 from ..scopes import check_project_id
 from .security import SESSION_COOKIE
 
@@ -111,6 +111,50 @@ def logout(request: Request) -> Response:
     response.delete_cookie(SESSION_COOKIE, path=_base(request))
     return response
 
+
+@router.get("/oauth/callback", name="oauth_callback", response_class=HTMLResponse)
+def oauth_callback(
+    request: Request,
+    state: Annotated[str, Query(max_length=256)] = "",
+    code: Annotated[str | None, Query(max_length=4096)] = None,
+    error: Annotated[str | None, Query(max_length=256)] = None,
+) -> Response:
+    """Where the provider sends the browser back: complete the sign-in (store, record health),
+    then tell the page that opened the popup and close it.
+
+    No session is asked for: SameSite=Strict keeps the cookie off this cross-site
+    redirect. The ``state`` is the proof instead: unguessable, issued to an
+    authenticated ``POST /api/credentials/{provider}/oauth``, spent once.
+    """
+    svc = request.app.state.service
+    try:
+        provider, result = svc.complete_sign_in(state, code=code, error=error)
+    except NaviError as exc:
+        ok, provider, text, status = False, "", exc.message, 400
+    else:
+        name = svc.catalog.document(provider)["name"]
+        who = f" as {result.account}" if result.account else ""
+        ok, text, status = True, f"Connected {name}{who}.", 200
+        metrics = request.app.state.metrics
+        metrics.setup_successes.labels(provider).inc()
+        metrics.connected(provider)
+    body = _DONE.format(
+        ok="yes" if ok else "no",
+        provider=html.escape(provider, quote=True),
+        message=html.escape(text, quote=True),
+        text=html.escape(text[:1].upper() + text[1:]),
+    )
+    title = "Signed in · Integrations" if ok else "Sign-in failed · Integrations"
+    return HTMLResponse(_shell(request, title, body), status_code=status, headers=_HEADERS)
+
+
+_DONE = """<main class="login oauth-done" data-ok="{ok}" data-provider="{provider}"
+ data-message="{message}">
+<h1>Integrations</h1>
+<p role="status">{text}</p>
+<p>You can close this window, or go <a href="./">back to the settings page</a>.</p>
+</main>
+<script type="module" src="static/oauth-done.js"></script>"""
 
 _LOGIN = """<main class="login">
 <h1>Integrations</h1>

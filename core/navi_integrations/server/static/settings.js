@@ -307,14 +307,34 @@ async function oauth(doc, values, scope) {
   const popup = window.open("about:blank", "navi-oauth", "width=520,height=680");
   const { status, document } = await api("POST", `api/credentials/${doc.id}/oauth`, {
     clientId: values.clientId || "", clientSecret: values.clientSecret || "", ...scope });
-  if (status !== 200 || !document.authorizationUrl) {
+  if (status !== 200) {
     if (popup) popup.close();
     throw new Error(document.message || "the sign-in could not start");
   }
-  if (popup) popup.location = document.authorizationUrl;
   $("connect-dialog").close();
+  if (!document.authorizationUrl) { // every service asked for was already granted
+    if (popup) popup.close();
+    announce(`${doc.name} is already connected`);
+    await refresh(doc.id);
+    return;
+  }
+  if (popup) popup.location = document.authorizationUrl;
+  else window.location.assign(document.authorizationUrl); // popups blocked: go there instead
   announce(`Finish signing in to ${doc.name} in the popup`);
 }
+
+// The popup's last page (GET /oauth/callback) posts its outcome here, same origin only.
+window.addEventListener("message", async (event) => {
+  const data = event.data;
+  if (event.origin !== window.location.origin || !data || data.type !== "navi-oauth") return;
+  if (!data.ok) {
+    showProblem(`Sign-in failed: ${data.message}`);
+    return;
+  }
+  showProblem("");
+  announce(data.message);
+  if (data.provider) await refresh(data.provider);
+});
 
 $("connect-form").addEventListener("submit", submitConnect);
 $("connect-cancel").addEventListener("click", () => $("connect-dialog").close());
