@@ -330,3 +330,42 @@ def test_mounted_in_a_host_app(navi_home: Path) -> None:
         assert login.headers["location"] == "/integrations/"
         assert "path=/integrations/" in login.headers["set-cookie"].lower()
         assert '<base href="/integrations/">' in browser.get("/integrations/").text
+
+
+def test_project_switches_inherit_until_set_and_reset(server: Running) -> None:
+    with server.client() as client:
+        assert client.post(
+            "/api/credentials/linear", json={"credentials": {"apiKey": LINEAR_KEY}}
+        ).is_success
+        entry = client.get("/api/integrations/linear/status?projectId=acme").json()
+        unset = {"enabled": None, "mcpEnabled": None, "skillEnabled": None}
+        assert entry["projectSwitches"] == unset  # everything inherited
+        assert client.get("/api/integrations/linear/status").json()["projectSwitches"] is None
+
+        acme = {"scope": "project", "projectId": "acme"}
+        client.post("/api/integrations/linear/disable", json=acme)
+        client.post("/api/integrations/linear/settings", json={"mcpEnabled": False, **acme})
+        entry = client.get("/api/integrations/linear/status?projectId=acme").json()
+        assert entry["projectSwitches"] == {**unset, "enabled": False, "mcpEnabled": False}
+        # The global switch moving does not move a switch the project set.
+        client.post("/api/integrations/linear/disable", json={"scope": "global"})
+        client.post("/api/integrations/linear/enable", json={"scope": "global"})
+        assert client.get("/api/credentials/linear/token?projectId=acme").status_code == 409
+
+        back = client.post("/api/integrations/linear/reset", json={**acme, "switches": ["enabled"]})
+        assert back.status_code == 200, back.text
+        assert back.json()["projectSwitches"] == {**unset, "mcpEnabled": False}
+        assert back.json()["status"]["project"]["enabled"] is True  # inherited again
+        assert client.get("/api/credentials/linear/token?projectId=acme").status_code == 200
+        listed = _cli_json("list", "--project", "acme")
+        assert next(e for e in listed["integrations"] if e["provider"] == "linear") == back.json()
+
+        everything = client.post("/api/integrations/linear/reset", json=acme).json()
+        assert everything["projectSwitches"] == unset
+        assert everything["status"]["project"]["mcpEnabled"] is True
+        bad = client.post("/api/integrations/linear/reset", json={**acme, "switches": ["x"]})
+        assert bad.status_code == 422 and bad.json()["message"]
+    # The service resets global switches to the provider's defaults the same way.
+    svc = server.service
+    svc.update_settings("linear", skill_enabled=False)
+    assert svc.reset_switches("linear").skill_enabled is True

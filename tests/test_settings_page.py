@@ -98,9 +98,9 @@ def test_connect_switch_and_disconnect_linear_in_the_browser(server: Running, br
     card = page.locator("#connected article[data-provider=linear]")
     project_switch = card.get_by_role("switch", name="This project")
     expect(project_switch).to_be_checked()
-    expect(card.get_by_text("inherits Global")).to_be_visible()
+    expect(card.get_by_text("Inherits: on")).to_have_count(3)  # This project, MCP, Skill
     project_switch.uncheck()
-    expect(card.get_by_text("set for this project")).to_be_visible()
+    expect(card.get_by_text("Set for this project")).to_be_visible()
     expect(card.get_by_role("switch", name="Global")).to_be_checked()
     with server.client() as client:
         entry = client.get("/api/integrations/linear/status?projectId=acme").json()
@@ -112,6 +112,15 @@ def test_connect_switch_and_disconnect_linear_in_the_browser(server: Running, br
     # A change made elsewhere (the CLI) shows up without reloading.
     assert navi("enable", "linear", "--project", "acme").returncode == 0
     expect(project_switch).to_be_checked(timeout=5_000)
+    # Set (on) for the project, it stays on when Global goes off, until reset to inherit.
+    card.get_by_role("switch", name="Global").uncheck()
+    expect(card.get_by_text("Inherits: off")).to_have_count(0)
+    expect(project_switch).to_be_checked()
+    card.get_by_role("button", name="Linear This project: inherit again").click()
+    expect(project_switch).not_to_be_checked()
+    expect(card.get_by_text("Inherits: off")).to_be_visible()
+    card.get_by_role("switch", name="Global").check()
+    expect(project_switch).to_be_checked()
 
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     phone_page = phone.new_page()

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .plugins.catalog import Catalog
     from .plugins.registry import Registry
     from .results import FailureKind, HealthResult, TestResult
+    from .store.queries import Queries
 
 __all__ = ["HealthChecks"]
 
@@ -34,6 +35,8 @@ class HealthChecks:
         def registry(self) -> Registry: ...
         @property
         def health(self) -> HealthTracker: ...
+        @property
+        def queries(self) -> Queries: ...
         def status(
             self, *, project_id: str | None = None, providers: list[str] | None = None
         ) -> list[ProviderStatus]: ...
@@ -187,6 +190,11 @@ class HealthChecks:
     ) -> dict[str, dict[str, Any]]:
         """What a settings page shows beside each status entry (camelCase keys).
 
+        For every provider, in a project's context: ``projectSwitches``, the
+        project's own switches (``enabled``, ``mcpEnabled``, ``skillEnabled``;
+        null where unset, i.e. inherited from the global ones); null without a
+        project.
+
         For every connected provider: ``account`` ("Connected as …"),
         ``lastCheckAt``, ``lastError`` (``{message, advice}``, the stored error
         text with the fix for it) and, for OAuth providers, the granted
@@ -196,16 +204,33 @@ class HealthChecks:
         """
         from .results import HealthResult
 
+        listed = list(items)
+        own = (
+            self.queries.own_switches([i.provider for i in listed], Scope.of(project_id))
+            if project_id
+            else {}
+        )
         found: dict[str, dict[str, Any]] = {}
-        for item in items:
+        for item in listed:
+            switches = None
+            if project_id:
+                row = own.get(item.provider) or {}
+                switches = {
+                    "enabled": row.get("enabled"),
+                    "mcpEnabled": row.get("mcp_enabled"),
+                    "skillEnabled": row.get("skill_enabled"),
+                }
+            found[item.provider] = {
+                "account": None,
+                "lastCheckAt": None,
+                "lastError": None,
+                "projectSwitches": switches,
+            }
             if not item.effective.connected:
                 continue
             record = self.health_record(item.provider, project_id=project_id)
-            detail: dict[str, Any] = {
-                "account": record.account,
-                "lastCheckAt": record.last_check_at,
-                "lastError": None,
-            }
+            detail = found[item.provider]
+            detail.update(account=record.account, lastCheckAt=record.last_check_at)
             if record.last_error and record.status in ("failed", "degraded"):
                 kind: FailureKind = "unavailable"
                 if record.rate_limited:
@@ -220,7 +245,6 @@ class HealthChecks:
                 }
             if item.auth_type == "oauth":
                 detail["services"] = self._granted_services(item.provider, project_id)
-            found[item.provider] = detail
         return found
 
     def _granted_services(self, provider_id: str, project_id: str | None) -> list[str]:

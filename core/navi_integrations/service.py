@@ -327,6 +327,25 @@ class IntegrationService(HealthChecks, AgentAccess, AuditTrail):
             skill_enabled=skill_enabled,
         )
 
+    def reset_switches(
+        self,
+        provider_id: str,
+        *,
+        project_id: str | None = None,
+        enabled: bool = True,
+        mcp: bool = True,
+        skill: bool = True,
+    ) -> Effective:
+        """Unset switches in a scope so they inherit again (a project's from the global ones,
+        the global ones from the provider's defaults); returns what now applies."""
+        scope = Scope.of(project_id)
+        self.catalog.document(provider_id)
+        chosen = [n for n, on in (("enabled", enabled), ("mcp_enabled", mcp)) if on]
+        chosen += ["skill_enabled"] if skill else []
+        if self.queries.reset_switches(provider_id, scope, chosen):
+            self._emit_connection(provider_id, scope, "settings")
+        return self.effective(provider_id, project_id=project_id)
+
     def _set_switches(
         self, provider_id: str, project_id: str | None, event: str, **switches: bool | None
     ) -> Effective:

@@ -421,6 +421,32 @@ def settings(
     return _entry(request, provider, project)
 
 
+class ResetBody(ScopeBody):
+    """``POST /api/integrations/{provider}/reset``: switches to unset in the scope so they
+    inherit again (omitted: all three)."""
+
+    switches: list[Literal["enabled", "mcpEnabled", "skillEnabled"]] | None = Field(
+        default=None, max_length=3
+    )
+
+
+@router.post("/api/integrations/{provider}/reset", tags=["integrations"])
+def reset(request: Request, provider: Provider, body: ResetBody, _who: Caller) -> dict[str, Any]:
+    """Unset switches so they inherit again: a project's from the global ones, the global
+    ones from the provider's defaults. The entry's ``projectSwitches`` shows which are set."""
+    _counted(request, provider, "reset")
+    project = body.project()
+    chosen = set(body.switches or ("enabled", "mcpEnabled", "skillEnabled"))
+    _svc(request).reset_switches(
+        provider,
+        project_id=project,
+        enabled="enabled" in chosen,
+        mcp="mcpEnabled" in chosen,
+        skill="skillEnabled" in chosen,
+    )
+    return _entry(request, provider, project)
+
+
 @router.post("/api/integrations/{provider}/health-check", tags=["integrations"])
 def health_check(
     request: Request, provider: Provider, _who: Caller, project_id: ProjectQuery = None

@@ -67,7 +67,7 @@ function scopeBody(forProject) {
   return forProject ? { scope: "project", projectId: project } : { scope: "global" };
 }
 
-function toggle(provider, label, checked, onChange, note) {
+function toggle(provider, label, checked, onChange, note, action) {
   const id = `${provider}-${label.toLowerCase().replace(/\W+/g, "-")}`;
   return el(
     "div",
@@ -82,6 +82,7 @@ function toggle(provider, label, checked, onChange, note) {
     }),
     el("label", { for: id }, label),
     note ? el("span", { class: "note", id: `${id}-note` }, note) : null,
+    action || null,
   );
 }
 
@@ -130,19 +131,27 @@ function card(doc) {
   }
   const g = status.status.global;
   const p = status.status.project;
+  const own = status.projectSwitches; // in a project: what it sets itself (null: inherited)
   const toggles = [
     toggle(doc.id, "Global", g.enabled, (on) => switchTo(doc, on, false)),
   ];
+  // In a project each switch inherits the global one until set; a set one can be reset.
+  const inherits = (key, label) => {
+    if (!p || !own) return [null, null];
+    if (own[key] === null) return [`Inherits: ${g[key] ? "on" : "off"}`, null];
+    return ["Set for this project",
+      el("button", { type: "button", class: "link", "aria-label": `${doc.name} ${label}: inherit again`,
+        onclick: () => inherit(doc, key, label) }, "Inherit")];
+  };
   if (p) {
-    const inherited = p.enabled === g.enabled;
-    toggles.push(
-      toggle(doc.id, "This project", p.enabled, (on) => switchTo(doc, on, true),
-        inherited ? "inherits Global" : "set for this project"),
-    );
+    toggles.push(toggle(doc.id, "This project", p.enabled, (on) => switchTo(doc, on, true),
+      ...inherits("enabled", "This project")));
   }
   const current = p || g;
-  toggles.push(toggle(doc.id, "MCP", current.mcpEnabled, (on) => settings(doc, { mcpEnabled: on })));
-  toggles.push(toggle(doc.id, "Skill", current.skillEnabled, (on) => settings(doc, { skillEnabled: on })));
+  toggles.push(toggle(doc.id, "MCP", current.mcpEnabled, (on) => settings(doc, { mcpEnabled: on }),
+    ...inherits("mcpEnabled", "MCP")));
+  toggles.push(toggle(doc.id, "Skill", current.skillEnabled, (on) => settings(doc, { skillEnabled: on }),
+    ...inherits("skillEnabled", "Skill")));
   body.push(el("fieldset", { class: "toggles" }, el("legend", {}, `${doc.name} switches`), toggles));
   body.push(
     el("div", { class: "actions" },
@@ -186,7 +195,11 @@ async function act(promise, done) {
   try {
     const { status, document } = await promise;
     if (status === 422) throw new Error(document.message || "refused");
-    if (document.provider && document.status) update(document);
+    if (document.provider && document.status) {
+      // A global change answers in the user scope: the page shows the project's context.
+      if ((document.projectId || null) === project) update(document);
+      else await refresh(document.provider);
+    }
     if (done) announce(done);
     showProblem("");
     return document;
@@ -200,6 +213,11 @@ function switchTo(doc, on, forProject) {
   const verb = on ? "enable" : "disable";
   return act(api("POST", `api/integrations/${doc.id}/${verb}`, scopeBody(forProject)),
     `${doc.name} ${on ? "enabled" : "disabled"}${forProject ? " for this project" : ""}`);
+}
+
+function inherit(doc, key, label) {
+  return act(api("POST", `api/integrations/${doc.id}/reset`, { switches: [key], ...scopeBody(true) }),
+    `${doc.name} ${label} inherits the global switch again`);
 }
 
 function settings(doc, change) {
