@@ -48,7 +48,7 @@ class Refused(Exception):
         self.response = response
 
 
-def caller(
+async def caller(  # async: no I/O, so no threadpool hop before every route
     request: Request,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     x_csrf_token: Annotated[str | None, Header(include_in_schema=False)] = None,

@@ -10,6 +10,7 @@ reads go through :meth:`Store.fetch` (the driver, no ORM).
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -125,6 +126,9 @@ class Queries:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        # Audit writes queue here rather than in SQLite's busy handler, whose sleeps back
+        # off up to 100 ms: many threads reading tokens at once would wait far longer.
+        self._audit_lock = threading.Lock()
 
     @staticmethod
     def _tables() -> tuple[sa.Table, sa.Table, sa.Table]:
@@ -577,8 +581,9 @@ class Queries:
         """Append one audit entry (``kind``, ``provider``, ``project_id``, ``caller``…)."""
         from .tables import AUDIT
 
-        with self.store.write() as conn:
-            conn.execute(AUDIT.insert().values(at=now_ms(), **entry))
+        with self._audit_lock, self.store.write() as conn:
+            # Parameters apart from the statement: its compiled form is cached (hot path).
+            conn.execute(AUDIT.insert(), {**entry, "at": now_ms()})
 
     def audit_entries(
         self, *, limit: int = 100, kind: str | None = None, provider: str | None = None
