@@ -7,12 +7,19 @@ import json
 import os
 import sqlite3
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from navi_integrations.models import (
+    MAX_CREDENTIAL_CHARS,
+    CredentialField,
+    IntegrationProvider,
+    check_credential_values,
+)
 
 from .cli_helpers import navi
 
@@ -264,3 +271,53 @@ def test_store_failures_are_store_errors_with_advice_as_data(tmp_path: Path) -> 
     assert error.advice.action == "fix_store"
     assert error.advice.hint.startswith("restore it from a backup")
     assert error.to_document()["advice"]["action"] == "fix_store"
+
+
+# -- credential values that must not be stored ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (LINEAR[:20] + "\0" + LINEAR[20:], "Personal API key contains a NUL character"),
+        ("lin_api_" + "x" * MAX_CREDENTIAL_CHARS, "Personal API key is longer than 65536"),
+    ],
+)
+def test_a_nul_or_huge_value_is_refused_without_quoting_it(
+    navi_home: Path, value: str, problem: str
+) -> None:
+    result = _connect("linear", "apiKey", value)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"invalid linear credentials: apiKey: {problem}" in result.stderr
+    assert value not in result.stderr and value[:20] not in result.stderr
+    assert len(result.stderr) < 300
+    assert not (navi_home / "navi.db").exists() or "linear" not in navi("token", "linear").stdout
+
+
+def _provider(pattern: str) -> IntegrationProvider:
+    return IntegrationProvider(
+        id="slow",
+        name="Slow",
+        description="a provider with a faulty pattern",
+        auth_type="api_key",
+        credentials=[CredentialField(key="apiKey", label="API key", pattern=pattern)],
+    )
+
+
+def test_a_catastrophic_pattern_is_cut_off_in_time() -> None:
+    # Under Python's re this takes about 2**n steps: with n = 60, longer than any user waits.
+    value = "a" * 60 + "!"
+    start = time.monotonic()
+    [problem] = check_credential_values(_provider("(a|aa)+"), {"apiKey": value})
+    took = time.monotonic() - start
+    assert took < 3, took
+    assert problem.field == "apiKey"
+    assert "could not be checked: the provider's pattern for it takes too long" in problem.message
+    assert value not in problem.message
+
+
+def test_values_are_still_checked_against_their_pattern() -> None:
+    provider = _provider("acme_[a-z0-9]{8}")
+    assert check_credential_values(provider, {"apiKey": "acme_1234abcd"}) == []
+    [problem] = check_credential_values(provider, {"apiKey": "acme_1234ABCD"})
+    assert problem.message == "API key is malformed: expected a value matching acme_[a-z0-9]{8}"
