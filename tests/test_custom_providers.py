@@ -246,11 +246,9 @@ def test_a_file_provider_knows_its_file(navi_home: Path) -> None:
     assert "source" not in provider.to_document()
 
 
-@pytest.mark.xfail(
-    reason="plugins/registry.py (the lead's) must name the file of a user-defined provider "
-    "whose id clashes with an installed one: UserDefinedProvider.source carries it"
-)
 def test_an_id_clash_with_an_installed_provider_names_the_file(navi_home: Path) -> None:
     path = _write(navi_home, "linear.toml", ACME.replace('"acme"', '"linear"'))
     registry = Registry().load()
-    assert any(str(path) in p.message for p in registry.problems())
+    problems = [str(p) for p in registry.problems() if str(path) in str(p)]
+    assert problems and "already provided by navi-linear" in problems[0]
+    assert registry.get("linear").name == "Linear"  # the installed provider still works

@@ -26,7 +26,16 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..errors import Advice, AdviceAction, StoreBusy, StoreError
+from ..errors import (
+    Advice,
+    StoreBusy,
+    StoreCorrupt,
+    StoreError,
+    StoreFull,
+    StoreProblem,
+    StoreReadOnly,
+    StoreUnavailable,
+)
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -42,33 +51,6 @@ __all__ = [
 
 #: How long SQLite connections wait for a lock (milliseconds).
 BUSY_TIMEOUT_MS = 30_000
-
-
-class StoreProblem(StoreError):
-    """A database failure: what failed (``message``), where (``location``: the file, or the URL
-    without its password) and what fixes it (``advice``)."""
-
-    def __init__(
-        self, location: str, message: str, fix: str, *, action: AdviceAction = "fix_store"
-    ) -> None:
-        self.location = location
-        super().__init__(message, advice=Advice(action, hint=fix))
-
-
-class StoreCorrupt(StoreProblem):
-    """The database file (or, on a server, its data) is damaged."""
-
-
-class StoreFull(StoreProblem):
-    """The disk holding the database (or the server's disk) is full."""
-
-
-class StoreReadOnly(StoreProblem):
-    """The database cannot be written: read-only file system, folder, file or server."""
-
-
-class StoreUnavailable(StoreProblem):
-    """The database cannot be opened or reached, or an I/O error stopped it."""
 
 
 # SQLite primary result codes (sqlite3.h), from exc.sqlite_errorcode & 0xFF.

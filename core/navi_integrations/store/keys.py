@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import Advice, MasterKeyError
+from ..errors import Advice, MasterKeyError, MasterKeyMissing
 from ..paths import private_dir
 
 __all__ = [
@@ -126,37 +126,6 @@ def _usable_keyring() -> tuple[Any, str]:
     if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 0) <= 0:
         return None, f"no usable OS keyring ({type(backend).__name__})"
     return backend, type(backend).__name__
-
-
-class MasterKeyMissing(MasterKeyError):
-    """Raised instead of creating a key while stored credentials need one we cannot find.
-
-    ``looked_at`` says where the key was looked for (a key file, the OS
-    keyring); ``expected`` lists the ids of the keys stored credentials are
-    sealed with that no known key matches (empty when no row needs one, e.g.
-    ``current(create=False)`` on a new store). A new key is never created
-    while ``expected`` is not empty: it would split the store across two keys.
-    """
-
-    def __init__(self, looked_at: str, expected: Collection[str], restore: str) -> None:
-        self.looked_at = looked_at
-        self.expected = tuple(sorted(expected))
-        if not self.expected:
-            super().__init__(
-                f"no master key yet in {looked_at}",
-                advice=Advice("connect", hint="one is created on the first connect"),
-            )
-            return
-        super().__init__(
-            f"the master key is missing: stored credentials are sealed with key "
-            f"{', '.join(self.expected)}, looked for in {looked_at}",
-            advice=Advice(
-                "fix_store",
-                "navi-int keys status",
-                hint=f"{restore} (a new key was not created, so they stay readable once it is "
-                "back); if it is lost, disconnect the credentials this lists and connect again",
-            ),
-        )
 
 
 #: A function answering which key ids the stored credentials use (asked only when a key is missing).
