@@ -21,7 +21,6 @@ With ``env_refs`` every secret becomes a ``${VAR}`` reference and
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -35,40 +34,40 @@ __all__ = [
     "McpConfig",
     "McpSkipped",
     "check_format",
-    "env_ref_server",
     "fill_mcp_server",
     "render",
 ]
 
 Format = Literal["agent-sdk", "claude-code", "claude-desktop"]
 FORMATS: tuple[str, ...] = ("agent-sdk", "claude-code", "claude-desktop")
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}")
 
 
 def fill_mcp_server(provider: IntegrationProvider, credentials: Credentials) -> McpServer | None:
     """The provider's declared MCP server with every ``{{field}}`` filled from the credentials.
 
-    A remote server's URL can be overridden with ``NAVI_<PROVIDER>_MCP_URL``.
+    A field with no value takes its declared default; an argument, env entry
+    or header naming an optional field with neither is left out. A remote
+    server's URL follows ``NAVI_<PROVIDER>_MCP_URL``, else the filled template.
+    Raises :class:`~navi_integrations.models.MissingValue` when a required value is missing.
     """
     server = provider.mcp
     if server is None:
         return None
+
+    def fill(template: str) -> str | None:
+        return provider.fill(template, credentials)
+
+    def kept(values: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in ((k, fill(t)) for k, t in values.items()) if v is not None}
+
     if server.transport == "stdio":
-        return server.model_copy(
-            update={
-                "args": [credentials.fill(a) for a in server.args],
-                "env": {k: credentials.fill(v) for k, v in server.env.items()},
-            }
-        )
+        args = [filled for filled in map(fill, server.args) if filled is not None]
+        return server.model_copy(update={"args": args, "env": kept(server.env)})
     from ..models import env_url_name
 
-    url = os.environ.get(env_url_name(provider.id, "mcp")) or server.url
-    return server.model_copy(
-        update={
-            "url": credentials.fill(url),
-            "headers": {k: credentials.fill(v) for k, v in server.headers.items()},
-        }
-    )
+    url = os.environ.get(env_url_name(provider.id, "mcp")) or fill(server.url)
+    assert url is not None  # refused at load time: a URL names no optional-without-default
+    return server.model_copy(update={"url": url, "headers": kept(server.headers)})
 
 
 @dataclass(frozen=True)
@@ -95,26 +94,6 @@ class McpConfig:
         """The server entries by name, whatever the runtime's document shape."""
         inner = self.document.get("mcpServers", self.document)
         return inner if isinstance(inner, dict) else {}
-
-
-def _refs(provider: IntegrationProvider, project_id: str | None, env: dict[str, str]) -> Any:
-    """A credentials stand-in whose fill() writes ${VAR} references and records the vars."""
-    by_template = {template: name for name, template in provider.env.items()}
-    scope = f" --project {project_id}" if project_id else ""
-
-    class _Refs:
-        def fill(self, template: str) -> str:
-            def ref(match: re.Match[str]) -> str:
-                key = match.group(1)
-                var = by_template.get("{{" + key + "}}") or re.sub(
-                    r"[^A-Z0-9]+", "_", f"{provider.id}_{key}".upper()
-                )
-                env[var] = f"navi-int token {provider.id}{scope} --field {key}"
-                return "${" + var + "}"
-
-            return _PLACEHOLDER.sub(ref, template)
-
-    return _Refs()
 
 
 def _entry(server: McpServer, runtime: str) -> dict[str, Any]:
@@ -153,16 +132,6 @@ def check_format(runtime: str, *, env_refs: bool = False) -> None:
             hint="write its config with --output (the file is created with mode 0600) instead "
             "of --env-refs",
         )
-
-
-def env_ref_server(
-    provider: IntegrationProvider, project_id: str | None, env: dict[str, str]
-) -> McpServer | None:
-    """The provider's declared server with ``${VAR}`` references instead of secrets.
-
-    ``env`` receives, for each variable, the command that prints its value.
-    """
-    return fill_mcp_server(provider, _refs(provider, project_id, env))
 
 
 def render(servers: dict[str, McpServer], runtime: str) -> dict[str, Any]:

@@ -129,11 +129,16 @@ def shared_client() -> httpx.Client:
 def auth_parts(
     provider: IntegrationProvider, credentials: Credentials
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Headers and query parameters that carry the credential, per ``provider.api.auth``."""
+    """Headers and query parameters that carry the credential, per ``provider.api.auth``.
+
+    Nothing is sent when the template names an optional field the connection left empty.
+    """
     auth = provider.api.auth if provider.api is not None else None
     if auth is None:
         return {}, {}
-    value = credentials.fill(auth.template)
+    value = provider.fill(auth.template, credentials)
+    if value is None:
+        return {}, {}
     if auth.query is not None:
         return {}, {auth.query: value}
     assert auth.header is not None
