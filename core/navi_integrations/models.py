@@ -148,9 +148,9 @@ class CredentialField(_Model):
     def _default_makes_optional(cls, data: Any) -> Any:
         # A default fills the value in, so the user need not give one: unless the
         # author said otherwise, such a field is optional (and saying "required" is refused).
-        if isinstance(data, Mapping) and data.get("default") not in (None, ""):
-            if "required" not in data:
-                return {**data, "required": False}
+        defaulted = isinstance(data, Mapping) and data.get("default") not in (None, "")
+        if defaulted and "required" not in data:
+            return {**data, "required": False}
         return data
 
     @model_validator(mode="after")
@@ -383,7 +383,7 @@ class IntegrationProvider(_Model):
                 if spec is None and where == "mcp.url" and key in known:
                     continue  # a runtime value (an OAuth access token) in a remote MCP URL
                 if spec is None:
-                    raise ValueError(f"{where} uses {{{{{key}}}}}, which is not a credential field")
+                    raise ValueError(f"{where} uses unknown placeholder(s) {{{{{key}}}}}")
                 if spec.secret and not where.startswith("mcp."):
                     # a secret in a URL ends up in logs and proxies: send it with api.auth
                     raise ValueError(f"{where} uses the secret field '{key}' in a URL")
