@@ -51,6 +51,7 @@ class Register(Protocol):
         """Register ``item``; returns its registered name. Unregistered after the test."""
         ...
 
+
 _ENV_TO_CLEAR = (
     "NAVI_INTEGRATIONS_DB_URL",
     "NAVI_INTEGRATIONS_KEY",
