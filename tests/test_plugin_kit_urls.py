@@ -394,3 +394,25 @@ def test_mcp_config_keeps_the_plugin_s_host_with_and_without_env_refs(
 def test_secret_values_never_reach_a_credentials_repr() -> None:
     creds = Credentials({"authToken": SecretStr(TOKEN)})
     assert TOKEN not in repr(creds)
+
+
+def test_a_required_value_missing_from_an_old_connection_is_explained(
+    navi_service: IntegrationService, navi_register: object
+) -> None:
+    # the plugin declared "site" after the connection was made: the connection lacks it
+    provider = IntegrationProvider.model_validate(
+        _provider(
+            credentials=[
+                {"key": "apiKey", "label": "K"},
+                {"key": "site", "label": "Site", "type": "text"},
+            ],
+            mcp={"command": "acme-mcp", "args": ["--site={{site}}"]},
+        )
+    )
+    navi_register(provider)  # type: ignore[operator]
+    navi_service.store_credentials("acme", {"apiKey": "k" * 20})
+    config = navi_service.mcp_config()
+    assert "acme" not in config.servers
+    (skipped,) = [s for s in config.skipped if s.provider == "acme"]
+    assert skipped.reason == "Acme has no 'site' value"
+    assert skipped.advice == "Run: navi-int connect acme"

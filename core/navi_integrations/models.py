@@ -46,7 +46,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from .errors import FieldProblem
+from .errors import Advice, CredentialsError, FieldProblem
 
 __all__ = [
     "ApiAuth",
@@ -450,11 +450,20 @@ class IntegrationProvider(_Model):
 
         Returns ``None`` when the template names an optional field that has
         neither a value nor a default: the caller leaves that entry out.
-        Raises :class:`MissingValue` (a ``KeyError``) for a required one.
+        Raises :class:`~navi_integrations.errors.CredentialsError` naming a
+        required field with no value (a connection made before the plugin
+        declared it), advising to connect again.
         """
-        return _as_credentials(credentials).fill_or_omit(
-            template, defaults=self.field_defaults(), optional=self.optional_fields()
-        )
+        try:
+            return _as_credentials(credentials).fill_or_omit(
+                template, defaults=self.field_defaults(), optional=self.optional_fields()
+            )
+        except MissingValue as missing:
+            raise CredentialsError(
+                self.id,
+                f"{self.name} has no '{missing.field}' value",
+                advice=Advice("connect", f"navi-int connect {self.id}"),
+            ) from None
 
     def endpoints(self, credentials: Mapping[str, SecretStr] | None = None) -> dict[str, str]:
         """Every named URL of the provider, resolved as :meth:`url` does.
@@ -468,7 +477,7 @@ class IntegrationProvider(_Model):
         for name, template in self._declared_urls().items():
             try:
                 resolved[name] = self.url(name, credentials)
-            except MissingValue:
+            except CredentialsError:
                 resolved[name] = template
         return resolved
 
@@ -479,7 +488,8 @@ class IntegrationProvider(_Model):
         filled with the connection's field values (``credentials``), else with
         the fields' defaults. Without ``credentials`` only overrides and
         defaults apply. Raises ``KeyError`` when the provider declares no URL
-        of that name, :class:`MissingValue` when a field it needs has no value.
+        of that name, :class:`~navi_integrations.errors.CredentialsError` when
+        a field it needs has no value.
         """
         override = os.environ.get(env_url_name(self.id, name))
         if override:

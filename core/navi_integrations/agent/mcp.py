@@ -48,7 +48,7 @@ def fill_mcp_server(provider: IntegrationProvider, credentials: Credentials) -> 
     A field with no value takes its declared default; an argument, env entry
     or header naming an optional field with neither is left out. A remote
     server's URL follows ``NAVI_<PROVIDER>_MCP_URL``, else the filled template.
-    Raises :class:`~navi_integrations.models.MissingValue` when a required value is missing.
+    Raises :class:`~navi_integrations.errors.CredentialsError` when a required value is missing.
     """
     server = provider.mcp
     if server is None:
