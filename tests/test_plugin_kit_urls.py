@@ -416,3 +416,115 @@ def test_a_required_value_missing_from_an_old_connection_is_explained(
     (skipped,) = [s for s in config.skipped if s.provider == "acme"]
     assert skipped.reason == "Acme has no 'site' value"
     assert skipped.advice == "Run: navi-int connect acme"
+
+
+def test_oauth_refresh_goes_to_the_connection_s_own_token_url(
+    local_http_server: LocalHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from navi_integrations.auth.oauth import refresh
+
+    monkeypatch.delenv("NAVI_GITLAB_TOKEN_URL", raising=False)
+    local_http_server.route(
+        "POST",
+        "/oauth/token",
+        Reply(200, json={"access_token": "new-access", "token_type": "bearer", "expires_in": 60}),
+    )
+    gitlab = IntegrationProvider(
+        id="gitlab",
+        name="GitLab",
+        description="Self-hostable forge",
+        auth_type="oauth",
+        credentials=[
+            CredentialField(key="clientId", label="Client id", type="text"),
+            CredentialField(key="clientSecret", label="Client secret"),
+            CredentialField(
+                key="baseUrl", label="GitLab URL", type="url", default="https://gitlab.com"
+            ),
+        ],
+        oauth=OAuthConfig(
+            auth_url="{{baseUrl}}/oauth/authorize",
+            token_url="{{baseUrl}}/oauth/token",
+            scopes={"api": "Full API access"},
+        ),
+    )
+    stored = Credentials(
+        {
+            "clientId": "cid",
+            "clientSecret": "secret",
+            "baseUrl": local_http_server.url,
+            "accessToken": "old",
+            "refreshToken": "refresh-1",
+            "scope": "api",
+        }
+    )
+    renewed = refresh(gitlab, stored, timeout=5)
+    assert renewed.reveal("accessToken") == "new-access"
+    assert renewed.reveal("baseUrl") == local_http_server.url  # kept for the next refresh
+    (request,) = local_http_server.requests
+    assert b"refresh_token=refresh-1" in request.body
+
+
+def test_oauth_sign_in_uses_and_stores_the_self_hosted_url(
+    navi_service: IntegrationService,
+    navi_register: object,
+    local_http_server: LocalHTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+    from urllib.parse import urlencode
+
+    import httpx
+    from navi_integrations.testing import Request
+
+    for name in ("AUTH", "TOKEN"):
+        monkeypatch.delenv(f"NAVI_FORGE_{name}_URL", raising=False)
+
+    def authorize(request: Request) -> Reply:
+        back = request.query["redirect_uri"][0]
+        state = request.query["state"][0]
+        location = back + "?" + urlencode({"code": "the-code", "state": state})
+        return Reply(302, headers={"Location": location})
+
+    local_http_server.route("GET", "/oauth/authorize", authorize)
+    local_http_server.route(
+        "POST",
+        "/oauth/token",
+        Reply(200, json={"access_token": "tok", "token_type": "bearer", "refresh_token": "r"}),
+    )
+    forge = IntegrationProvider(
+        id="forge",
+        name="Forge",
+        description="Self-hostable forge",
+        auth_type="oauth",
+        credentials=[
+            CredentialField(key="clientId", label="Client id", type="text"),
+            CredentialField(key="clientSecret", label="Client secret", required=False),
+            CredentialField(key="baseUrl", label="URL", type="url", default="https://forge.dev"),
+        ],
+        oauth=OAuthConfig(
+            auth_url="{{baseUrl}}/oauth/authorize",
+            token_url="{{baseUrl}}/oauth/token",
+            scopes={"api": "Full API access"},
+            base_scopes=["api"],
+        ),
+        setup_guide={"steps": [{"title": "Create an application"}]},
+    )
+    navi_register(forge)  # type: ignore[operator]
+
+    def browser(url: str) -> bool:
+        threading.Thread(target=httpx.get, args=(url,), kwargs={"follow_redirects": True}).start()
+        return True
+
+    result = navi_service.sign_in(
+        "forge",
+        client_id="cid",
+        client_secret="cs",
+        open_browser=browser,
+        timeout=20,
+        fields={"baseUrl": local_http_server.url},
+    )
+    assert result.values is not None
+    assert [r.path for r in local_http_server.requests] == ["/oauth/authorize", "/oauth/token"]
+    stored = navi_service.get_credentials("forge")
+    assert stored.reveal("baseUrl") == local_http_server.url
+    assert stored.reveal("accessToken") == "tok"
