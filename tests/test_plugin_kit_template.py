@@ -95,6 +95,22 @@ def test_the_rendered_plugin_installs_registers_and_passes_its_own_tests(tmp_pat
     assert "4 passed" in tested.stdout
 
 
+def test_the_rendered_plugin_and_the_kit_s_fixtures_type_check_strictly(tmp_path: Path) -> None:
+    api = pytest.importorskip("mypy.api", reason="mypy is a tooling dependency (nox -s types)")
+    plugin = render(tmp_path / "navi-acme", provider_id="acme", provider_name="Acme CRM")
+    examples = ROOT / "docs" / "examples"
+    out, err, status = api.run(
+        [
+            "--strict",
+            "--no-incremental",
+            str(plugin / "navi_acme"),
+            str(plugin / "tests"),
+            str(examples),
+        ]
+    )
+    assert status == 0, out + err
+
+
 def test_a_bad_provider_id_is_refused_by_the_template(tmp_path: Path) -> None:
     from copier.errors import CopierError
 
