@@ -173,7 +173,7 @@ def _provider(**changes: object) -> dict[str, object]:
                     },
                 ]
             },
-            "the default of field 'host' does not match its pattern",
+            "the default of field 'host' fails its own checks: H is malformed",
         ),
     ],
 )

@@ -172,8 +172,13 @@ class AgentAccess:
         runtime: str = "agent-sdk",
         project_id: str | None = None,
         env_refs: bool = False,
+        gateway: bool = False,
     ) -> McpConfig:
         """The MCP servers of every connected, enabled, MCP-enabled provider, for ``runtime``.
+
+        With ``gateway`` the config has one server instead, ``navi-integrations``,
+        which runs ``navi-int gateway`` (for the scope) in front of them all:
+        no secret is in it, whatever the providers.
 
         A provider whose server cannot be built (its credentials cannot be read,
         its plugin fails) is left out and listed in ``skipped`` with the reason;
@@ -183,7 +188,9 @@ class AgentAccess:
         """
         from .agent.mcp import McpConfig, McpSkipped, check_format, render
 
-        check_format(runtime, env_refs=env_refs)
+        check_format(runtime, env_refs=env_refs and not gateway)
+        if gateway:
+            return McpConfig(render({"navi-integrations": _gateway_server(project_id)}, runtime))
         servers: dict[str, Any] = {}
         env: dict[str, str] = {}
         skipped: list[McpSkipped] = []
@@ -291,3 +298,20 @@ class AgentAccess:
                 provider_id, project_id=project_id, rejected=rejected
             ),
         )
+
+
+def _gateway_server(project_id: str | None) -> Any:
+    """The stdio server that runs the gateway: ``navi-int`` by its full path when it can be
+    found (agent runtimes often start with a bare PATH), and the data dir when one is set;
+    never the master key or a database URL, which may hold a password."""
+    import os
+    import shutil
+    import sys
+
+    from .models import StdioMcpServer
+
+    args = ["gateway"] + (["--project", project_id] if project_id else [])
+    env = {name: os.environ[name] for name in ("NAVI_INTEGRATIONS_HOME",) if os.environ.get(name)}
+    beside = Path(sys.executable).with_name("navi-int")  # this environment's, when not on PATH
+    command = shutil.which("navi-int") or (str(beside) if beside.exists() else "navi-int")
+    return StdioMcpServer(command=command, args=args, env=env)

@@ -21,6 +21,8 @@ With ``env_refs`` every secret becomes a ``${VAR}`` reference and
 from __future__ import annotations
 
 import os
+import re
+import shlex
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -34,12 +36,15 @@ __all__ = [
     "McpConfig",
     "McpSkipped",
     "check_format",
+    "env_ref_server",
     "fill_mcp_server",
     "render",
 ]
 
 Format = Literal["agent-sdk", "claude-code", "claude-desktop"]
 FORMATS: tuple[str, ...] = ("agent-sdk", "claude-code", "claude-desktop")
+#: A variable name a shell accepts in ``export NAME=...`` and ``${NAME}``.
+_SHELL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def fill_mcp_server(provider: IntegrationProvider, credentials: Credentials) -> McpServer | None:
@@ -85,7 +90,8 @@ class McpConfig:
     the providers that had to be left out."""
 
     document: dict[str, Any]
-    #: Variable name -> shell command printing its value (``navi-int token ...``).
+    #: Variable name -> shell command printing its value (``navi-int token ...``),
+    #: each argument shell-quoted.
     env: dict[str, str] = field(default_factory=dict)
     skipped: list[McpSkipped] = field(default_factory=list)
 
@@ -94,6 +100,26 @@ class McpConfig:
         """The server entries by name, whatever the runtime's document shape."""
         inner = self.document.get("mcpServers", self.document)
         return inner if isinstance(inner, dict) else {}
+
+
+def _refs(provider: IntegrationProvider, project_id: str | None) -> dict[str, tuple[str, str]]:
+    """For each placeholder name: the ``${VAR}`` reference and the command printing its value.
+
+    Each command is shell-quoted (a project id is any text): it is printed for
+    users to ``eval`` or source, inside ``"$(...)"``.
+    """
+    by_template = {
+        template: name for name, template in provider.env.items() if _SHELL_NAME.match(name)
+    }
+    scope = ["--project", project_id] if project_id else []
+    refs: dict[str, tuple[str, str]] = {}
+    for key in sorted(provider.template_fields()):
+        var = by_template.get("{{" + key + "}}") or re.sub(
+            r"[^A-Z0-9]+", "_", f"{provider.id}_{key}".upper()
+        )
+        command = ["navi-int", "token", provider.id, *scope, "--field", key]
+        refs[key] = ("${" + var + "}", shlex.join(command))
+    return refs
 
 
 def _entry(server: McpServer, runtime: str) -> dict[str, Any]:
@@ -132,6 +158,23 @@ def check_format(runtime: str, *, env_refs: bool = False) -> None:
             hint="write its config with --output (the file is created with mode 0600) instead "
             "of --env-refs",
         )
+
+
+def env_ref_server(
+    provider: IntegrationProvider, project_id: str | None, env: dict[str, str]
+) -> McpServer | None:
+    """The provider's declared server with ``${VAR}`` references instead of every value.
+
+    ``env`` receives, for each variable the server uses, the command that prints its value.
+    """
+    from ..models import Credentials
+
+    refs = _refs(provider, project_id)
+    server = fill_mcp_server(provider, Credentials({k: ref for k, (ref, _) in refs.items()}))
+    if server is not None:
+        used = server.model_dump_json()
+        env.update({ref[2:-1]: command for ref, command in refs.values() if ref in used})
+    return server
 
 
 def render(servers: dict[str, McpServer], runtime: str) -> dict[str, Any]:

@@ -37,6 +37,7 @@ _COMMANDS: dict[str, str] = {
     "serve": "navi_integrations.cli.serve_cmd:serve",
     "api-token": "navi_integrations.cli.serve_cmd:api_token",
     "audit": "navi_integrations.cli.serve_cmd:audit",
+    "gateway": "navi_integrations.cli.gateway_cmd:gateway",
 }
 
 
