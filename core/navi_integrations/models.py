@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -46,6 +46,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from .credentials import Credentials, MissingValue, placeholders
 from .errors import Advice, CredentialsError, FieldProblem
 
 __all__ = [
@@ -74,7 +75,6 @@ __all__ = [
 
 AuthType = Literal["api_key", "oauth", "cli", "browser", "none"]
 
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}")
 _PROVIDER_ID = r"^[a-z][a-z0-9-]{0,62}[a-z0-9]$|^[a-z]$"
 _FIELD_KEY = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
 _ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
@@ -84,22 +84,6 @@ _RUNTIME_FIELDS: dict[str, frozenset[str]] = {
     "oauth": frozenset({"accessToken"}),
     "cli": frozenset({"token"}),
 }
-
-
-class MissingValue(KeyError):
-    """A template names a field that has no value and no default (``field`` says which)."""
-
-    def __init__(self, field: str) -> None:
-        super().__init__(field)
-        self.field = field
-
-    def __str__(self) -> str:
-        return f"no '{self.field}' value"
-
-
-def placeholders(template: str) -> set[str]:
-    """Return the field names referenced by ``{{field}}`` placeholders in ``template``."""
-    return set(_PLACEHOLDER.findall(template))
 
 
 def env_url_name(provider_id: str, name: str) -> str:
@@ -512,78 +496,6 @@ def _as_credentials(values: Mapping[str, SecretStr] | None) -> Credentials:
     if isinstance(values, Credentials):
         return values
     return Credentials(values or {})
-
-
-class Credentials(Mapping[str, SecretStr]):
-    """Credential values keyed by field, each a :class:`~pydantic.SecretStr`.
-
-    Its repr lists the keys only, so logging a ``Credentials`` leaks nothing.
-    """
-
-    __slots__ = ("_values",)
-
-    def __init__(self, values: Mapping[str, str | SecretStr] | None = None) -> None:
-        self._values: dict[str, SecretStr] = {
-            key: value if isinstance(value, SecretStr) else SecretStr(value)
-            for key, value in (values or {}).items()
-        }
-
-    def __getitem__(self, key: str) -> SecretStr:
-        return self._values[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __repr__(self) -> str:
-        return f"Credentials(keys={sorted(self._values)!r})"
-
-    def reveal(self, key: str) -> str:
-        """Return the plain value of ``key``. Use it only where the secret is sent."""
-        return self._values[key].get_secret_value()
-
-    def fill(self, template: str, *, defaults: Mapping[str, str] | None = None) -> str:
-        """Fill ``{{field}}`` placeholders of ``template`` from these credentials.
-
-        An empty or absent value falls back to ``defaults`` (the fields'
-        declared defaults). Raises :class:`MissingValue` (a ``KeyError``)
-        naming the first placeholder with neither.
-        """
-        filled = self.fill_or_omit(template, defaults=defaults)
-        assert filled is not None  # nothing is optional here
-        return filled
-
-    def fill_or_omit(
-        self,
-        template: str,
-        *,
-        defaults: Mapping[str, str] | None = None,
-        optional: Collection[str] = (),
-    ) -> str | None:
-        """Like :meth:`fill`, but ``None`` when a field in ``optional`` has no value nor default.
-
-        ``None`` means "leave this entry out" (an env variable, an MCP
-        argument or header); a required field still raises :class:`MissingValue`.
-        """
-        omitted = False
-
-        def _value(match: re.Match[str]) -> str:
-            nonlocal omitted
-            key = match.group(1)
-            value = self.reveal(key) if key in self._values else ""
-            if value:
-                return value
-            if defaults and defaults.get(key):
-                return defaults[key]
-            if key in optional:
-                omitted = True
-                return ""
-            raise MissingValue(key)
-
-        filled = _PLACEHOLDER.sub(_value, template)
-        return None if omitted else filled
 
 
 #: Longest credential value accepted, in characters: room for PEM keys and service-account
