@@ -134,12 +134,13 @@ class AgentAccess:
         client_secret: str,
         services: list[str] | None,
         project_id: str | None,
+        fields: Mapping[str, str] | None = None,
         **options: Any,
     ) -> tuple[OAuthSignIn, list[str]]:
         """The flow for a sign-in whose client is valid, and the services it asks for."""
         from .auth.oauth import OAuthSignIn
 
-        values = {"clientId": client_id, "clientSecret": client_secret}
+        values = {**(fields or {}), "clientId": client_id, "clientSecret": client_secret}
         problems = self.registry.validate(provider_id, values)
         if problems:
             raise CredentialsInvalid(provider_id, problems)
@@ -171,10 +172,13 @@ class AgentAccess:
         timeout: float = 300.0,
         open_browser: Callable[[str], bool] | None = None,
         show_url: Callable[[str], None] | None = None,
+        fields: Mapping[str, str] | None = None,
     ) -> SignInResult:
         """Connect an OAuth provider: the browser sign-in (PKCE) through a loopback listener,
         then store everything at once.
 
+        ``fields`` are the provider's other values (e.g. a self-hosted
+        instance's ``baseUrl``), used to resolve its OAuth URLs and stored with the tokens.
         Raises :class:`~navi_integrations.errors.OAuthFailed` having stored nothing
         when the sign-in does not complete. Services already granted are not asked again.
         """
@@ -184,11 +188,13 @@ class AgentAccess:
             client_secret,
             services,
             project_id,
+            fields,
             timeout=timeout,
             open_browser=open_browser,
             show_url=show_url,
         )
-        return self._signed_in(provider_id, project_id, flow.run(client_id, client_secret, chosen))
+        result = flow.run(client_id, client_secret, chosen, fields)
+        return self._signed_in(provider_id, project_id, result)
 
     @property
     def pending_sign_ins(self) -> PendingSignIns:
@@ -209,18 +215,19 @@ class AgentAccess:
         services: list[str] | None = None,
         project_id: str | None = None,
         redirect_uri: str,
+        fields: Mapping[str, str] | None = None,
     ) -> PendingSignIn | SignInResult:
         """Start a sign-in whose redirect comes back to ``redirect_uri`` (a server's own
         callback): the pending sign-in, whose ``url`` the browser opens and whose ``state``
         :meth:`complete_sign_in` is given back; or, when every service asked for is already
-        granted, the result at once. Nothing is stored yet.
+        granted, the result at once. Nothing is stored yet. ``fields``: as for :meth:`sign_in`.
         """
         from .auth.oauth import SignInResult
 
         flow, chosen = self._sign_in_flow(
-            provider_id, client_id, client_secret, services, project_id
+            provider_id, client_id, client_secret, services, project_id, fields
         )
-        begun = flow.begin(client_id, client_secret, chosen, redirect_uri)
+        begun = flow.begin(client_id, client_secret, chosen, redirect_uri, fields)
         if isinstance(begun, SignInResult):
             return begun
         begun.project_id = project_id

@@ -27,7 +27,7 @@ import socket
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -156,7 +156,8 @@ def refresh(
             client.register_compliance_hook("refresh_token_response", _raise_and_return)
             token = _with_retries(
                 lambda: client.refresh_token(
-                    provider.url("token"), refresh_token=credentials.reveal("refreshToken")
+                    provider.url("token", credentials),
+                    refresh_token=credentials.reveal("refreshToken"),
                 )
             )
     except _oauth_error() as exc:
@@ -321,6 +322,8 @@ class PendingSignIn:
     verifier: str = field(default="", repr=False)
     client_secret: str = field(default="", repr=False)
     previous: Credentials | None = field(default=None, repr=False)
+    #: The provider's other values (a self-hosted instance's URL), stored with the tokens.
+    extra: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 class PendingSignIns:
@@ -389,6 +392,7 @@ class OAuthSignIn:
         self.timeout = timeout
         self.open_browser = open_browser
         self.show_url = show_url or (lambda url: None)
+        self._urls: Credentials | None = existing
 
     def scopes_for(self, services: list[str]) -> list[str]:
         """The scopes the services need, plus the provider's base scopes."""
@@ -406,18 +410,33 @@ class OAuthSignIn:
         return scopes
 
     def begin(
-        self, client_id: str, client_secret: str, services: list[str], redirect_uri: str
+        self,
+        client_id: str,
+        client_secret: str,
+        services: list[str],
+        redirect_uri: str,
+        fields: Mapping[str, str] | None = None,
     ) -> PendingSignIn | SignInResult:
         """The authorization URL to send the browser to, with what completing needs; or,
         when every scope asked for is already granted, the result at once (nothing to store).
+
+        ``fields`` are the provider's other non-secret values (a self-hosted
+        instance's ``baseUrl``): the OAuth URLs are resolved with them, and they are stored.
         """
         from authlib.common.security import generate_token
+
+        from ..models import Credentials
 
         oauth = self.provider.oauth
         assert oauth is not None
         previous = self.previous
         if previous is not None and previous.reveal("clientId") != client_id:
             previous = None  # another OAuth client: its grants do not carry over
+        # the provider's own fields (a self-hosted instance's URL) carry over unless given anew
+        declared = {f.key for f in self.provider.credentials} - {"clientId", "clientSecret"}
+        extra = {k: previous.reveal(k) for k in declared if previous and k in previous}
+        extra.update({k: v for k, v in (fields or {}).items() if v})
+        self._urls = Credentials(extra)
         wanted = self.scopes_for(services)
         granted = (
             set(previous.reveal("scope").split()) if previous and "scope" in previous else set()
@@ -431,7 +450,7 @@ class OAuthSignIn:
         client = self._client(client_id, client_secret, asking, redirect_uri)
         with client:
             url, _ = client.create_authorization_url(
-                self.provider.url("auth"),
+                self.provider.url("auth", self._urls),
                 state=state,
                 code_verifier=verifier if oauth.pkce else None,
                 **oauth.auth_params,
@@ -447,6 +466,7 @@ class OAuthSignIn:
             verifier=verifier,
             client_secret=client_secret,
             previous=previous,
+            extra=extra,
         )
 
     def _client(
@@ -481,6 +501,7 @@ class OAuthSignIn:
             raise OAuthFailed(
                 f"{self.provider.name} refused the sign-in ({reason}); nothing was saved"
             )
+        self._urls = Credentials(pending.extra)
         client = self._client(
             pending.client_id, pending.client_secret, pending.asking, pending.redirect_uri
         )
@@ -489,7 +510,7 @@ class OAuthSignIn:
             try:
                 token = _with_retries(
                     lambda: client.fetch_token(
-                        self.provider.url("token"),
+                        self.provider.url("token", self._urls),
                         code=code,
                         code_verifier=pending.verifier if oauth.pkce else None,
                     )
@@ -504,7 +525,8 @@ class OAuthSignIn:
                     f"{_transport_failure(self.provider.name, exc)}; nothing was saved"
                 ) from None
         previous = pending.previous
-        values = {"clientId": pending.client_id, "clientSecret": pending.client_secret}
+        values = {**pending.extra, "clientId": pending.client_id}
+        values["clientSecret"] = pending.client_secret
         values.update(_token_values(token, pending.asking, previous))
         account = self._account(values["accessToken"])
         if account:
@@ -516,14 +538,20 @@ class OAuthSignIn:
         got = [s for s in oauth.services if set(oauth.service_scopes[s]) <= set(granted_now)]
         return SignInResult(values.get("account"), granted_now, got, stored)
 
-    def run(self, client_id: str, client_secret: str, services: list[str]) -> SignInResult:
+    def run(
+        self,
+        client_id: str,
+        client_secret: str,
+        services: list[str],
+        fields: Mapping[str, str] | None = None,
+    ) -> SignInResult:
         """Sign in through a loopback listener: :meth:`begin`, wait for the browser's
         redirect, :meth:`complete`. The result carries the values to store (``values`` is
         None when the scopes were already granted). Raises :class:`OAuthFailed` when it does
-        not complete."""
+        not complete. ``fields``: as for :meth:`begin`."""
         listener = _Listener()
         try:
-            begun = self.begin(client_id, client_secret, services, listener.redirect_uri)
+            begun = self.begin(client_id, client_secret, services, listener.redirect_uri, fields)
         except BaseException:
             listener.close()
             raise
@@ -551,7 +579,7 @@ class OAuthSignIn:
 
         try:
             response = shared_client().get(
-                self.provider.url("userinfo"),
+                self.provider.url("userinfo", self._urls),
                 headers={"Authorization": f"Bearer {access_token}"},
                 timeout=30.0,
             )

@@ -276,28 +276,17 @@ class Queries:
         with self.store.write() as conn:
             self._upsert(conn, defaults, row, dict(changes))
 
-    def own_switches(
-        self, provider_ids: Iterable[str], scope: Scope
-    ) -> dict[str, dict[str, bool | None]]:
-        """Each provider's switches as set in exactly ``scope`` (None where unset: inherited);
-        providers with no row are left out."""
-        import sqlalchemy as sa
-
-        _, defaults, _ = self._tables()
-        query = sa.select(
-            defaults.c.provider,
-            defaults.c.enabled,
-            defaults.c.mcp_enabled,
-            defaults.c.skill_enabled,
-        ).where(defaults.c.provider.in_(list(provider_ids)), defaults.c.project_id == scope.key)
+    def own_switches(self, provider_ids: Iterable[str], scope: Scope) -> dict[str, Any]:
+        """Each provider's switches as set in exactly ``scope`` (``enabled``, ``mcp_enabled``,
+        ``skill_enabled``; None where unset: inherited); providers with no row are left out."""
+        _, table, _ = self._tables()
+        names = ("enabled", "mcp_enabled", "skill_enabled")
+        query = table.select().where(
+            table.c.provider.in_(list(provider_ids)), table.c.project_id == scope.key
+        )
         with self.store.read() as conn:
             return {
-                r.provider: {
-                    "enabled": _bool(r.enabled),
-                    "mcp_enabled": _bool(r.mcp_enabled),
-                    "skill_enabled": _bool(r.skill_enabled),
-                }
-                for r in conn.execute(query)
+                r.provider: {n: _bool(r._mapping[n]) for n in names} for r in conn.execute(query)
             }
 
     def reset_switches(self, provider_id: str, scope: Scope, columns: Iterable[str]) -> bool:
@@ -305,25 +294,19 @@ class Queries:
         inherit again; a row left with nothing set is deleted. Returns whether any was set."""
         import sqlalchemy as sa
 
-        _, defaults, _ = self._tables()
-        names = [c for c in columns if c in ("enabled", "mcp_enabled", "skill_enabled")]
+        _, table, _ = self._tables()
+        names = [c for c in ("enabled", "mcp_enabled", "skill_enabled") if c in set(columns)]
         if not names:
             return False
-        where = (defaults.c.provider == provider_id, defaults.c.project_id == scope.key)
+        where = (table.c.provider == provider_id, table.c.project_id == scope.key)
         with self.store.write() as conn:
             changed = conn.execute(
-                defaults.update()
-                .where(*where, sa.or_(*(defaults.c[n].is_not(None) for n in names)))
+                table.update()
+                .where(*where, sa.or_(*(table.c[n].is_not(None) for n in names)))
                 .values(**dict.fromkeys(names))
             ).rowcount
-            conn.execute(
-                defaults.delete().where(
-                    *where,
-                    defaults.c.enabled.is_(None),
-                    defaults.c.mcp_enabled.is_(None),
-                    defaults.c.skill_enabled.is_(None),
-                )
-            )
+            unset = (table.c[n].is_(None) for n in ("enabled", "mcp_enabled", "skill_enabled"))
+            conn.execute(table.delete().where(*where, *unset))
         return bool(changed)
 
     def scope_rows(self, provider_ids: Iterable[str], scope: Scope) -> ScopeRows:
