@@ -35,7 +35,7 @@ def test_rotations_and_writers_at_once_lose_nothing(
                 store_url,
                 str(n),
                 str(WRITES),
-                str(tmp_path / f"w{n}.json"),
+                str(tmp_path / f"{n}"),
             ],
             stderr=subprocess.PIPE,
             text=True,
