@@ -22,8 +22,6 @@ cryptography libraries load only when a feature needs them.
 
 from typing import TYPE_CHECKING, Any
 
-from .hookspecs import hookimpl
-
 __version__ = "0.1.0"
 
 # Public name -> defining module. Loaded on first access (PEP 562), so that
@@ -67,6 +65,7 @@ _LAZY = {
         ],
         "models",
     ),
+    **dict.fromkeys(["hookimpl"], "hookspecs"),  # lazy too: pluggy is for loading plugins
     **dict.fromkeys(["ENTRY_POINT_GROUP"], "plugins.discovery"),
     **dict.fromkeys(["LoadProblem", "PluginInfo"], "plugins.catalog"),
     **dict.fromkeys(["Registry"], "plugins.registry"),
@@ -159,6 +158,7 @@ if TYPE_CHECKING:
         call_with_recovery,
     )
     from .health.tracker import ChangeEvent, HealthRecord
+    from .hookspecs import hookimpl
     from .models import (
         ApiAuth,
         ApiConfig,

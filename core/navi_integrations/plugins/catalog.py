@@ -4,7 +4,11 @@
 Building one means importing every plugin and validating every provider
 model; a process whose :func:`~navi_integrations.plugins.discovery.fingerprint`
 matches the cached one reads the catalog from a JSON file instead and never
-imports a plugin (nor pydantic). Set ``NAVI_INTEGRATIONS_NO_CACHE=1`` to
+imports a plugin (nor pydantic). While no ``sys.path`` directory changed
+(:func:`~navi_integrations.plugins.discovery.path_stamp`), that fingerprint is
+computed from the entry points the cache remembers, without reading every
+installed distribution's metadata (most of the check's cost, paid by
+``token`` and ``run`` in agents' loops). Set ``NAVI_INTEGRATIONS_NO_CACHE=1`` to
 always rebuild. The cache holds no secret: provider documents carry
 ``{{field}}`` templates only.
 """
@@ -13,16 +17,24 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ProviderNotFound
 from ..paths import cache_dir, private_dir
-from .discovery import Candidate, cache_disabled, discover, fingerprint
+from .discovery import (
+    Candidate,
+    cache_disabled,
+    discover,
+    fingerprint,
+    path_stamp,
+    saved_candidates,
+)
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .registry import Registry
 
 __all__ = ["Catalog", "LoadProblem", "PluginInfo", "load_catalog"]
@@ -107,11 +119,13 @@ class Catalog:
         name = self._owners[provider_id]
         return next(p for p in self.plugins if p.name == name)
 
-    def to_json(self, key: str) -> dict[str, Any]:
-        """Serialisable form, stamped with the fingerprint ``key``."""
+    def to_json(self, key: str, discovery: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Serialisable form, stamped with the fingerprint ``key`` (and what ``discovery`` found,
+        for the next check to skip it while no ``sys.path`` directory changes)."""
         return {
             "format": _FORMAT,
             "fingerprint": key,
+            "discovery": discovery,
             "plugins": [asdict(p) for p in self.plugins],
             "problems": [asdict(p) for p in self.problems],
             "providers": self._providers,
@@ -129,28 +143,59 @@ class Catalog:
 def load_catalog(environ: Mapping[str, str] | None = None) -> Catalog:
     """The current catalog: from the cache when nothing changed, else rebuilt (and cached)."""
     env = os.environ if environ is None else environ
-    candidates = discover(env)
     if cache_disabled(env):
-        return _build(env, candidates)
-    key = fingerprint(env, candidates)
+        return _build(env, discover(env))
+    paths = path_stamp()  # before discovering: a change during it shows next time
     path = cache_dir() / "providers.json"
+    data = _read_cache(path)
+    if data is not None and _unchanged_since(env, data, paths):
+        return Catalog.from_json(data)
+    candidates = discover(env)
+    key = fingerprint(env, candidates)
+    catalog = (
+        Catalog.from_json(data)
+        if data is not None and data.get("fingerprint") == key
+        else _build(env, candidates)
+    )
+    saved = [c.to_saved() for c in candidates]
+    discovery = {"paths": paths, "entryPoints": saved} if None not in saved else None
+    _write_cache(path, catalog.to_json(key, discovery))
+    return catalog
+
+
+def _read_cache(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("format") == _FORMAT and data.get("fingerprint") == key:
-            return Catalog.from_json(data)
-    except (OSError, ValueError, KeyError, TypeError):
-        pass  # missing or damaged cache: rebuild it
-    catalog = _build(env, candidates)
+    except (OSError, ValueError):
+        return None  # missing or damaged cache: rebuild it
+    return data if isinstance(data, dict) and data.get("format") == _FORMAT else None
+
+
+def _unchanged_since(env: Mapping[str, str], data: Mapping[str, Any], paths: list[Any]) -> bool:
+    """Whether the cache holds, checked without discovery: same sys.path directories, and the
+    same fingerprint computed from the entry points the cache remembers."""
+    try:
+        discovery = data.get("discovery")
+        if not discovery or discovery["paths"] != paths:
+            return False
+        candidates = saved_candidates(discovery["entryPoints"])
+        return bool(data["fingerprint"] == fingerprint(env, candidates))
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+def _write_cache(path: Path, document: dict[str, Any]) -> None:
+    import tempfile
+
     try:
         private_dir(path.parent)
         with tempfile.NamedTemporaryFile(
             "w", dir=path.parent, prefix=".providers-", suffix=".json", delete=False
         ) as tmp:
-            json.dump(catalog.to_json(key), tmp)
+            json.dump(document, tmp)
         os.replace(tmp.name, path)
     except OSError:
         pass  # a read-only home still works, only slower
-    return catalog
 
 
 def _build(env: Mapping[str, str], candidates: list[Candidate]) -> Catalog:

@@ -10,13 +10,22 @@ import hashlib
 import importlib.util
 import json
 import os
-from collections.abc import Mapping
+import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..paths import custom_providers_dir
 
-__all__ = ["ENTRY_POINT_GROUP", "Candidate", "discover", "env_list", "fingerprint"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Candidate",
+    "discover",
+    "env_list",
+    "fingerprint",
+    "path_stamp",
+    "saved_candidates",
+]
 
 ENTRY_POINT_GROUP = "navi_integrations"
 CORE_DISTRIBUTION = "navi-integrations"
@@ -64,15 +73,74 @@ class Candidate:
         """The module the entry point names."""
         return str(self.value.split(":")[0].strip())
 
+    @property
+    def dist_path(self) -> str | None:
+        """The distribution's ``.dist-info`` folder, when it has one."""
+        path = getattr(self.entry_point.dist, "_path", None)
+        return None if path is None else str(path)
+
     def stamp(self) -> list[Any]:
         """What identifies the installed distribution without parsing its metadata."""
-        path = getattr(self.entry_point.dist, "_path", None)  # the .dist-info folder
+        path = self.dist_path
         if path is None:
             return [self.distribution, self.version]
         try:
-            return [str(path), Path(path).stat().st_mtime_ns]
+            return [path, Path(path).stat().st_mtime_ns]
         except OSError:
-            return [str(path), None]
+            return [path, None]
+
+    def to_saved(self) -> list[str] | None:
+        """``[name, value, dist-info folder]`` for :func:`saved_candidates` (None: no folder)."""
+        path = self.dist_path
+        return None if path is None else [self.name, self.value, path]
+
+
+class _SavedCandidate(Candidate):
+    """A candidate remembered by the catalog cache: enough to recompute its fingerprint part."""
+
+    def __init__(self, name: str, value: str, dist_path: str) -> None:
+        self.name = name
+        self.value = value
+        self._dist_path = dist_path
+
+    @property
+    def dist_path(self) -> str | None:
+        return self._dist_path
+
+
+def saved_candidates(saved: Sequence[Sequence[str]]) -> list[Candidate]:
+    """Candidates from their :meth:`Candidate.to_saved` forms, without reading entry points."""
+    return [_SavedCandidate(str(name), str(value), str(path)) for name, value, path in saved]
+
+
+def path_stamp() -> list[Any]:
+    """The ``sys.path`` entries that hold distributions, each with its modification time.
+
+    Installing, upgrading or removing a distribution adds, renames or removes
+    a ``.dist-info`` folder in one of these directories, which changes its
+    time; so while this stamp holds, :func:`discover` would find the same
+    entry points, and the catalog cache can skip it (reading every installed
+    distribution's entry points is most of the cost of a cache check).
+    Entries holding no distribution (the script's folder, the working
+    directory of ``python -m``) are left out, so that the stamp does not
+    depend on where the command runs from.
+    """
+    stamp: list[Any] = []
+    for entry in sys.path:
+        folder = os.path.abspath(entry or ".")
+        try:
+            with os.scandir(folder) as children:
+                holds = any(c.name.endswith((".dist-info", ".egg-info")) for c in children)
+        except NotADirectoryError:
+            holds = True  # a zip or egg file: its time says whether it changed
+        except OSError:
+            continue  # missing or unreadable: it holds nothing discover could read
+        if holds:
+            try:
+                stamp.append([folder, os.stat(folder).st_mtime_ns])
+            except OSError:
+                continue
+    return stamp
 
 
 def env_list(name: str, environ: Mapping[str, str]) -> set[str] | None:
@@ -114,15 +182,20 @@ def _source_stamp(module: str) -> list[Any]:
         return [top, None]
     if spec is None or spec.origin is None:
         return [top, None]
-    origin = Path(spec.origin)
-    files = sorted(origin.parent.rglob("*.py")) if origin.name == "__init__.py" else [origin]
+    files = [spec.origin]
+    if os.path.basename(spec.origin) == "__init__.py":
+        files = []
+        # os.walk rather than Path.rglob: this runs on every cache check (token, run).
+        for folder, subfolders, names in os.walk(os.path.dirname(spec.origin)):
+            subfolders[:] = [d for d in subfolders if d != "__pycache__"]
+            files.extend(os.path.join(folder, n) for n in names if n.endswith(".py"))
     stamp: list[Any] = [top]
-    for path in files:
+    for path in sorted(files):
         try:
-            st = path.stat()
+            st = os.stat(path)
         except OSError:
             continue
-        stamp.append([str(path), st.st_mtime_ns, st.st_size])
+        stamp.append([path, st.st_mtime_ns, st.st_size])
     return stamp
 
 

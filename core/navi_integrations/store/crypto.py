@@ -26,8 +26,6 @@ import contextlib
 import functools
 import hashlib
 import os
-import secrets
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,6 +134,8 @@ def encode_key(key: MasterKey) -> str:
 
 def generate_key(source: str) -> MasterKey:
     """A new random key."""
+    import secrets  # imported here, as tempfile below: reading a key needs neither
+
     return MasterKey(secrets.token_bytes(32), source)
 
 
@@ -319,6 +319,8 @@ def write_key_file(path: Path, key: MasterKey, *, replace: bool = False) -> None
 
     Without ``replace`` an existing file is left as it is.
     """
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key-")
     try:
         with os.fdopen(fd, "w", encoding="ascii") as out:
