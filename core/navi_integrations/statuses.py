@@ -20,12 +20,14 @@ Row shapes (columns by name; ``project_id`` is ``""`` for the user scope):
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .documents import ProviderStatus
 from .errors import IntegrationDisabled, NaviError, NotConnected
-from .results import Health
 from .scopes import Effective, Switches, resolve
+
+if TYPE_CHECKING:
+    from .documents import ProviderStatus
+    from .results import Health
 
 __all__ = [
     "CREDENTIAL_COLUMNS",
@@ -137,6 +139,8 @@ def provider_statuses(
     :param health: health rows of the same.
     :param now_ms: the time (epoch ms) against which a rate-limit deadline counts as ahead.
     """
+    from .documents import ProviderStatus  # here: `navi-int token` needs no document
+
     creds, switch_rows, health_rows = _by_scope(credentials), _by_scope(switches), _by_scope(health)
     result = []
     for provider_id, doc in documents.items():

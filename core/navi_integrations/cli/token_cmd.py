@@ -20,13 +20,20 @@ from ._common import catalog, echo_json, json_option, project_option, service
 @json_option
 def token(provider_id: str, project_id: str | None, field: str | None, as_json: bool) -> None:
     """Print PROVIDER's token or API key for the scope (--json: {type, value, expiresAt})."""
+    from ..statuses import token_field
     from ..store import direct
 
     doc = catalog().document(provider_id)
-    found = direct.token(doc, project_id=project_id, field=field)
-    if found is None:
-        found = service().get_token(provider_id, project_id=project_id, field=field)
     if as_json:
+        found = direct.token(doc, project_id=project_id, field=field)
+        if found is None:
+            found = service().get_token(provider_id, project_id=project_id, field=field)
         echo_json(found.to_document())
+        return
+    # The plain value needs no token document: the credentials and the field choice.
+    values = direct.credentials(doc, project_id=project_id)
+    if values is not None:
+        click.echo(values[token_field(doc, provider_id, values, field)])
     else:
+        found = service().get_token(provider_id, project_id=project_id, field=field)
         click.echo(found.value.get_secret_value())

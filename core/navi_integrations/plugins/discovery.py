@@ -6,13 +6,11 @@ cache (``navi-int plugins``, ``list``, ``show``) never build a model class.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from ..paths import custom_providers_dir
@@ -85,7 +83,7 @@ class Candidate:
         if path is None:
             return [self.distribution, self.version]
         try:
-            return [path, Path(path).stat().st_mtime_ns]
+            return [path, os.stat(path).st_mtime_ns]
         except OSError:
             return [path, None]
 
@@ -129,8 +127,7 @@ def path_stamp() -> list[Any]:
     for entry in sys.path:
         folder = os.path.abspath(entry or ".")
         try:
-            with os.scandir(folder) as children:
-                holds = any(c.name.endswith((".dist-info", ".egg-info")) for c in children)
+            holds = any(n.endswith((".dist-info", ".egg-info")) for n in os.listdir(folder))
         except NotADirectoryError:
             holds = True  # a zip or egg file: its time says whether it changed
         except OSError:
@@ -200,12 +197,14 @@ def _source_stamp(module: str) -> list[Any]:
 
 
 def fingerprint(environ: Mapping[str, str], candidates: list[Candidate]) -> str:
-    """A digest of everything ``describe`` answers may depend on.
+    """Everything ``describe`` answers may depend on, as one text.
 
     The allowed entry points with their distributions, versions and source
     file stamps; the core's own sources; the switches; and each user-defined
     provider file. Two processes with the same fingerprint see the same
-    providers, so the second can answer from the cache.
+    providers, so the second can answer from the cache. The text is compared
+    whole rather than digested: exact, and one import less on every check
+    (``token`` and ``run`` pay for each in agents' loops).
     """
     parts: list[Any] = [
         sorted(blocked(environ)),
@@ -214,19 +213,19 @@ def fingerprint(environ: Mapping[str, str], candidates: list[Candidate]) -> str:
     ]
     for c in candidates:
         parts.append([c.name, c.value, c.stamp(), _source_stamp(c.module)])
-    folder = custom_providers_dir()
-    try:
-        entries = sorted(folder.glob("*.toml"))
+    folder = str(custom_providers_dir())
+    try:  # os.listdir, not Path.glob: no pattern to compile on every check
+        entries = sorted(n for n in os.listdir(folder) if n.endswith(".toml"))
     except OSError:
         entries = []
-    for path in entries:
+    for name in entries:
+        path = os.path.join(folder, name)
         try:
-            st = path.stat()
+            st = os.stat(path)
         except OSError:
             continue
-        parts.append([str(path), st.st_mtime_ns, st.st_size])
-    raw = json.dumps(parts, sort_keys=True, default=str).encode()
-    return hashlib.sha256(raw).hexdigest()
+        parts.append([path, st.st_mtime_ns, st.st_size])
+    return json.dumps(parts, sort_keys=True, default=str)
 
 
 def cache_disabled(environ: Mapping[str, str] | None = None) -> bool:

@@ -24,7 +24,6 @@ import base64
 import binascii
 import contextlib
 import functools
-import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -64,7 +63,13 @@ class MasterKey:
     @property
     def key_id(self) -> str:
         """First 16 hex digits of SHA-256 of the key: identifies it without revealing it."""
-        return hashlib.sha256(b"navi-key-id:" + self.secret).hexdigest()[:16]
+        # cryptography's SHA-256 (already loaded for AES-GCM) rather than hashlib's, which
+        # loads the system OpenSSL: this runs on every `navi-int token`.
+        from cryptography.hazmat.primitives import hashes
+
+        digest = hashes.Hash(hashes.SHA256())
+        digest.update(b"navi-key-id:" + self.secret)
+        return digest.finalize().hex()[:16]
 
     def __repr__(self) -> str:
         return f"MasterKey(key_id={self.key_id!r}, source={self.source!r})"

@@ -42,16 +42,18 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
-from ..documents import ProviderStatus, Token
 from ..errors import DecryptionFailed, MasterKeyError, scope_label
 from ..paths import data_dir
 from ..statuses import credential_in_effect, provider_statuses, token_field
-from .crypto import InvalidCiphertext, KeySource, MasterKey, associated_data, key_source
-from .crypto import open_sealed as _open_sealed
 from .schema import BUSY_TIMEOUT_MS, SCHEMA_REVISION, configure_sqlite, database_url
 
+# Imported where used: `list` decrypts nothing, and plain `token` builds no document
+# (each module of dataclasses costs about 2 % of the whole process).
 if TYPE_CHECKING:
     from pydantic import SecretStr
+
+    from ..documents import ProviderStatus, Token
+    from .crypto import KeySource, MasterKey
 
 __all__ = [
     "CREDENTIALS_IN_SCOPE_SQL",
@@ -61,6 +63,7 @@ __all__ = [
     "REFRESH_MARGIN_SECONDS",
     "SCHEMA_REVISION_SQL",
     "SWITCHES_IN_SCOPE_SQL",
+    "credentials",
     "env_for",
     "statuses",
     "token",
@@ -208,36 +211,60 @@ def _reader(environ: Mapping[str, str]) -> Iterator[_Reader]:
 
 
 class _Keys:
-    """Master keys by id, looked up as the service does: current first, then retired ones."""
+    """The master keys, read as the service reads them (a malformed key: the service says so)."""
 
     def __init__(self, environ: Mapping[str, str]) -> None:
-        self._source: KeySource = key_source(data_dir(), environ)
-        self._cache: dict[str, MasterKey] = {}
+        from .crypto import key_source
 
-    def get(self, key_id: str) -> MasterKey | None:
-        try:
-            if not self._cache:
-                current = self._source.current()
-                self._cache[current.key_id] = current
-            if key_id not in self._cache:
-                self._cache.update(self._source.by_id())
-        except MasterKeyError:
-            raise _CannotAnswer from None  # the service reports it, in its words
-        return self._cache.get(key_id)
+        self._source: KeySource = key_source(data_dir(), environ)
+        self._current: MasterKey | None = None
+        self._by_id: dict[str, MasterKey] | None = None
+
+    def current(self) -> MasterKey:
+        """The key new values are sealed with (nearly every row's)."""
+        if self._current is None:
+            try:
+                self._current = self._source.current()
+            except MasterKeyError:
+                raise _CannotAnswer from None
+        return self._current
+
+    def by_id(self, key_id: str) -> MasterKey | None:
+        """The key whose id is ``key_id``, current or retired, if we have it."""
+        if self._by_id is None:
+            try:
+                self._by_id = self._source.by_id()
+            except MasterKeyError:
+                raise _CannotAnswer from None
+        return self._by_id.get(key_id)
 
 
 def _open(keys: _Keys, provider_id: str, scope: str, row: Row) -> dict[str, str]:
-    """Decrypt a credential row (bound to provider, scope and project), as the service does."""
+    """Decrypt a credential row (bound to provider, scope and project), as the service does.
+
+    The current key is tried first: when it authenticates the value, it is the
+    key that sealed it, and no key id (a SHA-256) needs computing. Otherwise the
+    row's key is looked up by id, and the errors are the service's: no such key
+    ("the master key does not match"), or that key refuses the value ("damaged").
+    """
+    from .crypto import InvalidCiphertext, associated_data, open_sealed
+
     project_id = str(row["project_id"]) or None
     label = scope_label(project_id)
-    key = keys.get(str(row["key_id"]))
-    if key is None:
-        raise DecryptionFailed(provider_id, label, "key")
+    blob, aad = bytes(row["value"]), associated_data(provider_id, scope, project_id)
     try:
-        aad = associated_data(provider_id, scope, project_id)
-        plain = _open_sealed(key, bytes(row["value"]), aad)
+        plain = open_sealed(keys.current(), blob, aad)
+    except InvalidCiphertext:
+        key = keys.by_id(str(row["key_id"]))
+        if key is None:
+            raise DecryptionFailed(provider_id, label, "key") from None
+        try:
+            plain = open_sealed(key, blob, aad)
+        except InvalidCiphertext:
+            raise DecryptionFailed(provider_id, label, "damaged") from None
+    try:
         values = json.loads(plain)
-    except (InvalidCiphertext, ValueError):
+    except ValueError:
         raise DecryptionFailed(provider_id, label, "damaged") from None
     if not isinstance(values, dict):
         raise DecryptionFailed(provider_id, label, "damaged")
@@ -299,6 +326,27 @@ class _Revealed:
         return "**********"
 
 
+def credentials(
+    doc: Document,
+    *,
+    project_id: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, str] | None:
+    """The values ``IntegrationService.get_credentials`` returns for the provider ``doc``
+    describes, as plain strings; ``None`` when only the service can answer (see the module
+    docstring).
+
+    Raises the service's errors for what it can tell alone: :class:`NotConnected`,
+    :class:`IntegrationDisabled`, :class:`DecryptionFailed`.
+    """
+    env = os.environ if environ is None else environ
+    try:
+        with _reader(env) as reader:
+            return _credentials(reader, _Keys(env), doc, project_id, env)
+    except _CannotAnswer:
+        return None
+
+
 def token(
     doc: Document,
     *,
@@ -306,17 +354,14 @@ def token(
     field: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Token | None:
-    """What ``IntegrationService.get_token`` returns for the provider ``doc`` describes,
-    or ``None`` when only the service can answer (see the module docstring).
+    """What ``IntegrationService.get_token`` returns, or ``None`` (as :func:`credentials`).
 
-    Raises the service's errors for what it can tell alone: :class:`NotConnected`,
-    :class:`IntegrationDisabled`, :class:`DecryptionFailed`, a missing field.
+    Also raises the service's error for a missing ``field`` or token.
     """
-    env = os.environ if environ is None else environ
-    try:
-        with _reader(env) as reader:
-            values = _credentials(reader, _Keys(env), doc, project_id, env)
-    except _CannotAnswer:
+    from ..documents import Token
+
+    values = credentials(doc, project_id=project_id, environ=environ)
+    if values is None:
         return None
     chosen = token_field(doc, str(doc["id"]), values, field)
     expires = values.get("expiresAt")
@@ -325,7 +370,8 @@ def token(
     return Token(doc["authType"], value, int(expires) if expires else None)
 
 
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}")  # as models.placeholders
+# As models._PLACEHOLDER; a pattern string, compiled (and cached by re) only by `run`.
+_PLACEHOLDER = r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}"
 
 
 def env_for(
@@ -368,7 +414,7 @@ def _fill(template: str, values: Mapping[str, str]) -> str:
         except KeyError:
             raise _CannotAnswer from None
 
-    return _PLACEHOLDER.sub(value, template)
+    return re.sub(_PLACEHOLDER, value, template)
 
 
 def statuses(
