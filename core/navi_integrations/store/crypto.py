@@ -63,13 +63,9 @@ class MasterKey:
     @property
     def key_id(self) -> str:
         """First 16 hex digits of SHA-256 of the key: identifies it without revealing it."""
-        # cryptography's SHA-256 (already loaded for AES-GCM) rather than hashlib's, which
-        # loads the system OpenSSL: this runs on every `navi-int token`.
-        from cryptography.hazmat.primitives import hashes
+        import hashlib  # here: reading a credential with the current key needs no id
 
-        digest = hashes.Hash(hashes.SHA256())
-        digest.update(b"navi-key-id:" + self.secret)
-        return digest.finalize().hex()[:16]
+        return hashlib.sha256(b"navi-key-id:" + self.secret).hexdigest()[:16]
 
     def __repr__(self) -> str:
         return f"MasterKey(key_id={self.key_id!r}, source={self.source!r})"
