@@ -203,6 +203,11 @@ def test_errors_read_exactly_like_the_service(svc: IntegrationService, warm: Non
     _same_error(fast, slow)
     assert "damaged" in str(fast.value)
     assert direct.token(slack) is not None  # other rows still read
+    out, modules = navi_traced("token", "slack", "--field", "nope")
+    with pytest.raises(NaviError) as slow:
+        svc.get_token("slack", field="nope")
+    assert (out.returncode, out.stderr) == (1, f"Error: {slow.value}")
+    assert not modules & HEAVY
 
     # As a process: one line, the service's words, still without SQLAlchemy.
     out, modules = navi_traced("token", "notion", "--project", "p1")
@@ -211,6 +216,17 @@ def test_errors_read_exactly_like_the_service(svc: IntegrationService, warm: Non
         "Error: notion is not connected (project p1). Run: navi-int connect notion --project p1"
     )
     assert not modules & HEAVY
+
+
+def test_rows_sealed_with_a_retired_key_still_read(svc: IntegrationService) -> None:
+    from navi_integrations.store.crypto import generate_key
+
+    svc.connect("linear", {"apiKey": LINEAR})
+    svc.keys.promote(generate_key("test"))  # the row keeps the old key, now retired
+    _used_now(svc)
+    found = direct.token(_doc(svc, "linear"))
+    assert found is not None
+    assert found.to_document() == svc.get_token("linear").to_document()
 
 
 # -- what only the service can answer ---------------------------------------
