@@ -42,10 +42,11 @@ def isolation(session: nox.Session, plugin: str) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff: lint and formatting."""
-    session.install("ruff==0.17.6")
+    """ruff (lint and formatting) and import-linter (the core's layers, DESIGN.md)."""
+    session.install("ruff==0.17.6", "import-linter>=2.1", "-e", ".")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports", "--config", "pyproject.toml")
 
 
 @nox.session

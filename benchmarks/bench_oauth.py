@@ -41,21 +41,29 @@ def control(url: str, **change: object) -> dict[str, int]:
 
 
 def sign_in(url: str) -> None:
-    from navi_integrations import IntegrationService, OAuthSignIn
+    from navi_integrations import IntegrationService
 
     def browse(link: str) -> None:
         threading.Thread(target=httpx.get, args=(link,), kwargs={"follow_redirects": True}).start()
 
-    OAuthSignIn(IntegrationService(), "google", open_browser=browse, timeout=30).run(
-        *CLIENT, ["gmail"]
+    client_id, client_secret = CLIENT
+    IntegrationService().sign_in(
+        "google",
+        client_id=client_id,
+        client_secret=client_secret,
+        services=["gmail"],
+        open_browser=browse,
+        timeout=30,
     )
 
 
 def expire() -> None:
-    from navi_integrations import IntegrationService
+    from navi_integrations import IntegrationService, Scope
 
     service = IntegrationService()
-    creds = service._credentials("google", None, touch=False, require_enabled=False, fresh=False)
+    creds, _ = service.credentials_in_scope(
+        "google", Scope.user(), touch=False, require_enabled=False, fresh=False
+    )
     values = {k: creds.reveal(k) for k in creds}
     values["expiresAt"] = str(int(time.time() * 1000) - 1000)
     service.store_credentials("google", values)

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from navi_integrations import IntegrationService
-from navi_integrations.agent.mcp import build_mcp_config
+from navi_integrations import IntegrationService, build_mcp_config
 
 from .cli_helpers import navi
 
@@ -227,7 +226,7 @@ def test_output_file_and_env_references(connected: IntegrationService, navi_home
     value = navi("token", "slack", "--field", "teamId").stdout.strip()
     assert value == "T0123ABCD"
     refused = navi("mcp-config", "--format", "claude-desktop", "--env-refs")
-    assert refused.returncode == 1 and "does not expand ${VAR}" in refused.stderr
+    assert refused.returncode == 2 and "does not expand ${VAR}" in refused.stderr
 
 
 def test_run_passes_credentials_and_the_exit_code(connected: IntegrationService) -> None:

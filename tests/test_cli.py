@@ -64,8 +64,7 @@ def test_unknown_provider_is_one_line_with_suggestion_and_exit_2(navi_home: Path
     assert out.returncode == 2
     assert out.stdout == ""
     assert out.stderr.strip().splitlines() == [
-        "Error: unknown provider 'linaer'. Did you mean 'linear'? "
-        "Run 'navi-int list' to see every provider."
+        "Error: unknown provider 'linaer'. Did you mean 'linear'? Run: navi-int list"
     ]
 
 

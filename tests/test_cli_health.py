@@ -57,7 +57,7 @@ def test_test_command_exit_codes_and_advice(served: Any) -> None:
     assert refused.returncode == 1
     assert refused.stderr.splitlines() == [
         "linear: Linear rejected the credentials (401)",
-        "  [reauth] Linear rejected the credentials (401). Run: navi-int connect linear",
+        "  [reauth] Run: navi-int connect linear",
     ]
     server.route("POST", "/graphql", Reply(429, headers={"Retry-After": "120"}))
     limited = navi("test", "linear")

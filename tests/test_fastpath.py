@@ -22,6 +22,7 @@ from navi_integrations import (
     DecryptionFailed,
     IntegrationDisabled,
     IntegrationService,
+    InvalidInput,
     NaviError,
     NotConnected,
     ProviderNotFound,
@@ -150,6 +151,7 @@ def _same_error(
 ) -> None:
     assert type(fast.value) is type(slow.value)
     assert str(fast.value) == str(slow.value)
+    assert fast.value.to_document() == slow.value.to_document()  # message and advice
 
 
 def test_errors_read_exactly_like_the_service(svc: IntegrationService, warm: None) -> None:
@@ -160,7 +162,7 @@ def test_errors_read_exactly_like_the_service(svc: IntegrationService, warm: Non
     cases: list[tuple[str, dict[str, Any], type[NaviError]]] = [
         ("notion", {}, NotConnected),
         ("notion", {"project_id": "p1"}, NotConnected),
-        ("linear", {"field": "teamId"}, NaviError),  # a value the credentials lack
+        ("linear", {"field": "teamId"}, InvalidInput),  # a value the credentials lack
     ]
     _used_now(svc)  # fresh last_used_at: the fast path answers on its own
     svc.disable("slack", project_id="p1")
@@ -206,7 +208,7 @@ def test_errors_read_exactly_like_the_service(svc: IntegrationService, warm: Non
     out, modules = navi_traced("token", "slack", "--field", "nope")
     with pytest.raises(NaviError) as slow:
         svc.get_token("slack", field="nope")
-    assert (out.returncode, out.stderr) == (1, f"Error: {slow.value}")
+    assert (out.returncode, out.stderr) == (slow.value.exit_code, f"Error: {slow.value}")
     assert not modules & HEAVY
 
     # As a process: one line, the service's words, still without SQLAlchemy.
@@ -216,6 +218,32 @@ def test_errors_read_exactly_like_the_service(svc: IntegrationService, warm: Non
         "Error: notion is not connected (project p1). Run: navi-int connect notion --project p1"
     )
     assert not modules & HEAVY
+
+
+def test_token_reads_are_audited_like_the_service(svc: IntegrationService, warm: None) -> None:
+    svc.connect("linear", {"apiKey": LINEAR})
+    _used_now(svc)
+    ok, modules = navi_traced("token", "linear", "--project", "p1")
+    assert ok.stdout.strip() == LINEAR and not modules & HEAVY
+    refused, modules = navi_traced("token", "notion", "--json")
+    assert refused.returncode == 1 and not modules & HEAVY
+    fast = svc.audit_log(kind="token_read")  # newest first
+
+    svc.get_token("linear", project_id="p1", caller="cli")
+    with pytest.raises(NotConnected):
+        svc.get_token("notion", caller="cli")
+    slow = svc.audit_log(kind="token_read")[:2]
+
+    def without_time(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in e.items() if k != "at"} for e in entries]
+
+    assert len(fast) == 2
+    assert without_time(fast) == without_time(slow)
+    assert [(e["provider"], e["outcome"]) for e in fast] == [
+        ("notion", "NotConnected"),
+        ("linear", "ok"),
+    ]
+    assert LINEAR not in json.dumps(fast)
 
 
 def test_rows_sealed_with_a_retired_key_still_read(svc: IntegrationService) -> None:
@@ -250,7 +278,7 @@ def test_no_database_yet_goes_to_the_service(
 def test_an_older_schema_is_migrated_by_the_service(
     database: str, navi_registry: Any, warm: None
 ) -> None:
-    Store(database, migrate=False).upgrade("0002")
+    Store(database, migrate=False).upgrade("0003")
     from navi_integrations.plugins.catalog import Catalog
 
     docs = Catalog.from_registry(navi_registry)
@@ -258,7 +286,9 @@ def test_an_older_schema_is_migrated_by_the_service(
     out, modules = navi_traced("token", "linear")
     assert out.stderr.startswith("Error: linear is not connected")
     assert "alembic" in modules  # migrated to the head on the way
-    assert Store(database, migrate=False).current_revision() == "0003"
+    from navi_integrations.store.schema import SCHEMA_REVISION
+
+    assert Store(database, migrate=False).current_revision() == SCHEMA_REVISION
     out, modules = navi_traced("token", "linear")
     assert out.stderr.startswith("Error: linear is not connected") and not modules & HEAVY
 
@@ -310,7 +340,11 @@ def test_other_databases_go_to_the_service(svc: IntegrationService) -> None:
 # -- list ------------------------------------------------------------------
 
 
+GOOGLE_SCOPE = "https://www.googleapis.com/auth/"
+
+
 def _mixed_state(svc: IntegrationService) -> None:
+    """Scopes, switches, an account and an OAuth grant: nothing that needs advice."""
     svc.connect("linear", {"apiKey": LINEAR})
     svc.connect("linear", {"apiKey": LINEAR_P1}, project_id="p1")
     svc.connect("slack", SLACK)
@@ -318,6 +352,21 @@ def _mixed_state(svc: IntegrationService) -> None:
     svc.update_settings("linear", project_id="p1", mcp_enabled=False)
     svc.update_settings("google", skill_enabled=False)
     svc.record_success("linear", account="Ada")
+    granted = " ".join(GOOGLE_SCOPE + s for s in ("spreadsheets", "gmail.readonly"))
+    svc.store_credentials(
+        "google",
+        {
+            "clientId": "cid.apps.googleusercontent.com",
+            "clientSecret": "GOCSPX-secret",
+            "accessToken": "ya29.token",
+            "expiresAt": str(int((time.time() + 3600) * 1000)),
+            "scope": granted,
+        },
+    )
+
+
+def _errors(svc: IntegrationService) -> None:
+    """Health that needs advice (worded by the service's recovery rules)."""
     svc.record_error(
         "linear", "rate limited", project_id="p1", kind="rate_limited", retry_after=600
     )
@@ -332,10 +381,24 @@ def test_list_answers_through_the_driver_alone(svc: IntegrationService, warm: No
         assert not modules & HEAVY, modules & HEAVY
         project_id = scope[1] if scope else None
         assert json.loads(out.stdout) == svc.status_document(project_id=project_id)
-    linear = json.loads(navi_traced("list", "--json", "--project", "p1")[0].stdout)
-    entry = next(i for i in linear["integrations"] if i["provider"] == "linear")
-    assert entry["rateLimitedUntil"] and entry["status"]["project"]["mcpEnabled"] is False
+    listing = json.loads(navi_traced("list", "--json", "--project", "p1")[0].stdout)
+    entries = {i["provider"]: i for i in listing["integrations"]}
+    assert entries["linear"]["status"]["project"]["mcpEnabled"] is False
+    assert entries["google"]["services"] == ["sheets"]  # gmail needs gmail.send too
+    assert entries["notion"]["account"] is None and "services" not in entries["notion"]
+    assert entries["linear"]["account"] is None  # p1's own credentials were never checked
+    user = json.loads(navi_traced("list", "--json")[0].stdout)
+    assert next(i for i in user["integrations"] if i["provider"] == "linear")["account"] == "Ada"
 
+    # A last error needs advice: --json asks the service; the table does not need it.
+    _errors(svc)
+    out, modules = navi_traced("list", "--json", "--project", "p1")
+    assert "sqlalchemy" in modules
+    assert json.loads(out.stdout) == svc.status_document(project_id="p1")
+    assert (
+        direct.status_document({pid: _doc(svc, pid) for pid in svc.catalog.provider_ids()}, "p1")
+        is None
+    )
     text, modules = navi_traced("list", "--project", "p1")
     assert "linear  Linear  API key  project    yes      no   yes    degraded" in text.stdout
     assert "slack   Slack   API key  user       no       yes  yes    disabled" in text.stdout
@@ -349,6 +412,7 @@ def test_statuses_are_the_services_from_either_driver(svc: IntegrationService) -
     import sqlalchemy as sa
 
     _mixed_state(svc)
+    _errors(svc)
     ids = svc.catalog.provider_ids()
     docs = {pid: _doc(svc, pid) for pid in ids}
     for project_id in (None, "p1"):
@@ -428,8 +492,10 @@ def test_cache_check_sees_a_plugin_installed_next_to_known_ones(
 def test_the_fast_path_shares_the_services_rules() -> None:
     from navi_integrations import service as service_module
     from navi_integrations.auth.refresh import DEFAULT_REFRESH_MARGIN
+    from navi_integrations.store.queries import CREDENTIAL_VIEW_SQL
     from navi_integrations.store.schema import SCHEMA_REVISION
 
+    assert direct.CREDENTIAL_SQL == CREDENTIAL_VIEW_SQL
     assert direct.LAST_USED_RESOLUTION_MS == service_module.LAST_USED_RESOLUTION_MS
     assert direct.REFRESH_MARGIN_SECONDS == DEFAULT_REFRESH_MARGIN
     from navi_integrations.store import engine

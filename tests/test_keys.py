@@ -10,7 +10,6 @@ import pytest
 from keyring.backend import KeyringBackend
 from navi_integrations import IntegrationService, MasterKeyError
 from navi_integrations.store.crypto import EnvKeySource, FileKeySource, KeyringKeySource, key_source
-from navi_integrations.store.rotation import rotate
 
 TOKEN = "ntn_" + "K3yr1ng" * 6
 
@@ -72,7 +71,7 @@ def test_keyring_holds_the_key_and_rotation_retires_through_it(
     first = service.keys.current().key_id
     assert TOKEN not in str(memory_keyring.entries)
 
-    report = rotate(service)
+    report = service.rotate_keys()
     assert report.dropped_keys == [first]
     assert service.keys.current().key_id == report.key_id != first
     assert ("navi-integrations", f"key-{first}") not in memory_keyring.entries

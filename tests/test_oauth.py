@@ -17,7 +17,8 @@ from navi_integrations import (
     IntegrationProvider,
     IntegrationService,
     OAuthFailed,
-    OAuthSignIn,
+    Scope,
+    SignInResult,
     hookimpl,
 )
 
@@ -62,9 +63,24 @@ def connect(*args: str, browser: bool = True, timeout: float = 60) -> tuple[int,
 FIELDS = ("--field", f"clientId={CLIENT_ID}", "--field", f"clientSecret={CLIENT_SECRET}")
 
 
-def stored(service: IntegrationService) -> dict[str, str]:
-    creds = service._credentials("google", None, touch=False, require_enabled=False, fresh=False)
+def stored(service: IntegrationService, provider: str = "google") -> dict[str, str]:
+    creds, _ = service.credentials_in_scope(
+        provider, Scope.user(), touch=False, require_enabled=False, fresh=False
+    )
     return {k: creds.reveal(k) for k in creds}
+
+
+def sign_in(
+    service: IntegrationService, services: list[str], open_browser: Any = browse
+) -> SignInResult:
+    return service.sign_in(
+        "google",
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        services=services,
+        open_browser=open_browser,
+        timeout=30,
+    )
 
 
 def test_full_sign_in_with_pkce_and_state(oauth_server: OAuthServer, navi_service: Any) -> None:
@@ -126,25 +142,21 @@ def test_wrong_or_missing_state_is_refused(oauth_server: OAuthServer, navi_servi
         answers.append(httpx.get(redirect, params={"code": "stolen"}).status_code)
         browse(url)
 
-    flow = OAuthSignIn(navi_service, "google", open_browser=attacker_then_user, timeout=30)
-    result = flow.run(CLIENT_ID, CLIENT_SECRET, ["sheets"])
+    result = sign_in(navi_service, ["sheets"], open_browser=attacker_then_user)
     assert answers == [400, 400]
     assert result.account == "johndoe@example.com" and result.services == ["sheets"]
 
 
 def test_token_endpoint_errors(oauth_server: OAuthServer, navi_service: Any) -> None:
     oauth_server.control(faults=[503])  # a 5xx is retried
-    flow = OAuthSignIn(navi_service, "google", open_browser=browse, timeout=30)
-    assert flow.run(CLIENT_ID, CLIENT_SECRET, ["gmail"]).account == "johndoe@example.com"
+    assert sign_in(navi_service, ["gmail"]).account == "johndoe@example.com"
     assert oauth_server.control() == {"http_503": 1, "authorization_code": 1}
     navi_service.disconnect("google")
     oauth_server.control(faults=["invalid_grant"])  # a refusal is not
     with pytest.raises(
         OAuthFailed, match=r"token endpoint refused the code \(invalid_grant\); nothing"
     ):
-        OAuthSignIn(navi_service, "google", open_browser=browse, timeout=30).run(
-            CLIENT_ID, CLIENT_SECRET, ["gmail"]
-        )
+        sign_in(navi_service, ["gmail"])
     assert not navi_service.effective("google").connected
 
 
@@ -158,9 +170,7 @@ def _expire(service: IntegrationService, seconds_left: float = -10) -> dict[str,
 def test_refresh_ahead_of_expiry_keeps_the_rotated_token(
     oauth_server: OAuthServer, navi_service: Any
 ) -> None:
-    OAuthSignIn(navi_service, "google", open_browser=browse, timeout=30).run(
-        CLIENT_ID, CLIENT_SECRET, ["gmail"]
-    )
+    sign_in(navi_service, ["gmail"])
     old = _expire(navi_service, seconds_left=120)  # inside the 300 s margin
     time.sleep(1.1)  # the server's JWTs carry a one-second "iat": make the new one differ
     token = navi_service.get_token("google")
@@ -176,9 +186,7 @@ def test_refresh_ahead_of_expiry_keeps_the_rotated_token(
 def test_slow_and_failing_token_endpoint_during_refresh(
     oauth_server: OAuthServer, navi_service: Any
 ) -> None:
-    OAuthSignIn(navi_service, "google", open_browser=browse, timeout=30).run(
-        CLIENT_ID, CLIENT_SECRET, ["gmail"]
-    )
+    sign_in(navi_service, ["gmail"])
     _expire(navi_service)
     oauth_server.control(delayMs=1200, faults=[500])
     assert navi_service.get_token("google").value.get_secret_value()
@@ -187,9 +195,7 @@ def test_slow_and_failing_token_endpoint_during_refresh(
 
 
 def test_revoked_grant_asks_to_reconnect(oauth_server: OAuthServer, navi_service: Any) -> None:
-    OAuthSignIn(navi_service, "google", open_browser=browse, timeout=30).run(
-        CLIENT_ID, CLIENT_SECRET, ["gmail"]
-    )
+    sign_in(navi_service, ["gmail"])
     _expire(navi_service)
     oauth_server.control(faults=["invalid_grant"])
     with pytest.raises(GrantRevoked, match="Run: navi-int connect google"):
@@ -211,9 +217,7 @@ def test_revoked_grant_asks_to_reconnect(oauth_server: OAuthServer, navi_service
 def test_single_flight_refresh_across_threads_and_processes(
     oauth_server: OAuthServer, navi_service: Any, navi_home: Path
 ) -> None:
-    OAuthSignIn(navi_service, "google", open_browser=browse, timeout=30).run(
-        CLIENT_ID, CLIENT_SECRET, ["gmail"]
-    )
+    sign_in(navi_service, ["gmail"])
     code = (
         "import sys, time\n"
         "from navi_integrations import IntegrationService\n"
@@ -291,14 +295,16 @@ def test_a_second_oauth_provider_needs_no_core_change(
     oauth_server: OAuthServer, navi_service: Any, navi_register: Any
 ) -> None:
     navi_register(ExampleOAuth(oauth_server.url), "example-oauth")
-    result = OAuthSignIn(navi_service, "example-oauth", open_browser=browse, timeout=30).run(
-        "example-client", "example-secret", ["files"]
+    result = navi_service.sign_in(
+        "example-oauth",
+        client_id="example-client",
+        client_secret="example-secret",
+        services=["files"],
+        open_browser=browse,
+        timeout=30,
     )
     assert (result.account, result.services) == ("johndoe@example.com", ["files"])
-    values = navi_service._credentials(
-        "example-oauth", None, touch=False, require_enabled=False, fresh=False
-    )
-    expired = {k: values.reveal(k) for k in values} | {"expiresAt": "1"}
+    expired = stored(navi_service, "example-oauth") | {"expiresAt": "1"}
     navi_service.store_credentials("example-oauth", expired)
     assert navi_service.get_token("example-oauth").type == "oauth"
     assert oauth_server.control()["refresh_token"] == 1

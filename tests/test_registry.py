@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 from navi_integrations import (
+    Credentials,
+    FieldProblem,
     IntegrationProvider,
     PluginError,
     ProviderNotFound,
     Registry,
     hookimpl,
 )
-from navi_integrations.models import Credentials
 
 from .conftest import InstallFn
 
@@ -90,21 +91,26 @@ def test_plugin_raising_in_validate_fails_only_its_own_calls(
         registry.validate("acme", {"apiKey": "good"})
 
 
-def test_buggy_validate_of_another_plugin_is_reported_not_hidden(
+def test_an_installed_plugin_without_the_guard_cannot_answer_for_others(
     navi_home: Path, install_plugin: InstallFn
 ) -> None:
-    # A plugin that answers for providers that are not its own breaks the contract;
-    # the conformance check catches it (see test_conformance).
+    # Written without the `if provider.id != ...` guard, it would accept every key of
+    # every provider if hooks went to every plugin; they go to the owner only.
     install_plugin(
         "navi-greedy",
         "from navi_integrations import hookimpl\n"
-        "@hookimpl\ndef validate(provider, credentials):\n    return []\n",
+        "@hookimpl(tryfirst=True)\ndef validate(provider, credentials):\n    return []\n",
     )
     registry = _load()
+    assert registry.validate("linear", {"apiKey": "not-a-linear-key"})
     from navi_integrations.testing import check_provider
 
-    with pytest.raises(AssertionError, match="hook 'validate' answered for a provider"):
-        check_provider(registry, "linear", valid={"apiKey": "lin_api_" + "a" * 40}, invalid=[])
+    check_provider(
+        registry,
+        "linear",
+        valid={"apiKey": "lin_api_" + "a" * 40},
+        invalid=[{"apiKey": "not-a-linear-key"}],
+    )
 
 
 def test_invalid_model_from_describe_is_reported(
@@ -136,7 +142,7 @@ def test_misspelt_hook_is_refused_with_the_distribution(
     registry = _load()
     [problem] = registry.problems()
     assert problem.distribution == "navi-typo"
-    assert "unknown hook 'descibe' (misspelt?)" in problem.message
+    assert "unknown hook 'descibe' (did you mean 'describe'?)" in problem.message
     assert "typo" not in {p.name for p in registry.plugins()}
 
 
@@ -165,8 +171,11 @@ def test_duplicate_provider_id_is_refused_naming_both(
 ) -> None:
     install_plugin("navi-linear-fork", GOOD.format(id="linear", name="Fork"), version="9.9")
     registry = _load()
-    with pytest.raises(ProviderNotFound):
+    with pytest.raises(ProviderNotFound, match="is not loaded: it is declared twice") as caught:
         registry.get("linear")
+    assert "navi-linear-fork 9.9" in str(caught.value) and "unknown provider" not in str(
+        caught.value
+    )
     messages = {p.message for p in registry.problems()}
     assert len(registry.problems()) == 2
     [message] = messages
@@ -225,8 +234,84 @@ def test_unknown_provider_suggests_the_closest(navi_home: Path) -> None:
         _load().get("linaer")
 
 
-def test_foreign_provider_gets_no_answer_from_any_plugin(navi_home: Path) -> None:
+class _Greedy:
+    """A plugin that asks to run first for every hook, records every credential it is
+    handed, and raises: it must only ever be called for its own provider."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    @hookimpl
+    def describe(self) -> IntegrationProvider:
+        return IntegrationProvider(
+            id="greedy",
+            name="Greedy",
+            description="d",
+            auth_type="api_key",
+            credentials=[{"key": "apiKey", "label": "Key"}],
+        )
+
+    @hookimpl(tryfirst=True)
+    def validate(self, provider: IntegrationProvider, credentials: Credentials) -> None:
+        self.seen += [(provider.id, credentials.reveal(k)) for k in credentials]
+        raise RuntimeError("greedy plugin bug")
+
+    @hookimpl(tryfirst=True)
+    def health_check(
+        self, provider: IntegrationProvider, credentials: Credentials, timeout: float
+    ) -> None:
+        self.seen += [(provider.id, credentials.reveal(k)) for k in credentials]
+        raise RuntimeError("greedy plugin bug")
+
+    @hookimpl(tryfirst=True)
+    def mcp_config(self, provider: IntegrationProvider, credentials: Credentials) -> None:
+        self.seen += [(provider.id, credentials.reveal(k)) for k in credentials]
+        raise RuntimeError("greedy plugin bug")
+
+
+def test_hooks_are_aimed_at_the_provider_owner_only(navi_home: Path) -> None:
+    """A tryfirst plugin never sees another provider's credentials, and its bug stays its own."""
     registry = _load()
-    foreign = IntegrationProvider(id="zzz", name="Z", description="d", auth_type="none")
-    for hook in ("validate", "mcp_config", "refresh"):
-        assert registry.call_provider_hook(hook, foreign, credentials=Credentials()) is None
+    greedy = _Greedy()
+    registry.register_plugin(greedy, "greedy", distribution="navi-greedy", version="6.6.6")
+    secret = "lin_api_" + "Own3r0nly" * 5
+    assert registry.validate("linear", {"apiKey": secret}) == []
+    assert registry.mcp_config("linear", Credentials({"apiKey": secret})) is not None
+    assert greedy.seen == []  # linear's credentials never reached the other plugin
+    with pytest.raises(PluginError, match=r"navi-greedy 6\.6\.6: raised in hook 'validate'"):
+        registry.validate("greedy", {"apiKey": "mine"})
+    assert greedy.seen == [("greedy", "mine")]
+
+
+def test_a_plugin_may_extend_another_provider(navi_home: Path) -> None:
+    registry = _load()
+
+    class Extension:
+        navi_extends = ("linear",)
+
+        @hookimpl(tryfirst=True)
+        def validate(
+            self, provider: IntegrationProvider, credentials: Credentials
+        ) -> list[FieldProblem]:
+            return [FieldProblem("apiKey", "refused by the extension")]
+
+    registry.register_plugin(Extension(), "extension")
+    problems = registry.validate("linear", {"apiKey": "lin_api_" + "x" * 40})
+    assert [p.message for p in problems] == ["refused by the extension"]
+
+
+def test_a_hook_answering_the_wrong_type_is_the_plugins_error(navi_home: Path) -> None:
+    registry = _load()
+
+    class Wrong:
+        navi_extends = ("linear",)
+
+        @hookimpl(tryfirst=True)
+        def health_check(
+            self, provider: IntegrationProvider, credentials: Credentials, timeout: float
+        ) -> str:
+            return "fine"
+
+    registry.register_plugin(Wrong(), "wrong", distribution="navi-wrong", version="1.0")
+    with pytest.raises(PluginError, match=r"navi-wrong 1\.0: hook 'health_check' for provider"):
+        registry.health_check("linear", Credentials({"apiKey": "k"}), 1.0)

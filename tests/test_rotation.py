@@ -22,7 +22,6 @@ from navi_integrations.store.crypto import (
     open_sealed,
     seal,
 )
-from navi_integrations.store.rotation import rotate
 from navi_integrations.store.tables import CREDENTIALS
 
 ROWS = 1500
@@ -75,7 +74,7 @@ def _check_all(service: Any, expected: dict[tuple[str, str], str]) -> set[str]:
 def test_rotation_reencrypts_everything_and_drops_the_old_key(service: Any) -> None:
     expected = _fill(service, 50)
     old = service.keys.current().key_id
-    report = rotate(service, batch_size=7)
+    report = service.rotate_keys(batch_size=7)
     assert (report.resumed, report.reencrypted, report.dropped_keys) == (False, 50, [old])
     assert _check_all(service, expected) == {report.key_id} != {old}
     assert service.keys.retired() == []
@@ -123,12 +122,12 @@ def test_env_key_rotation_uses_old_keys(service: Any, monkeypatch: pytest.Monkey
     service = IntegrationService(store=service.store, registry=service.registry)
     expected = _fill(service, 10)
     with pytest.raises(MasterKeyError, match="set it to a new key"):
-        rotate(service)
+        service.rotate_keys()
     second = generate_key("test")
     monkeypatch.setenv("NAVI_INTEGRATIONS_KEY", encode_key(second))
     monkeypatch.setenv("NAVI_INTEGRATIONS_OLD_KEYS", encode_key(first))
     service = IntegrationService(store=service.store, registry=service.registry)
-    report = rotate(service)
+    report = service.rotate_keys()
     assert (report.resumed, report.reencrypted) == (True, 10)
     monkeypatch.delenv("NAVI_INTEGRATIONS_OLD_KEYS")
     assert _check_all(service, expected) == {second.key_id}
@@ -143,7 +142,7 @@ def test_unreadable_row_is_reported_and_its_key_kept(service: Any) -> None:
             .values(value=b"x" * 40)
         )
     old = service.keys.current().key_id
-    report = rotate(service)
+    report = service.rotate_keys()
     assert report.reencrypted == 2
     assert report.unreadable == ["notion (proj-00001)"]
     assert [k.key_id for k in service.keys.retired()] == [old]

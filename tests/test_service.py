@@ -77,6 +77,9 @@ def test_status_document_has_the_prd_shape(service: Any) -> None:
         "credentialScope": "global",
         "projectId": "p1",
         "rateLimitedUntil": None,
+        "account": None,  # what a settings page shows: "Connected as …", the last error
+        "lastCheckAt": None,
+        "lastError": None,
         "status": {
             "global": {
                 "enabled": True,

@@ -99,9 +99,11 @@ def test_wrong_master_key_gives_a_clear_error(
     other = IntegrationService(store=service.store, registry=service.registry)
     with pytest.raises(DecryptionFailed) as caught:
         other.get_token("notion")
-    assert str(caught.value) == (
+    assert caught.value.message == (
         "cannot decrypt the notion credentials (user scope): the master key does not match"
     )
+    assert caught.value.advice is not None and caught.value.advice.action == "fix_store"
+    assert "\n" not in str(caught.value) and NOTION not in str(caught.value)
 
 
 def test_row_moved_to_another_scope_or_altered_does_not_decrypt(service: Any) -> None:

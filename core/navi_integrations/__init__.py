@@ -22,75 +22,94 @@ cryptography libraries load only when a feature needs them.
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 # Public name -> defining module. Loaded on first access (PEP 562), so that
 # `navi-int list` and plugin discovery do not pay for pydantic model building.
 _LAZY = {
-    **dict.fromkeys(
-        [
-            "CredentialsInvalid",
-            "DecryptionFailed",
-            "FieldProblem",
-            "IntegrationDisabled",
-            "MasterKeyError",
-            "NotConnected",
-            "StoreError",
-            "NaviError",
-            "PluginError",
-            "ProviderDefinitionError",
-            "ProviderNotFound",
-            "UnsupportedAuthType",
-        ],
-        "errors",
-    ),
-    **dict.fromkeys(
-        [
-            "ApiAuth",
-            "ApiConfig",
-            "CliConfig",
-            "CredentialField",
-            "Credentials",
-            "HealthCheckConfig",
-            "HttpMcpServer",
-            "IntegrationProvider",
-            "McpServer",
-            "OAuthConfig",
-            "ProviderDefaults",
-            "SetupGuide",
-            "SetupStep",
-            "SkillConfig",
-            "SseMcpServer",
-            "StdioMcpServer",
-        ],
-        "models",
-    ),
-    **dict.fromkeys(["hookimpl"], "hookspecs"),  # lazy too: pluggy is for loading plugins
-    **dict.fromkeys(["ENTRY_POINT_GROUP"], "plugins.discovery"),
-    **dict.fromkeys(["LoadProblem", "PluginInfo"], "plugins.catalog"),
-    **dict.fromkeys(["Registry"], "plugins.registry"),
-    **dict.fromkeys(["IntegrationService"], "service"),
-    **dict.fromkeys(["ProviderStatus", "Token"], "documents"),
-    **dict.fromkeys(["HealthResult"], "results"),
-    **dict.fromkeys(["ProviderFailure"], "health.checks"),
-    **dict.fromkeys(["GrantRevoked", "OAuthFailed", "OAuthSignIn", "SignInResult"], "auth.oauth"),
-    **dict.fromkeys(["ChangeEvent", "HealthRecord"], "health.tracker"),
-    **dict.fromkeys(
-        ["IntegrationError", "RecoveryPolicy", "acall_with_recovery", "call_with_recovery"],
-        "health.recovery",
-    ),
+    "Advice": "errors",
+    "ConfigurationError": "errors",
+    "CredentialsError": "errors",
+    "CredentialsInvalid": "errors",
+    "DecryptionFailed": "errors",
+    "FieldProblem": "errors",
+    "GrantRevoked": "errors",
+    "IntegrationDisabled": "errors",
+    "IntegrationError": "errors",
+    "InvalidInput": "errors",
+    "MasterKeyError": "errors",
+    "NaviError": "errors",
+    "NotConnected": "errors",
+    "OAuthFailed": "errors",
+    "PluginError": "errors",
+    "ProviderDefinitionError": "errors",
+    "ProviderError": "errors",
+    "ProviderFailure": "errors",
+    "ProviderNotFound": "errors",
+    "StoreBusy": "errors",
+    "StoreError": "errors",
+    "UnsupportedAuthType": "errors",
+    "ApiAuth": "models",
+    "ApiConfig": "models",
+    "CliConfig": "models",
+    "CredentialField": "models",
+    "Credentials": "models",
+    "HealthCheckConfig": "models",
+    "HttpMcpServer": "models",
+    "IntegrationProvider": "models",
+    "McpServer": "models",
+    "OAuthConfig": "models",
+    "ProviderDefaults": "models",
+    "SetupGuide": "models",
+    "SetupStep": "models",
+    "SkillConfig": "models",
+    "SseMcpServer": "models",
+    "StdioMcpServer": "models",
+    "env_url_name": "models",
+    "ConnectResult": "results",
+    "HealthResult": "results",
+    "TestResult": "results",
+    "Effective": "scopes",
+    "Scope": "scopes",
+    "ProviderStatus": "documents",
+    "Token": "documents",
+    "hookimpl": "hookspecs",  # lazy too: pluggy is for loading plugins, not for every command
+    "ENTRY_POINT_GROUP": "plugins.discovery",
+    "LoadProblem": "plugins.info",
+    "PluginInfo": "plugins.info",
+    "Registry": "plugins.registry",
+    "http_check": "health.checks",
+    "failure_of": "health.checks",
+    "parse_retry_after": "health.checks",
+    "ChangeEvent": "health.events",
+    "HealthRecord": "health.tracker",
+    "RecoveryPolicy": "health.recovery",
+    "SignInResult": "auth.oauth",
+    "McpConfig": "agent.mcp",
+    "McpSkipped": "agent.mcp",
+    "fill_mcp_server": "agent.mcp",
+    "Skill": "agent.skills",
+    "IntegrationService": "service",
+    "acall_with_recovery": "service",
+    "build_mcp_config": "service",
+    "call_with_recovery": "service",
 }
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "Advice",
     "ApiAuth",
     "ApiConfig",
     "ChangeEvent",
     "CliConfig",
+    "ConfigurationError",
+    "ConnectResult",
     "CredentialField",
     "Credentials",
+    "CredentialsError",
     "CredentialsInvalid",
     "DecryptionFailed",
+    "Effective",
     "FieldProblem",
     "GrantRevoked",
     "HealthCheckConfig",
@@ -101,63 +120,105 @@ __all__ = [
     "IntegrationError",
     "IntegrationProvider",
     "IntegrationService",
+    "InvalidInput",
     "LoadProblem",
     "MasterKeyError",
+    "McpConfig",
     "McpServer",
+    "McpSkipped",
     "NaviError",
     "NotConnected",
     "OAuthConfig",
     "OAuthFailed",
-    "OAuthSignIn",
     "PluginError",
     "PluginInfo",
     "ProviderDefaults",
     "ProviderDefinitionError",
+    "ProviderError",
     "ProviderFailure",
     "ProviderNotFound",
     "ProviderStatus",
     "RecoveryPolicy",
     "Registry",
+    "Scope",
     "SetupGuide",
     "SetupStep",
     "SignInResult",
+    "Skill",
     "SkillConfig",
     "SseMcpServer",
     "StdioMcpServer",
+    "StoreBusy",
     "StoreError",
+    "TestResult",
     "Token",
     "UnsupportedAuthType",
     "__version__",
     "acall_with_recovery",
+    "build_mcp_config",
     "call_with_recovery",
+    "env_url_name",
+    "failure_of",
+    "fill_mcp_server",
     "hookimpl",
+    "http_check",
+    "parse_retry_after",
 ]
 
 if TYPE_CHECKING:
-    from .auth.oauth import GrantRevoked, OAuthFailed, OAuthSignIn, SignInResult
-    from .documents import ProviderStatus, Token
+    from .agent.mcp import (
+        McpConfig,
+        McpSkipped,
+        fill_mcp_server,
+    )
+    from .agent.skills import (
+        Skill,
+    )
+    from .auth.oauth import (
+        SignInResult,
+    )
+    from .documents import (
+        ProviderStatus,
+        Token,
+    )
     from .errors import (
+        Advice,
+        ConfigurationError,
+        CredentialsError,
         CredentialsInvalid,
         DecryptionFailed,
         FieldProblem,
+        GrantRevoked,
         IntegrationDisabled,
+        IntegrationError,
+        InvalidInput,
         MasterKeyError,
         NaviError,
         NotConnected,
+        OAuthFailed,
         PluginError,
         ProviderDefinitionError,
+        ProviderError,
+        ProviderFailure,
         ProviderNotFound,
+        StoreBusy,
         StoreError,
         UnsupportedAuthType,
     )
-    from .health.checks import ProviderFailure
-    from .health.recovery import (
-        IntegrationError,
-        RecoveryPolicy,
-        acall_with_recovery,
-        call_with_recovery,
+    from .health.checks import (
+        failure_of,
+        http_check,
+        parse_retry_after,
     )
-    from .health.tracker import ChangeEvent, HealthRecord
+    from .health.events import (
+        ChangeEvent,
+    )
+    from .health.recovery import (
+        RecoveryPolicy,
+    )
+    from .health.tracker import (
+        HealthRecord,
+    )
     from .hookspecs import hookimpl
     from .models import (
         ApiAuth,
@@ -176,12 +237,33 @@ if TYPE_CHECKING:
         SkillConfig,
         SseMcpServer,
         StdioMcpServer,
+        env_url_name,
     )
-    from .plugins.catalog import LoadProblem, PluginInfo
-    from .plugins.discovery import ENTRY_POINT_GROUP
-    from .plugins.registry import Registry
-    from .results import HealthResult
-    from .service import IntegrationService
+    from .plugins.discovery import (
+        ENTRY_POINT_GROUP,
+    )
+    from .plugins.info import (
+        LoadProblem,
+        PluginInfo,
+    )
+    from .plugins.registry import (
+        Registry,
+    )
+    from .results import (
+        ConnectResult,
+        HealthResult,
+        TestResult,
+    )
+    from .scopes import (
+        Effective,
+        Scope,
+    )
+    from .service import (
+        IntegrationService,
+        acall_with_recovery,
+        build_mcp_config,
+        call_with_recovery,
+    )
 
 
 def __getattr__(name: str) -> Any:

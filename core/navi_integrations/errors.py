@@ -3,64 +3,190 @@
 Every error the library raises on purpose derives from :class:`NaviError`::
 
     NaviError
-    ├── ProviderNotFound          an unknown provider id was asked for
-    ├── ProviderDefinitionError   a provider definition (plugin model, TOML file) is invalid
-    ├── PluginError               a plugin failed to load or raised inside a hook
-    ├── CredentialsInvalid        credentials were refused by ``validate``
-    ├── UnsupportedAuthType       the provider needs an auth type we do not support yet
-    ├── NotConnected              no usable credentials in the asked scope
-    ├── IntegrationDisabled       the provider is disabled in the asked scope
-    ├── StoreError                the database cannot be opened, migrated or written
-    ├── MasterKeyError            the master key is missing, malformed or cannot be stored
-    └── DecryptionFailed          a stored credential cannot be decrypted
+    ├── ConfigurationError          something the user or a plugin declared is wrong
+    │   ├── ProviderNotFound          an unknown provider id was asked for
+    │   ├── ProviderDefinitionError   a provider definition (plugin model, TOML file) is invalid
+    │   ├── PluginError               a plugin failed to load, raised or answered wrongly in a hook
+    │   ├── UnsupportedAuthType       the provider needs an auth type we do not support yet
+    │   └── InvalidInput              a value given to a command is malformed (project id, format…)
+    ├── CredentialsError            the credentials in a scope cannot be used
+    │   ├── CredentialsInvalid        values were refused by validation (field problems)
+    │   ├── NotConnected              no credentials in the asked scope
+    │   ├── IntegrationDisabled       the provider is switched off in the asked scope
+    │   └── DecryptionFailed          a stored credential cannot be decrypted
+    ├── ProviderError               the provider (or its sign-in) answered with a failure
+    │   ├── ProviderFailure           raised by host-app code inside ``call_with_recovery``
+    │   ├── IntegrationError          a recovered call gave up: carries the recovery action
+    │   └── OAuthFailed               a sign-in or refresh did not complete
+    │       └── GrantRevoked          the provider refused to renew access (``invalid_grant``)
+    └── StoreError                  the database cannot be opened, migrated, read or written
+        ├── MasterKeyError            the master key is missing, malformed or cannot be stored
+        ├── StoreBusy                 another connection holds the write lock (``wait=False``)
+        └── InvalidCiphertext         a value did not authenticate (internal: surfaces as
+                                      DecryptionFailed)
 
-Messages say what happened and what to do, and never contain a secret value:
-credential values travel as :class:`pydantic.SecretStr` and are never
-formatted into a message.
+Advice is data: each error carries :attr:`NaviError.advice` (an :class:`Advice`
+with the action that fixes it and, where one exists, the ``navi-int`` command),
+and :attr:`NaviError.message` (what failed, without the advice). ``str(error)``
+joins them in one line for a terminal; the HTTP API and the MCP gateway word
+them for their medium. No code parses these messages.
+
+Messages never contain a secret value: credential values travel as
+:class:`pydantic.SecretStr` and are never formatted into a message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
 __all__ = [
+    "Advice",
+    "AdviceAction",
+    "ConfigurationError",
+    "CredentialsError",
     "CredentialsInvalid",
     "DecryptionFailed",
     "FieldProblem",
+    "GrantRevoked",
     "IntegrationDisabled",
+    "IntegrationError",
+    "InvalidCiphertext",
+    "InvalidInput",
     "MasterKeyError",
     "NaviError",
     "NotConnected",
+    "OAuthFailed",
     "PluginError",
     "ProviderDefinitionError",
+    "ProviderError",
+    "ProviderFailure",
     "ProviderNotFound",
+    "StoreBusy",
     "StoreError",
     "UnsupportedAuthType",
 ]
 
+#: What fixes a failure: ``connect`` (sign in or enter credentials again), ``enable``
+#: (switch the provider on), ``login`` (a CLI's own login, e.g. ``gh auth login``),
+#: ``wait`` (rate limited), ``retry_later`` (the provider is down), ``fix_input`` (the
+#: value given was wrong), ``fix_plugin`` (update or remove a plugin), ``fix_store``
+#: (the database or the key needs attention), ``none`` (nothing the user can do here).
+AdviceAction = Literal[
+    "connect", "enable", "login", "wait", "retry_later", "fix_input", "fix_plugin", "fix_store",
+    "none",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Advice:
+    """What fixes a failure: an action, and the command that performs it when there is one."""
+
+    action: AdviceAction
+    command: str | None = None
+    #: A sentence for humans when there is no command (or beside it).
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        hint = self.hint[:1].upper() + self.hint[1:] if self.hint else ""
+        parts = [hint if not hint or hint[-1] in ".?!" else hint + ".", ""]
+        if self.command:
+            parts[1] = f"Run: {self.command}"
+        return " ".join(p for p in parts if p)
+
+    def to_document(self) -> dict[str, Any]:
+        """JSON form (camelCase) for the HTTP API and agents."""
+        return {"action": self.action, "command": self.command, "hint": self.hint}
+
+
+def scope_label(project_id: str | None) -> str:
+    """How a scope is named in messages: "user scope" or "project P"."""
+    return f"project {project_id}" if project_id else "user scope"
+
+
+def scope_flag(project_id: str | None) -> str:
+    """The CLI option selecting a scope, for "Run: ..." advice (shell-quoted)."""
+    if not project_id:
+        return ""
+    import shlex
+
+    return f" --project {shlex.quote(project_id)}"
+
+
+def connect_advice(provider_id: str, project_id: str | None) -> Advice:
+    """Advice to (re)connect a provider in a scope."""
+    return Advice("connect", f"navi-int connect {provider_id}{scope_flag(project_id)}")
+
 
 class NaviError(Exception):
-    """Base class of every error raised by navi-integrations on purpose."""
+    """Base class of every error raised by navi-integrations on purpose.
+
+    ``message`` says what failed; ``advice`` (optional) what fixes it.
+    """
 
     #: Exit code the CLI uses for this error: 1 = operation failed, 2 = bad input.
     exit_code: int = 1
 
+    def __init__(self, message: str, *, advice: Advice | None = None) -> None:
+        self.message = message
+        self.advice = advice
+        text = message
+        if advice is not None and str(advice):
+            text = f"{message.rstrip('.')}. {advice}"
+        super().__init__(text)
 
-class ProviderNotFound(NaviError):
+    def to_document(self) -> dict[str, Any]:
+        """JSON form for the HTTP API and agents: the error class, message and advice."""
+        return {
+            "error": type(self).__name__,
+            "message": self.message,
+            "advice": None if self.advice is None else self.advice.to_document(),
+        }
+
+
+# -- configuration -------------------------------------------------------------
+
+
+class ConfigurationError(NaviError):
+    """Something the user or a plugin declared is wrong."""
+
+
+class InvalidInput(ConfigurationError):
+    """A value given to a command or method is malformed (a project id, a format name)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, advice=Advice("fix_input", hint=hint) if hint else None)
+
+
+class ProviderNotFound(ConfigurationError):
     """Raised when a provider id is not registered.
 
-    ``suggestion`` holds the closest registered id, if any is close enough.
+    ``suggestion`` holds the closest registered id, if any is close enough;
+    ``refused`` says why a provider with that id was not loaded (e.g. two
+    plugins declare it), when that is the reason.
     """
 
     exit_code = 2
 
-    def __init__(self, provider_id: str, suggestion: str | None = None) -> None:
+    def __init__(
+        self, provider_id: str, suggestion: str | None = None, *, refused: str | None = None
+    ) -> None:
         self.provider_id = provider_id
         self.suggestion = suggestion
-        hint = f" Did you mean '{suggestion}'?" if suggestion else ""
+        self.refused = refused
+        if refused:
+            super().__init__(
+                f"provider '{provider_id}' is not loaded: {refused}",
+                advice=Advice("fix_plugin", "navi-int plugins"),
+            )
+            return
+        hint = f"Did you mean '{suggestion}'?" if suggestion else None
         super().__init__(
-            f"unknown provider '{provider_id}'.{hint} Run 'navi-int list' to see every provider."
+            f"unknown provider '{provider_id}'",
+            advice=Advice("fix_input", "navi-int list", hint=hint),
         )
 
     @classmethod
@@ -72,7 +198,7 @@ class ProviderNotFound(NaviError):
         return cls(provider_id, close[0] if close else None)
 
 
-class ProviderDefinitionError(NaviError):
+class ProviderDefinitionError(ConfigurationError):
     """Raised (or returned by ``describe``) when a provider definition is invalid.
 
     ``source`` names where the definition came from: a file path, optionally
@@ -81,11 +207,11 @@ class ProviderDefinitionError(NaviError):
 
     def __init__(self, source: str, message: str) -> None:
         self.source = source
-        self.message = message
         super().__init__(f"{source}: {message}")
+        self.message = message
 
 
-class PluginError(NaviError):
+class PluginError(ConfigurationError):
     """Raised when a plugin fails to import, to register, or raises inside a hook.
 
     Carries the plugin's entry-point name and its distribution name and
@@ -103,9 +229,36 @@ class PluginError(NaviError):
         self.plugin = plugin
         self.distribution = distribution
         self.version = version
-        self.message = message
         origin = f"{distribution} {version}" if distribution else f"plugin '{plugin}'"
-        super().__init__(f"{origin}: {message}")
+        name = distribution or plugin
+        super().__init__(
+            f"{origin}: {message}",
+            advice=Advice("fix_plugin", hint=f"update or uninstall {name}; this is its bug"),
+        )
+        self.message = message
+
+    @property
+    def origin(self) -> str:
+        """The distribution and version (or the plugin name) to blame."""
+        return (
+            f"{self.distribution} {self.version}".strip()
+            if self.distribution
+            else f"plugin '{self.plugin}'"
+        )
+
+
+class UnsupportedAuthType(ConfigurationError):
+    """Raised when a provider declares an auth type that is not supported yet."""
+
+    def __init__(self, provider_id: str, auth_type: str) -> None:
+        self.provider_id = provider_id
+        self.auth_type = auth_type
+        super().__init__(
+            f"provider '{provider_id}' uses {auth_type} auth: {auth_type} auth is not supported yet"
+        )
+
+
+# -- credentials ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -119,72 +272,50 @@ class FieldProblem:
         return f"{self.field}: {self.message}"
 
 
-class CredentialsInvalid(NaviError):
+class CredentialsError(NaviError):
+    """The credentials of a provider in a scope cannot be used."""
+
+    def __init__(self, provider_id: str, message: str, *, advice: Advice | None = None) -> None:
+        self.provider_id = provider_id
+        super().__init__(message, advice=advice)
+
+
+class CredentialsInvalid(CredentialsError):
     """Raised when credentials fail validation; ``problems`` lists each field's problem."""
 
     exit_code = 2
 
     def __init__(self, provider_id: str, problems: Sequence[FieldProblem]) -> None:
-        self.provider_id = provider_id
         self.problems = tuple(problems)
         detail = "; ".join(str(p) for p in self.problems)
-        super().__init__(f"invalid {provider_id} credentials: {detail}")
+        super().__init__(provider_id, f"invalid {provider_id} credentials: {detail}")
 
 
-class UnsupportedAuthType(NaviError):
-    """Raised when a provider declares an auth type that is not supported yet."""
-
-    def __init__(self, provider_id: str, auth_type: str) -> None:
-        self.provider_id = provider_id
-        self.auth_type = auth_type
-        super().__init__(
-            f"provider '{provider_id}' uses {auth_type} auth: {auth_type} auth is not supported yet"
-        )
-
-
-def scope_label(project_id: str | None) -> str:
-    """How a scope is named in messages: "user scope" or "project P"."""
-    return f"project {project_id}" if project_id else "user scope"
-
-
-def scope_flag(project_id: str | None) -> str:
-    """The CLI option selecting a scope, for "run: ..." advice."""
-    return f" --project {project_id}" if project_id else ""
-
-
-class NotConnected(NaviError):
+class NotConnected(CredentialsError):
     """Raised when a provider has no usable credentials in the asked scope."""
 
     def __init__(self, provider_id: str, project_id: str | None) -> None:
-        self.provider_id = provider_id
         self.project_id = project_id
         super().__init__(
-            f"{provider_id} is not connected ({scope_label(project_id)}). "
-            f"Run: navi-int connect {provider_id}{scope_flag(project_id)}"
+            provider_id,
+            f"{provider_id} is not connected ({scope_label(project_id)})",
+            advice=connect_advice(provider_id, project_id),
         )
 
 
-class IntegrationDisabled(NaviError):
+class IntegrationDisabled(CredentialsError):
     """Raised when credentials are asked for a provider that is disabled in that scope."""
 
     def __init__(self, provider_id: str, project_id: str | None) -> None:
-        self.provider_id = provider_id
         self.project_id = project_id
         super().__init__(
-            f"{provider_id} is disabled ({scope_label(project_id)}). "
-            f"Run: navi-int enable {provider_id}{scope_flag(project_id)}"
+            provider_id,
+            f"{provider_id} is disabled ({scope_label(project_id)})",
+            advice=Advice("enable", f"navi-int enable {provider_id}{scope_flag(project_id)}"),
         )
 
 
-class StoreError(NaviError):
-    """Raised when the database cannot be opened, migrated or written."""
-
-
-class MasterKeyError(NaviError):
-    """Raised when the master key is missing, malformed, or cannot be stored or rotated."""
-
-
-class DecryptionFailed(NaviError):
+class DecryptionFailed(CredentialsError):
     """Raised when a stored credential cannot be decrypted.
 
     ``reason`` is ``"key"`` when the row was sealed with a key we do not have
@@ -193,11 +324,124 @@ class DecryptionFailed(NaviError):
     """
 
     def __init__(self, provider_id: str, scope: str, reason: str) -> None:
-        self.provider_id = provider_id
         self.scope = scope
         self.reason = reason
         detail = {
             "key": "the master key does not match",
             "damaged": "the stored value is damaged or was copied from another provider or scope",
         }.get(reason, reason)
-        super().__init__(f"cannot decrypt the {provider_id} credentials ({scope}): {detail}")
+        hint = (
+            "restore the master key this store was sealed with (see navi-int doctor)"
+            if reason == "key"
+            else "connect it again to replace the damaged value"
+        )
+        super().__init__(
+            provider_id,
+            f"cannot decrypt the {provider_id} credentials ({scope}): {detail}",
+            advice=Advice("fix_store", hint=hint),
+        )
+
+
+# -- providers -----------------------------------------------------------------
+
+
+class ProviderError(NaviError):
+    """The provider (or its sign-in) answered with a failure."""
+
+
+class ProviderFailure(ProviderError):
+    """Raise it from a call wrapped by ``call_with_recovery`` to say how the provider failed.
+
+    ``kind`` is a :data:`~navi_integrations.results.FailureKind`; ``retry_after``
+    is in seconds. httpx errors need no wrapping: they are classified as they are.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        message: str,
+        *,
+        http_status: int | None = None,
+        retry_after: float | None = None,
+        advice: Advice | None = None,
+    ) -> None:
+        self.kind = kind
+        self.http_status = http_status
+        self.retry_after = retry_after
+        super().__init__(message, advice=advice)
+
+
+class IntegrationError(ProviderError):
+    """A provider call that could not be recovered: what happened and what to do.
+
+    ``action`` is ``wait`` (see ``retry_after``), ``reauth`` (``command``
+    reconnects), ``retry_later`` or ``fail``; ``link`` points to a settings
+    page when the host app serves one (``None`` otherwise).
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        action: Literal["retry", "wait", "reauth", "retry_later", "fail"],
+        message: str,
+        *,
+        command: str | None = None,
+        retry_after: float | None = None,
+        link: str | None = None,
+        kind: str | None = None,
+        advice: Advice | None = None,
+    ) -> None:
+        self.provider = provider
+        self.action = action
+        self.command = command
+        self.retry_after = retry_after
+        self.link = link
+        self.kind = kind
+        if advice is None and command:
+            advice = Advice("login" if not command.startswith("navi-int") else "connect", command)
+        super().__init__(message, advice=advice)
+
+    def to_document(self) -> dict[str, Any]:
+        """JSON form for agents and APIs."""
+        return {
+            **super().to_document(),
+            "provider": self.provider,
+            "action": self.action,
+            "command": self.command,
+            "retryAfter": self.retry_after,
+            "link": self.link,
+        }
+
+
+class OAuthFailed(ProviderError):
+    """The sign-in did not complete (denied, timed out, refused by the token endpoint)."""
+
+
+class GrantRevoked(OAuthFailed):
+    """The provider refused to renew access (``invalid_grant``): the user must sign in again."""
+
+    def __init__(self, provider_id: str, name: str, project_id: str | None) -> None:
+        self.provider_id = provider_id
+        super().__init__(
+            f"{name} refused to renew access (invalid_grant): the sign-in was revoked or expired",
+            advice=connect_advice(provider_id, project_id),
+        )
+
+
+# -- store ---------------------------------------------------------------------
+
+
+class StoreError(NaviError):
+    """Raised when the database cannot be opened, migrated, read or written."""
+
+
+class MasterKeyError(StoreError):
+    """Raised when the master key is missing, malformed, or cannot be stored or rotated."""
+
+
+class StoreBusy(StoreError):
+    """Another connection holds the write lock (only from ``Store.write(wait=False)``)."""
+
+
+class InvalidCiphertext(StoreError):
+    """A value did not authenticate under the given key and associated data."""

@@ -14,10 +14,11 @@ Rules (every consumer — CLI, Python API, MCP configs, skills — goes through
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["CredentialScope", "Effective", "Switches", "resolve"]
+__all__ = ["CredentialScope", "Effective", "Scope", "Switches", "check_project_id", "resolve"]
 
 CredentialScope = Literal["user", "project"]
 
@@ -74,3 +75,86 @@ def resolve(
     elif user_credentials:
         scope = "user"
     return Effective(pick("enabled"), pick("mcp_enabled"), pick("skill_enabled"), scope)
+
+
+_PROJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The user scope or one project's: the one word for "where" across the library.
+
+    ``Scope.user()`` / ``Scope.project("acme")`` / ``Scope.of(project_id)``.
+    ``key`` is how the store names it (``''`` for the user scope, else the
+    project id); ``kind`` is ``"user"`` or ``"project"``.
+    """
+
+    project_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.project_id is not None:
+            check_project_id(self.project_id)
+
+    @classmethod
+    def user(cls) -> Scope:
+        """The user scope (every project inherits it)."""
+        return _USER
+
+    @classmethod
+    def project(cls, project_id: str) -> Scope:
+        """One project's scope."""
+        return cls(project_id)
+
+    @classmethod
+    def of(cls, project_id: str | None) -> Scope:
+        """The scope a ``project_id`` argument names (``None``: the user scope)."""
+        return _USER if project_id is None else cls(project_id)
+
+    @classmethod
+    def from_key(cls, key: str) -> Scope:
+        """The scope a stored ``project_id`` column names (``''``: the user scope)."""
+        return _USER if key == "" else cls(key)
+
+    @property
+    def key(self) -> str:
+        """The store's ``project_id`` column value."""
+        return self.project_id or ""
+
+    @property
+    def kind(self) -> CredentialScope:
+        """``"user"`` or ``"project"``."""
+        return "project" if self.project_id else "user"
+
+    @property
+    def is_user(self) -> bool:
+        """Whether this is the user scope."""
+        return self.project_id is None
+
+    def label(self) -> str:
+        """How messages name it: "user scope" or "project P"."""
+        return f"project {self.project_id}" if self.project_id else "user scope"
+
+    def __str__(self) -> str:
+        return self.label()
+
+
+def check_project_id(project_id: str) -> str:
+    """``project_id`` if it is a valid project id, else :class:`InvalidInput`.
+
+    1-128 characters: letters, digits and ``. _ : @ / + -``, starting with a
+    letter or digit. An empty id is refused (it is not the user scope: omit
+    the project for that).
+    """
+    if not isinstance(project_id, str) or not _PROJECT_ID.match(project_id):
+        from .errors import InvalidInput
+
+        shown = "an empty id" if not project_id else f"{len(project_id)} characters"
+        raise InvalidInput(
+            f"invalid project id ({shown})",
+            hint="use 1-128 letters, digits and . _ : @ / + -, starting with a letter or digit;"
+            " omit --project for the user scope",
+        )
+    return project_id
+
+
+_USER = Scope(None)

@@ -1,86 +1,85 @@
-"""The service facade: the one object host apps, the CLI and (later) the HTTP API use.
+"""The service facade: every workflow, for host apps, the CLI, the HTTP API and the gateway.
 
 ::
 
     from navi_integrations import IntegrationService
 
     service = IntegrationService()
-    service.connect("linear", {"apiKey": "lin_api_..."})             # user scope
+    result = service.connect("linear", {"apiKey": "lin_api_..."}, test=True)  # test, then save
     service.disable("linear", project_id="acme-site")                # one project off
     token = service.get_token("linear", project_id="other-project")  # inherits the user key
     document = service.status_document(project_id="acme-site")       # GET /api/integrations/status
 
-Every read of "what applies" goes through :func:`navi_integrations.scopes.resolve`.
+Surfaces only parse input and render the result objects these methods return
+(:class:`ConnectResult`, :class:`TestResult`, :class:`McpConfig`…): the same
+workflow never lives in two surfaces. The collaborators below the facade
+(store, vault, tracker, refresher, registry) never see it. Reads and
+connection workflows live here; agent access (MCP configs, skills, OAuth
+sign-in, recovered calls) in :mod:`navi_integrations._service_agent`.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import threading
-import time
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._service_agent import AgentAccess
+from ._service_audit import AuditTrail
+from ._service_health import HealthChecks
 from .documents import ProviderStatus, Token
 from .errors import (
+    Advice,
+    CredentialsError,
     CredentialsInvalid,
-    DecryptionFailed,
     IntegrationDisabled,
+    InvalidInput,
     NaviError,
     NotConnected,
-    scope_label,
 )
+from .health.events import ChangeEvent, EventBus
 from .paths import data_dir
-from .plugins.catalog import Catalog, load_catalog
-from .results import Health
-from .scopes import Effective, Switches, resolve
-from .store.crypto import (
-    InvalidCiphertext,
-    KeySource,
-    MasterKey,
-    Sealed,
-    associated_data,
-    key_source,
-    open_sealed,
-    seal,
-)
+from .results import ConnectResult, Health
+from .scopes import Effective, Scope, Switches, resolve
+from .store.queries import CredentialView, ScopeRows
 
 if TYPE_CHECKING:
-    import sqlalchemy as sa
-
+    from .agent.mcp import McpConfig
     from .auth.refresh import TokenRefresher
-    from .health.tracker import ChangeEvent, HealthTracker
+    from .health.recovery import RecoveryPolicy
+    from .health.tracker import HealthRecord, HealthTracker
     from .models import Credentials
+    from .plugins.catalog import Catalog
     from .plugins.registry import Registry
-    from .results import FailureKind, HealthResult
+    from .results import HealthResult
+    from .store.crypto import KeySource
     from .store.engine import Store
+    from .store.queries import Queries
+    from .store.rotation import RotationReport
+    from .store.vault import Vault
 
-__all__ = ["IntegrationService", "ProviderStatus", "Token"]
+__all__ = [
+    "IntegrationService",
+    "ProviderStatus",
+    "Token",
+    "acall_with_recovery",
+    "build_mcp_config",
+    "call_with_recovery",
+]
 
+T = TypeVar("T")
+
+
+#: The health details of a provider that is not connected.
+_NO_DETAILS: Mapping[str, Any] = {"account": None, "lastCheckAt": None, "lastError": None}
 
 #: last_used_at is written at most this often per credential (milliseconds).
 LAST_USED_RESOLUTION_MS = 60_000
 
 
-# One statement: both scopes' credentials and both scopes' "enabled" switch.
-_CREDENTIAL_SQL = """
-SELECT c.id, c.project_id, c.value, c.key_id, c.enabled, c.last_used_at,
-  (SELECT d.enabled FROM integration_defaults d
-    WHERE d.provider = c.provider AND d.project_id = :pid) AS project_enabled,
-  (SELECT d.enabled FROM integration_defaults d
-    WHERE d.provider = c.provider AND d.project_id = '') AS global_enabled
-FROM credentials c
-WHERE c.provider = :provider AND c.project_id IN (:pid, '')
-"""
-
-
-def _bool(value: Any) -> bool | None:
-    return None if value is None else bool(value)
-
-
-def _defaults_of(doc: Mapping[str, Any]) -> Switches:
+def defaults_of(doc: Mapping[str, Any]) -> Switches:
+    """A provider document's default switches."""
     defaults = doc.get("defaults", {})
     return Switches(
         defaults.get("enabledGlobally", True),
@@ -89,15 +88,7 @@ def _defaults_of(doc: Mapping[str, Any]) -> Switches:
     )
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def _key(project_id: str | None) -> str:
-    return project_id or ""
-
-
-class IntegrationService:
+class IntegrationService(HealthChecks, AgentAccess, AuditTrail):
     """Connect, switch, read and track integrations, in the user scope or a project's."""
 
     def __init__(
@@ -114,14 +105,21 @@ class IntegrationService:
         self._registry = registry
         self._catalog = catalog
         self._keys = keys
-        self._key_cache: dict[str, MasterKey] = {}
-        self._tracker: HealthTracker | None = None
-        self._refresher: TokenRefresher | None = None
+        self._lazy: dict[str, Any] = {}
         self._init_lock = threading.RLock()  # collaborators are created once, by one thread
-        self._subscribers: list[Callable[[ChangeEvent], None]] = []
+        self.events = EventBus()
         self._catalog_generation = -1
 
     # -- collaborators, created on first use -----------------------------
+
+    def _make(self, name: str, factory: Callable[[], Any]) -> Any:
+        found = self._lazy.get(name)
+        if found is None:
+            with self._init_lock:
+                found = self._lazy.get(name)
+                if found is None:
+                    found = self._lazy[name] = factory()
+        return found
 
     @property
     def store(self) -> Store:
@@ -148,6 +146,8 @@ class IntegrationService:
     @property
     def catalog(self) -> Catalog:
         """Provider documents (from the cache when nothing changed)."""
+        from .plugins.catalog import Catalog, load_catalog
+
         if self._registry is not None:  # follow the host app's registrations
             if self._catalog is None or self._catalog_generation != self._registry.generation:
                 self._catalog = Catalog.from_registry(self._registry)
@@ -163,132 +163,152 @@ class IntegrationService:
     def keys(self) -> KeySource:
         """Where the master key comes from."""
         if self._keys is None:
+            from .store.crypto import key_source
+
             self._keys = key_source(data_dir(), self._environ)
         return self._keys
 
-    def _current_key(self) -> MasterKey:
-        key = self.keys.current()
-        self._key_cache[key.key_id] = key
-        return key
+    @property
+    def vault(self) -> Vault:
+        """Seals and opens credential sets with the master key."""
+        from .store.vault import Vault
 
-    def _key_for(self, key_id: str) -> MasterKey | None:
-        if key_id not in self._key_cache:  # maybe rotated by another process: look again
-            self._key_cache.update(self.keys.by_id())
-        return self._key_cache.get(key_id)
+        found: Vault = self._make("vault", lambda: Vault(self.keys))
+        return found
 
-    # -- tables ------------------------------------------------------------
+    @property
+    def queries(self) -> Queries:
+        """Every SQL statement, bound to this service's store."""
+        from .store.queries import Queries
 
-    @staticmethod
-    def _tables() -> tuple[sa.Table, sa.Table, sa.Table]:
-        from .store.tables import CREDENTIALS, DEFAULTS, STATUS
+        found: Queries = self._make("queries", lambda: Queries(self.store))
+        return found
 
-        return CREDENTIALS, DEFAULTS, STATUS
+    @property
+    def health(self) -> HealthTracker:
+        """The health tracker over this service's store."""
+        from .health.tracker import HealthTracker
 
-    def _upsert(
-        self,
-        conn: sa.Connection,
-        table: sa.Table,
-        values: dict[str, Any],
-        update: dict[str, Any],
-    ) -> None:
-        keys = ["provider", "project_id"]
-        if self.store.dialect == "sqlite":
-            from sqlalchemy.dialects import sqlite
+        found: HealthTracker = self._make(
+            "health", lambda: HealthTracker(self.queries, self.events, self._secrets_of)
+        )
+        return found
 
-            lite = sqlite.insert(table).values(**values)
-            conn.execute(lite.on_conflict_do_update(index_elements=keys, set_=update))
-            return
-        if self.store.dialect == "postgresql":
-            from sqlalchemy.dialects import postgresql
+    @property
+    def tokens(self) -> TokenRefresher:
+        """Refreshes OAuth tokens ahead of expiry, once across callers."""
+        from .auth.refresh import TokenRefresher, refresh_margin
 
-            pg = postgresql.insert(table).values(**values)
-            conn.execute(pg.on_conflict_do_update(index_elements=keys, set_=update))
-            return
-        where = [table.c[k] == values[k] for k in keys]
-        if conn.execute(table.update().where(*where).values(**update)).rowcount == 0:
-            conn.execute(table.insert().values(**values))
+        found: TokenRefresher = self._make(
+            "tokens",
+            lambda: TokenRefresher(
+                self.store,
+                self.queries,
+                self.vault,
+                self.health,
+                self.registry.refresh,
+                self.catalog.document,
+                refresh_margin(self._environ),
+            ),
+        )
+        return found
+
+    def _secrets_of(self, provider_id: str, row_scope: Scope) -> list[str]:
+        try:
+            view = self.queries.credential_view(provider_id, row_scope)
+            row = view.project if not row_scope.is_user else view.user
+            if row is None:
+                return []
+            return list(self.vault.open(provider_id, row.scope, row.key_id, row.value).values())
+        except NaviError:
+            return []
 
     # -- connecting --------------------------------------------------------
 
     def connect(
-        self, provider_id: str, values: Mapping[str, str], *, project_id: str | None = None
-    ) -> None:
-        """Validate ``values`` (the ``validate`` hook) and store them encrypted in the scope.
+        self,
+        provider_id: str,
+        values: Mapping[str, str],
+        *,
+        project_id: str | None = None,
+        test: bool = False,
+        timeout: float = 10.0,
+    ) -> ConnectResult:
+        """Validate ``values``, optionally test them live, and store them encrypted in the scope.
 
         Raises :class:`CredentialsInvalid` listing every problem; nothing is
-        stored then. Replaces credentials already stored in that scope.
+        stored then. With ``test``, the provider's health check runs on the
+        values first: a failure stores nothing and comes back as a result
+        with ``saved=False``, its failure kind and advice; a provider with no
+        health check is saved untested (health stays ``unknown``). A saved
+        connection replaces credentials already stored in that scope, and its
+        health starts afresh (``healthy`` with the account when tested).
         """
+        scope = Scope.of(project_id)
         problems = self.registry.validate(provider_id, values)
         if problems:
             raise CredentialsInvalid(provider_id, problems)
-        self.store_credentials(provider_id, values, project_id=project_id)
+        result: HealthResult | None = None
+        if test:
+            result = self.check_values(provider_id, values, timeout=timeout)
+            if result is not None and not result.ok:
+                action, advice = self.classify(
+                    provider_id, result, project_id=project_id, connecting=True
+                )
+                return ConnectResult(
+                    provider_id,
+                    project_id,
+                    saved=False,
+                    tested=True,
+                    check=result,
+                    advice=advice,
+                    action=action,
+                )
+        self._save(provider_id, scope, values)
+        if result is not None:
+            self.health.record(provider_id, result, scope, row_scope=scope)
+        return ConnectResult(
+            provider_id,
+            project_id,
+            saved=True,
+            tested=result is not None,
+            check=result,
+            account=result.account if result is not None else None,
+        )
 
     def store_credentials(
         self, provider_id: str, values: Mapping[str, str], *, project_id: str | None = None
     ) -> None:
         """Store values without validating them (OAuth tokens after a flow, imports)."""
-        self.catalog.document(provider_id)
-        scope = "project" if project_id else "user"
-        sealed = self._seal(provider_id, project_id, values)
-        now = _now_ms()
-        credentials, _, _ = self._tables()
-        row = {
-            "provider": provider_id,
-            "scope": scope,
-            "project_id": _key(project_id),
-            "value": sealed.blob,
-            "key_id": sealed.key_id,
-            "enabled": True,
-            "error_count": 0,
-            "last_error": None,
-            "created_at": now,
-            "updated_at": now,
-        }
-        update = {k: row[k] for k in ("value", "key_id", "enabled", "error_count", "last_error")}
-        update["updated_at"] = now
-        with self.store.write() as conn:
-            self._upsert(conn, credentials, row, update)
-        self._emit_connection(provider_id, project_id, "connected")
+        self._save(provider_id, Scope.of(project_id), values)
 
-    def _seal(self, provider_id: str, project_id: str | None, values: Mapping[str, str]) -> Sealed:
-        """Encrypt a credential set for its row (bound to provider, scope and project)."""
-        scope = "project" if project_id else "user"
-        plain = {k: v for k, v in values.items() if v != ""}
-        return seal(
-            self._current_key(),
-            json.dumps(plain).encode(),
-            associated_data(provider_id, scope, project_id),
-        )
+    def _save(self, provider_id: str, scope: Scope, values: Mapping[str, str]) -> None:
+        self.catalog.document(provider_id)
+        with self.store.write() as conn:
+            # Sealed inside the write transaction: see store.vault on key rotation.
+            self.vault.save(self.queries, conn, provider_id, scope, values)
+            # New credentials start with a clean health record: the old one was about others.
+            self.queries.clear_health(conn, provider_id, scope)
+        self._emit_connection(provider_id, scope, "connected")
 
     def disconnect(self, provider_id: str, *, project_id: str | None = None) -> bool:
         """Delete the scope's credentials and health; returns whether any were stored."""
+        scope = Scope.of(project_id)
         self.catalog.document(provider_id)
-        credentials, _, status = self._tables()
-        with self.store.write() as conn:
-            where = (credentials.c.provider == provider_id) & (
-                credentials.c.project_id == _key(project_id)
-            )
-            deleted = conn.execute(credentials.delete().where(where)).rowcount
-            conn.execute(
-                status.delete().where(
-                    (status.c.provider == provider_id) & (status.c.project_id == _key(project_id))
-                )
-            )
+        deleted = self.queries.delete_connection(provider_id, scope)
         if deleted:
-            self._emit_connection(provider_id, project_id, "disconnected")
-        return bool(deleted)
+            self._emit_connection(provider_id, scope, "disconnected")
+        return deleted
 
     # -- switches ------------------------------------------------------------
 
-    def enable(self, provider_id: str, *, project_id: str | None = None) -> None:
-        """Enable the provider globally, or for one project."""
-        self._set_switches(provider_id, project_id, enabled=True)
-        self._emit_connection(provider_id, project_id, "enabled")
+    def enable(self, provider_id: str, *, project_id: str | None = None) -> Effective:
+        """Enable the provider globally, or for one project; returns what now applies."""
+        return self._set_switches(provider_id, project_id, "enabled", enabled=True)
 
-    def disable(self, provider_id: str, *, project_id: str | None = None) -> None:
-        """Disable the provider globally, or for one project."""
-        self._set_switches(provider_id, project_id, enabled=False)
-        self._emit_connection(provider_id, project_id, "disabled")
+    def disable(self, provider_id: str, *, project_id: str | None = None) -> Effective:
+        """Disable the provider globally, or for one project; returns what now applies."""
+        return self._set_switches(provider_id, project_id, "disabled", enabled=False)
 
     def update_settings(
         self,
@@ -297,292 +317,227 @@ class IntegrationService:
         project_id: str | None = None,
         mcp_enabled: bool | None = None,
         skill_enabled: bool | None = None,
-    ) -> None:
+    ) -> Effective:
         """Set MCP and skill switches in a scope (``None`` leaves one unchanged)."""
-        self._set_switches(
-            provider_id, project_id, mcp_enabled=mcp_enabled, skill_enabled=skill_enabled
+        return self._set_switches(
+            provider_id,
+            project_id,
+            "settings",
+            mcp_enabled=mcp_enabled,
+            skill_enabled=skill_enabled,
         )
 
-    def _set_switches(self, provider_id: str, project_id: str | None, **switches: Any) -> None:
+    def _set_switches(
+        self, provider_id: str, project_id: str | None, event: str, **switches: bool | None
+    ) -> Effective:
+        scope = Scope.of(project_id)
         self.catalog.document(provider_id)
         changes = {k: v for k, v in switches.items() if v is not None}
-        if not changes:
-            return
-        _, defaults, _ = self._tables()
-        row = {
-            "id": f"{provider_id}:{project_id or 'global'}",
-            "provider": provider_id,
-            "project_id": _key(project_id),
-            **changes,
-        }
-        with self.store.write() as conn:
-            self._upsert(conn, defaults, row, changes)
+        if changes:
+            self.queries.set_switches(provider_id, scope, changes)
+            self._emit_connection(provider_id, scope, event)
+        return self.effective(provider_id, project_id=project_id)
 
     # -- reading -------------------------------------------------------------
 
-    def _read_scope(
-        self, conn: sa.Connection, provider_ids: list[str], project_id: str | None
-    ) -> tuple[dict[tuple[str, str], Any], dict[tuple[str, str], Any], dict[tuple[str, str], Any]]:
-        import sqlalchemy as sa
+    def _effective(self, provider_id: str, scope: Scope, rows: ScopeRows) -> Effective:
+        def switch_row(key: str) -> Switches | None:
+            row = rows.switches.get((provider_id, key))
+            if row is None:
+                return None
+            return Switches(row["enabled"], row["mcp_enabled"], row["skill_enabled"])
 
-        credentials, defaults, status = self._tables()
-        scopes = sorted({"", _key(project_id)})
-
-        def rows(table: sa.Table, *columns: sa.Column[Any]) -> dict[tuple[str, str], Any]:
-            query = sa.select(table.c.provider, table.c.project_id, *columns).where(
-                table.c.provider.in_(provider_ids), table.c.project_id.in_(scopes)
-            )
-            return {(r.provider, r.project_id): r for r in conn.execute(query)}
-
-        return (
-            rows(credentials, credentials.c.enabled),
-            rows(defaults, defaults.c.enabled, defaults.c.mcp_enabled, defaults.c.skill_enabled),
-            rows(status, status.c.status, status.c.rate_limited_until),
-        )
-
-    def _effective(
-        self,
-        provider_id: str,
-        project_id: str | None,
-        creds: Mapping[tuple[str, str], Any],
-        switches: Mapping[tuple[str, str], Any],
-    ) -> Effective:
-        defaults = _defaults_of(self.catalog.document(provider_id))
-
-        def switch_row(pid: str) -> Switches | None:
-            row = switches.get((provider_id, pid))
-            return (
-                None if row is None else Switches(row.enabled, row.mcp_enabled, row.skill_enabled)
-            )
-
-        def cred(pid: str) -> bool | None:
-            row = creds.get((provider_id, pid))
-            return None if row is None else bool(row.enabled)
+        def cred(key: str) -> bool | None:
+            row = rows.credentials.get((provider_id, key))
+            return None if row is None else bool(row["enabled"])
 
         return resolve(
-            defaults,
+            defaults_of(self.catalog.document(provider_id)),
             switch_row(""),
-            switch_row(project_id) if project_id else None,
+            switch_row(scope.key) if not scope.is_user else None,
             cred(""),
-            cred(project_id) if project_id else None,
+            cred(scope.key) if not scope.is_user else None,
         )
-
-    @staticmethod
-    def _health(
-        provider_id: str,
-        state: Effective,
-        project_id: str | None,
-        status: Mapping[tuple[str, str], Any],
-    ) -> Health:
-        if not state.enabled:
-            return "disabled"
-        row = IntegrationService._status_row(provider_id, state, project_id, status)
-        return row.status if row is not None else "unknown"
 
     @staticmethod
     def _status_row(
-        provider_id: str,
-        state: Effective,
-        project_id: str | None,
-        status: Mapping[tuple[str, str], Any],
-    ) -> Any:
+        provider_id: str, state: Effective, scope: Scope, rows: ScopeRows
+    ) -> Mapping[str, Any] | None:
         if state.credential_scope is None:
             return None
-        pid = _key(project_id) if state.credential_scope == "project" else ""
-        return status.get((provider_id, pid))
+        key = scope.key if state.credential_scope == "project" else ""
+        return rows.status.get((provider_id, key))
+
+    def _health(self, provider_id: str, state: Effective, scope: Scope, rows: ScopeRows) -> Health:
+        if not state.enabled:
+            return "disabled"
+        row = self._status_row(provider_id, state, scope, rows)
+        return row["status"] if row is not None else "unknown"
 
     def status(
         self, *, project_id: str | None = None, providers: Iterable[str] | None = None
     ) -> list[ProviderStatus]:
         """Every provider's state globally and, with ``project_id``, in that project."""
+        from .store.queries import now_ms
+
+        scope = Scope.of(project_id)
         ids = list(providers) if providers is not None else self.catalog.provider_ids()
         for pid in ids:
             self.catalog.document(pid)
-        with self.store.read() as conn:
-            creds, switches, health = self._read_scope(conn, ids, project_id)
+        rows = self.queries.scope_rows(ids, scope)
         result = []
         for provider_id in ids:
             doc = self.catalog.document(provider_id)
-            global_state = self._effective(provider_id, None, creds, switches)
-            item = ProviderStatus(
-                provider=provider_id,
-                name=doc["name"],
-                auth_type=doc["authType"],
-                global_state=global_state,
-                global_health=self._health(provider_id, global_state, None, health),
-            )
+            global_state = self._effective(provider_id, Scope.user(), rows)
+            fields: dict[str, Any] = {
+                "provider": provider_id,
+                "name": doc["name"],
+                "auth_type": doc["authType"],
+                "global_state": global_state,
+                "global_health": self._health(provider_id, global_state, Scope.user(), rows),
+            }
             state = global_state
-            if project_id:
-                state = self._effective(provider_id, project_id, creds, switches)
-                item = ProviderStatus(
-                    **{
-                        **item.__dict__,
-                        "project_id": project_id,
-                        "project_state": state,
-                        "project_health": self._health(provider_id, state, project_id, health),
-                    }
+            if not scope.is_user:
+                state = self._effective(provider_id, scope, rows)
+                fields.update(
+                    project_id=project_id,
+                    project_state=state,
+                    project_health=self._health(provider_id, state, scope, rows),
                 )
-            row = self._status_row(provider_id, state, project_id, health)
-            until = row.rate_limited_until if row is not None else None
-            if until is not None and until > _now_ms():
-                item = ProviderStatus(**{**item.__dict__, "rate_limited_until": until})
-            result.append(item)
+            row = self._status_row(provider_id, state, scope, rows)
+            until = row["rate_limited_until"] if row is not None else None
+            if until is not None and until > now_ms():
+                fields["rate_limited_until"] = until
+            result.append(ProviderStatus(**fields))
         return result
 
-    def status_document(self, *, project_id: str | None = None) -> dict[str, Any]:
-        """The PRD's ``GET /api/integrations/status`` document."""
-        return {"integrations": [s.to_document() for s in self.status(project_id=project_id)]}
+    def status_document(
+        self, *, project_id: str | None = None, providers: Iterable[str] | None = None
+    ) -> dict[str, Any]:
+        """The PRD's ``GET /api/integrations/status`` document (of some ``providers``), each
+        entry with the health details a settings page shows (:meth:`health_details`)."""
+        items = self.status(project_id=project_id, providers=providers)
+        details = self.health_details(items, project_id=project_id)
+        return {
+            "integrations": [
+                {**s.to_document(), **details.get(s.provider, _NO_DETAILS)} for s in items
+            ]
+        }
 
     def effective(self, provider_id: str, *, project_id: str | None = None) -> Effective:
         """What applies to one provider in a scope."""
         return self.status(project_id=project_id, providers=[provider_id])[0].effective
 
+    def health_record(self, provider_id: str, *, project_id: str | None = None) -> HealthRecord:
+        """The health of the credentials in effect for the scope (account, errors, …)."""
+        self.catalog.document(provider_id)
+        return self.health.get(provider_id, Scope.of(project_id))
+
     def get_credentials(self, provider_id: str, *, project_id: str | None = None) -> Credentials:
-        """The effective credentials, decrypted; records ``last_used_at``.
+        """The effective credentials, decrypted (and fresh); records ``last_used_at``.
 
         Raises :class:`NotConnected`, :class:`IntegrationDisabled` or
         :class:`DecryptionFailed` (wrong master key, damaged row).
         """
-        return self._credentials(provider_id, project_id, touch=True, require_enabled=True)
+        return self.credentials_in_scope(provider_id, Scope.of(project_id))[0]
 
-    def _credentials(
+    def credentials_in_scope(
         self,
         provider_id: str,
-        project_id: str | None,
+        scope: Scope,
         *,
-        touch: bool,
-        require_enabled: bool,
+        touch: bool = True,
+        require_enabled: bool = True,
         fresh: bool = True,
-    ) -> Credentials:
-        return self._credentials_and_scope(
-            provider_id, project_id, touch=touch, require_enabled=require_enabled, fresh=fresh
-        )[0]
-
-    def _credentials_and_scope(
-        self,
-        provider_id: str,
-        project_id: str | None,
-        *,
-        touch: bool,
-        require_enabled: bool,
-        fresh: bool = True,
-    ) -> tuple[Credentials, str]:
-        """The effective credentials and the project id of their row ('' = user scope).
+    ) -> tuple[Credentials, Scope]:
+        """The effective credentials and the scope of the row they come from.
 
         With ``fresh``, an OAuth token close to expiry is refreshed first
-        (once across every caller: see :mod:`navi_integrations.auth.refresh`).
+        (once across every caller: see :mod:`navi_integrations.auth.refresh`)
+        and a ``cli`` provider's runtime values are added.
         """
         from .models import Credentials
 
         doc = self.catalog.document(provider_id)
-        rows = self.store.fetch(_CREDENTIAL_SQL, {"provider": provider_id, "pid": _key(project_id)})
-        by_scope = {row[1]: row for row in rows}
-        project_row = by_scope.get(project_id) if project_id else None
-        user_row = by_scope.get("")
-        switch = rows[0] if rows else None
+        view = self.queries.credential_view(provider_id, scope)
+        row = self._row_in_effect(provider_id, scope, doc, view, require_enabled)
+        found = Credentials(self.vault.open(provider_id, row.scope, row.key_id, row.value))
+        if touch:
+            from .store.queries import now_ms
+
+            if row.last_used_at is None or now_ms() - row.last_used_at >= LAST_USED_RESOLUTION_MS:
+                self.queries.touch(row.id)
+        if fresh and self.tokens.needs_refresh(doc, found):
+            found = self.tokens.refresh(provider_id, row.scope, scope)
+        if fresh and doc["authType"] == "cli":  # e.g. GitHub's token lives in gh
+            found = self.registry.runtime_credentials(provider_id, found)
+        return found, row.scope
+
+    @staticmethod
+    def _row_in_effect(
+        provider_id: str,
+        scope: Scope,
+        doc: Mapping[str, Any],
+        view: CredentialView,
+        require_enabled: bool,
+    ) -> Any:
         state = resolve(
-            _defaults_of(doc),
-            Switches(_bool(switch[7])) if switch else None,
-            Switches(_bool(switch[6])) if switch and project_id else None,
-            None if user_row is None else bool(user_row[4]),
-            None if project_row is None else bool(project_row[4]),
+            defaults_of(doc),
+            Switches(view.global_enabled),
+            Switches(view.project_enabled) if not scope.is_user else None,
+            None if view.user is None else view.user.enabled,
+            None if view.project is None else view.project.enabled,
         )
         if state.credential_scope is None:
-            raise NotConnected(provider_id, project_id)
+            raise NotConnected(provider_id, scope.project_id)
         if require_enabled and not state.enabled:
-            raise IntegrationDisabled(provider_id, project_id)
-        row = project_row if state.credential_scope == "project" else user_row
-        assert row is not None
-        values = self._decrypt(provider_id, state.credential_scope, row[1] or None, row[3], row[2])
-        now = _now_ms()
-        if touch and (row[5] is None or now - row[5] >= LAST_USED_RESOLUTION_MS):
-            credentials, _, _ = self._tables()
-            with self.store.write() as conn:
-                conn.execute(
-                    credentials.update().where(credentials.c.id == row[0]).values(last_used_at=now)
-                )
-        found = Credentials(values)
-        if fresh and self.tokens.needs_refresh(doc, found):
-            found = self.tokens.refresh(provider_id, row[1], project_id)
-        if fresh and doc["authType"] == "cli":  # e.g. GitHub's token lives in gh
-            provider = self.registry.get(provider_id)
-            answer = self.registry.call_provider_hook(
-                "runtime_credentials", provider, credentials=found
-            )
-            found = answer if answer is not None else found
-        return found, row[1]
-
-    @property
-    def tokens(self) -> TokenRefresher:
-        """Refreshes OAuth tokens ahead of expiry, once across callers."""
-        if self._refresher is None:
-            with self._init_lock:
-                if self._refresher is None:
-                    from .auth.refresh import TokenRefresher
-
-                    self._refresher = TokenRefresher(self)
-        return self._refresher
+            raise IntegrationDisabled(provider_id, scope.project_id)
+        return view.project if state.credential_scope == "project" else view.user
 
     def refresh_credentials(
         self, provider_id: str, *, project_id: str | None = None, rejected: str | None = None
     ) -> Credentials:
         """Renew an OAuth provider's credentials now (``rejected``: the token it refused)."""
-        _, scope = self._credentials_and_scope(
-            provider_id, project_id, touch=False, require_enabled=False, fresh=False
+        scope = Scope.of(project_id)
+        _, row_scope = self.credentials_in_scope(
+            provider_id, scope, touch=False, require_enabled=False, fresh=False
         )
-        return self.tokens.refresh(provider_id, scope, project_id, rejected=rejected)
-
-    def _decrypt(
-        self, provider_id: str, scope: str, project_id: str | None, key_id: str, blob: bytes
-    ) -> dict[str, str]:
-        label = scope_label(project_id)
-        key = self._key_for(key_id)
-        if key is None:
-            raise DecryptionFailed(provider_id, label, "key")
-        try:
-            plain = open_sealed(key, bytes(blob), associated_data(provider_id, scope, project_id))
-            values = json.loads(plain)
-        except (InvalidCiphertext, ValueError):
-            raise DecryptionFailed(provider_id, label, "damaged") from None
-        if not isinstance(values, dict):
-            raise DecryptionFailed(provider_id, label, "damaged")
-        return {str(k): str(v) for k, v in values.items()}
+        return self.tokens.refresh(provider_id, row_scope, scope, rejected=rejected)
 
     def get_token(
-        self, provider_id: str, *, project_id: str | None = None, field: str | None = None
+        self,
+        provider_id: str,
+        *,
+        project_id: str | None = None,
+        field: str | None = None,
+        caller: str | None = None,
     ) -> Token:
         """The value a script sends: the OAuth access token, a CLI's token, else the first
-        secret field; or the named ``field`` (e.g. Slack's ``teamId``)."""
+        secret field; or the named ``field`` (e.g. Slack's ``teamId``).
+
+        With ``caller`` (who asks: ``cli``, ``api``…) the read is audited, refused or not
+        (:meth:`audit_log`); never the value.
+        """
         doc = self.catalog.document(provider_id)
-        credentials = self.get_credentials(provider_id, project_id=project_id)
-        auth_type = doc["authType"]
-        if field is not None:
-            if field not in credentials:
-                raise NaviError(f"{provider_id} has no '{field}' value")
-        elif auth_type == "oauth":
-            field = "accessToken"
-        elif auth_type == "cli":
-            field = "token"
-        else:
-            secret_fields = [
-                f["key"] for f in doc.get("credentials", []) if f["type"] == "password"
-            ]
-            field = next((k for k in secret_fields if k in credentials), "")
-        if field not in credentials:
-            raise NaviError(f"{provider_id} has no token to hand out ({auth_type} auth)")
-        expires = credentials.reveal("expiresAt") if "expiresAt" in credentials else None
-        return Token(auth_type, credentials[field], int(expires) if expires else None)
+        if caller is None:
+            return token_of(doc, self.get_credentials(provider_id, project_id=project_id), field)
+        try:
+            found = token_of(doc, self.get_credentials(provider_id, project_id=project_id), field)
+        except NaviError as exc:
+            self.audit_token_read(provider_id, project_id, caller, outcome=type(exc).__name__)
+            raise
+        self.audit_token_read(provider_id, project_id, caller)
+        return found
+
+    def rotate_keys(
+        self, *, batch_size: int = 200, progress: Callable[[int, int], None] | None = None
+    ) -> RotationReport:
+        """Rotate the master key (or finish an interrupted rotation): see ``store.rotation``."""
+        from .store.rotation import rotate
+
+        return rotate(self.store, self.queries, self.keys, batch_size=batch_size, progress=progress)
 
     # -- health and outcomes -------------------------------------------------
-
-    @property
-    def health(self) -> HealthTracker:
-        """The health tracker over this service's store."""
-        if self._tracker is None:
-            from .health.tracker import HealthTracker
-
-            self._tracker = HealthTracker(self)
-        return self._tracker
 
     def subscribe(self, callback: Callable[[ChangeEvent], None]) -> Callable[[], None]:
         """Call ``callback`` on every health or connection change this service makes.
@@ -590,80 +545,88 @@ class IntegrationService:
         Returns a function that unsubscribes. A subscriber that raises is
         logged and does not stop the others or the operation.
         """
-        self._subscribers.append(callback)
-        return lambda: self._subscribers.remove(callback)
+        return self.events.subscribe(callback)
 
-    def _emit_connection(self, provider_id: str, project_id: str | None, after: str) -> None:
-        if self._subscribers:
-            from .health.tracker import ChangeEvent
+    def _emit_connection(self, provider_id: str, scope: Scope, after: str) -> None:
+        if self.events.active:
+            self.events.emit(ChangeEvent(provider_id, scope.project_id, "connection", None, after))
 
-            self._emit(ChangeEvent(provider_id, project_id, "connection", None, after))
 
-    def _emit(self, event: ChangeEvent) -> None:
-        for callback in list(self._subscribers):
-            try:
-                callback(event)
-            except Exception:  # a host app's bug must not break a credential operation
-                logging.getLogger(__name__).exception("subscriber failed on %s", event.kind)
-
-    def record_success(
-        self, provider_id: str, *, project_id: str | None = None, account: str | None = None
-    ) -> None:
-        """Note a successful call or check: errors reset, health healthy."""
-        from .results import HealthResult
-
-        self._require_connected(provider_id, project_id)
-        self.health.record(provider_id, HealthResult.healthy(account), project_id=project_id)
-
-    def record_error(
-        self,
-        provider_id: str,
-        error: str,
-        *,
-        project_id: str | None = None,
-        kind: FailureKind = "unavailable",
-        retry_after: float | None = None,
-    ) -> None:
-        """Note a failed call; the message is stored with any credential value redacted."""
-        from .results import HealthResult
-
-        self._require_connected(provider_id, project_id)
-        result = HealthResult.failed(kind, error, retry_after=retry_after)
-        self.health.record(provider_id, result, project_id=project_id)
-
-    def _require_connected(self, provider_id: str, project_id: str | None) -> None:
-        if not self.effective(provider_id, project_id=project_id).connected:
-            raise NotConnected(provider_id, project_id)
-
-    def check(
-        self, provider_id: str, *, project_id: str | None = None, timeout: float = 10.0
-    ) -> HealthResult:
-        """Run the provider's health check on the stored credentials and record the outcome."""
-        credentials, scope = self._credentials_and_scope(
-            provider_id, project_id, touch=True, require_enabled=False
+def token_of(doc: Mapping[str, Any], credentials: Credentials, field: str | None) -> Token:
+    """The token a provider document says to hand out from ``credentials`` (or ``field``)."""
+    provider_id = doc["id"]
+    auth_type = doc["authType"]
+    if field is not None:
+        if field not in credentials:
+            raise InvalidInput(
+                f"{provider_id} has no '{field}' value",
+                hint="fields: " + ", ".join(sorted(credentials)),
+            )
+    elif auth_type == "oauth":
+        field = "accessToken"
+    elif auth_type == "cli":
+        field = "token"
+    else:
+        secret_fields = [f["key"] for f in doc.get("credentials", []) if f["type"] == "password"]
+        field = next((k for k in secret_fields if k in credentials), "")
+    if field not in credentials:
+        raise CredentialsError(
+            provider_id,
+            f"{provider_id} has no token to hand out ({auth_type} auth)",
+            advice=Advice("fix_input", hint="name the value to print with --field"),
         )
-        result = self.check_values(provider_id, credentials, timeout=timeout)
-        self.health.record(provider_id, result, project_id=project_id, scope=scope)
-        return result
+    expires = credentials.reveal("expiresAt") if "expiresAt" in credentials else None
+    return Token(auth_type, credentials[field], int(expires) if expires else None)
 
-    def check_values(
-        self,
-        provider_id: str,
-        credentials: Credentials | Mapping[str, str],
-        *,
-        timeout: float = 10.0,
-    ) -> HealthResult:
-        """Run the health check on values that are not stored (test before configure)."""
-        from .models import Credentials
-        from .results import HealthResult
 
-        provider = self.registry.get(provider_id)
-        creds = credentials if isinstance(credentials, Credentials) else Credentials(credentials)
-        answer = self.registry.call_provider_hook(
-            "health_check", provider, credentials=creds, timeout=timeout
-        )
-        if answer is None:
-            return HealthResult.failed("bad_response", f"{provider.name} has no health check")
-        if not isinstance(answer, HealthResult):
-            raise NaviError(f"the {provider_id} health check returned {type(answer).__name__}")
-        return answer
+def call_with_recovery(
+    provider_id: str,
+    fn: Callable[[Credentials], T],
+    *,
+    project_id: str | None = None,
+    service: IntegrationService | None = None,
+    policy: RecoveryPolicy | None = None,
+) -> T:
+    """Call ``fn(credentials)`` for a provider, recovering what can be recovered.
+
+    See :mod:`navi_integrations.health.recovery`. Raises
+    :class:`~navi_integrations.errors.IntegrationError` when it gives up.
+    """
+    from .health.recovery import run_with_recovery
+
+    context = _service(service).recovery_context(provider_id, project_id=project_id)
+    return run_with_recovery(context, fn, policy)
+
+
+async def acall_with_recovery(
+    provider_id: str,
+    fn: Callable[[Credentials], Awaitable[T]],
+    *,
+    project_id: str | None = None,
+    service: IntegrationService | None = None,
+    policy: RecoveryPolicy | None = None,
+) -> T:
+    """The async form of :func:`call_with_recovery` (``fn`` is a coroutine function)."""
+    from .health.recovery import run_with_recovery_async
+
+    context = _service(service).recovery_context(provider_id, project_id=project_id)
+    return await run_with_recovery_async(context, fn, policy)
+
+
+def build_mcp_config(
+    service: IntegrationService,
+    *,
+    runtime: str = "agent-sdk",
+    project_id: str | None = None,
+    env_refs: bool = False,
+    gateway: bool = False,
+) -> McpConfig:
+    """The MCP config for ``runtime`` (same as ``service.mcp_config``): for host apps that
+    inject servers at session start (``gateway``: one entry running ``navi-int gateway``)."""
+    return service.mcp_config(
+        runtime=runtime, project_id=project_id, env_refs=env_refs, gateway=gateway
+    )
+
+
+def _service(service: IntegrationService | None) -> IntegrationService:
+    return service if service is not None else IntegrationService()

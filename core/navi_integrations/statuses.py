@@ -13,16 +13,18 @@ Row shapes (columns by name; ``project_id`` is ``""`` for the user scope):
 * switches (``integration_defaults``): ``provider, project_id, enabled,
   mcp_enabled, skill_enabled``;
 * health (``integration_status``): ``provider, project_id, status,
-  rate_limited_until``;
+  rate_limited_until``, and for :func:`health_detail` ``error_message,
+  last_check_at, metadata``;
 * one provider's credential rows for a token (:data:`CREDENTIAL_COLUMNS`).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .errors import IntegrationDisabled, NaviError, NotConnected
+from .errors import Advice, CredentialsError, IntegrationDisabled, InvalidInput, NotConnected
 from .scopes import Effective, Switches, resolve
 
 if TYPE_CHECKING:
@@ -31,8 +33,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CREDENTIAL_COLUMNS",
+    "NO_DETAILS",
     "credential_in_effect",
+    "credential_key",
     "defaults_of",
+    "granted_services",
+    "health_detail",
     "provider_statuses",
     "status_document",
     "token_field",
@@ -40,6 +46,9 @@ __all__ = [
 
 Row = Mapping[str, Any]
 _Key = tuple[str, str]
+
+#: The details of a status entry whose provider is not connected.
+NO_DETAILS: Mapping[str, Any] = {"account": None, "lastCheckAt": None, "lastError": None}
 
 #: Columns of the rows :func:`credential_in_effect` reads: each credential row of the
 #: provider in the user scope and the asked project, with both scopes' "enabled" switch.
@@ -170,9 +179,51 @@ def provider_statuses(
     return result
 
 
-def status_document(statuses: Iterable[ProviderStatus]) -> dict[str, Any]:
-    """The PRD's ``GET /api/integrations/status`` document."""
-    return {"integrations": [s.to_document() for s in statuses]}
+def credential_key(status: ProviderStatus) -> _Key | None:
+    """``(provider, project_id column)`` of the credentials in effect for a status entry
+    (their health row and credential row have that key); ``None`` when not connected."""
+    scope = status.effective.credential_scope
+    if scope is None:
+        return None
+    return status.provider, (status.project_id or "") if scope == "project" else ""
+
+
+def health_detail(health_row: Row | None) -> dict[str, Any] | None:
+    """``account``, ``lastCheckAt`` and ``lastError`` of a connected provider, from the health
+    row of its credentials; ``None`` when the last error needs advice, which the service's
+    recovery rules word (a failed or degraded provider with an error message)."""
+    if health_row is None:
+        return dict(NO_DETAILS)  # never checked since connecting
+    if health_row["error_message"] and health_row["status"] in ("failed", "degraded"):
+        return None
+    meta = json.loads(health_row["metadata"]) if health_row["metadata"] else {}
+    return {
+        "account": meta.get("account"),
+        "lastCheckAt": health_row["last_check_at"],
+        "lastError": None,
+    }
+
+
+def granted_services(doc: Mapping[str, Any], granted: str | None) -> list[str]:
+    """The OAuth services whose scopes are all in ``granted`` (the token's ``scope`` value)."""
+    oauth = doc.get("oauth") or {}
+    scopes = set(granted.split()) if granted else set()
+    return [
+        name
+        for name in oauth.get("services", [])
+        if set(oauth.get("serviceScopes", {}).get(name, [])) <= scopes
+    ]
+
+
+def status_document(
+    statuses: Iterable[ProviderStatus], details: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The PRD's ``GET /api/integrations/status`` document, each entry with its ``details``
+    (connected providers: :func:`health_detail`, plus ``services`` for OAuth ones)."""
+    found = details or {}
+    return {
+        "integrations": [{**s.to_document(), **found.get(s.provider, NO_DETAILS)} for s in statuses]
+    }
 
 
 def credential_in_effect(
@@ -216,13 +267,15 @@ def token_field(
     """Which credential value ``token`` hands out: ``field`` if named, else the OAuth access
     token, a CLI's token, or the first secret field that has a value.
 
-    ``keys`` are the fields the credentials hold. Raises :class:`NaviError` when
-    the value is missing.
+    ``keys`` are the fields the credentials hold. Raises :class:`InvalidInput` for a
+    named field they lack, :class:`CredentialsError` when there is no token to hand out.
     """
     auth_type = doc["authType"]
     if field is not None:
         if field not in keys:
-            raise NaviError(f"{provider_id} has no '{field}' value")
+            raise InvalidInput(
+                f"{provider_id} has no '{field}' value", hint="fields: " + ", ".join(sorted(keys))
+            )
     elif auth_type == "oauth":
         field = "accessToken"
     elif auth_type == "cli":
@@ -231,5 +284,9 @@ def token_field(
         secret_fields = [f["key"] for f in doc.get("credentials", []) if f["type"] == "password"]
         field = next((k for k in secret_fields if k in keys), "")
     if field not in keys:
-        raise NaviError(f"{provider_id} has no token to hand out ({auth_type} auth)")
+        raise CredentialsError(
+            provider_id,
+            f"{provider_id} has no token to hand out ({auth_type} auth)",
+            advice=Advice("fix_input", hint="name the value to print with --field"),
+        )
     return field

@@ -25,13 +25,20 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..errors import NaviError
+from ..errors import InvalidInput
 
 if TYPE_CHECKING:
     from ..models import Credentials, IntegrationProvider, McpServer
-    from ..service import IntegrationService
 
-__all__ = ["FORMATS", "McpConfig", "build_mcp_config", "fill_mcp_server"]
+__all__ = [
+    "FORMATS",
+    "McpConfig",
+    "McpSkipped",
+    "check_format",
+    "env_ref_server",
+    "fill_mcp_server",
+    "render",
+]
 
 Format = Literal["agent-sdk", "claude-code", "claude-desktop"]
 FORMATS: tuple[str, ...] = ("agent-sdk", "claude-code", "claude-desktop")
@@ -64,13 +71,30 @@ def fill_mcp_server(provider: IntegrationProvider, credentials: Credentials) -> 
     )
 
 
+@dataclass(frozen=True)
+class McpSkipped:
+    """A provider left out of a config, and why (e.g. GitHub while ``gh`` is not logged in)."""
+
+    provider: str
+    reason: str
+    advice: str | None = None
+
+
 @dataclass
 class McpConfig:
-    """A rendered config: the document to write, and (with env refs) the variables to set."""
+    """A rendered config: the document to write, (with env refs) the variables to set, and
+    the providers that had to be left out."""
 
     document: dict[str, Any]
     #: Variable name -> shell command printing its value (``navi-int token ...``).
     env: dict[str, str] = field(default_factory=dict)
+    skipped: list[McpSkipped] = field(default_factory=list)
+
+    @property
+    def servers(self) -> dict[str, Any]:
+        """The server entries by name, whatever the runtime's document shape."""
+        inner = self.document.get("mcpServers", self.document)
+        return inner if isinstance(inner, dict) else {}
 
 
 def _refs(provider: IntegrationProvider, project_id: str | None, env: dict[str, str]) -> Any:
@@ -119,37 +143,29 @@ def _entry(server: McpServer, runtime: str) -> dict[str, Any]:
     return entry
 
 
-def build_mcp_config(
-    service: IntegrationService,
-    *,
-    runtime: str = "agent-sdk",
-    project_id: str | None = None,
-    env_refs: bool = False,
-) -> McpConfig:
-    """The MCP servers of every connected, enabled, MCP-enabled provider, for ``runtime``."""
+def check_format(runtime: str, *, env_refs: bool = False) -> None:
+    """Refuse an unknown runtime, and env references where the runtime cannot expand them."""
     if runtime not in FORMATS:
-        raise NaviError(f"unknown format '{runtime}'; use one of {', '.join(FORMATS)}")
+        raise InvalidInput(f"unknown format '{runtime}'", hint=f"use one of {', '.join(FORMATS)}")
     if env_refs and runtime == "claude-desktop":
-        raise NaviError(
-            "Claude Desktop does not expand ${VAR} references: write its config with "
-            "--output (the file is created with mode 0600) instead of --env-refs"
+        raise InvalidInput(
+            "Claude Desktop does not expand ${VAR} references",
+            hint="write its config with --output (the file is created with mode 0600) instead "
+            "of --env-refs",
         )
-    servers: dict[str, Any] = {}
-    env: dict[str, str] = {}
-    for item in service.status(project_id=project_id):
-        state = item.effective
-        doc = service.catalog.document(item.provider)
-        if not (state.connected and state.enabled and state.mcp_enabled and doc.get("mcp")):
-            continue
-        provider = service.registry.get(item.provider)
-        if env_refs:
-            server = fill_mcp_server(provider, _refs(provider, project_id, env))
-        else:
-            credentials = service.get_credentials(item.provider, project_id=project_id)
-            server = service.registry.call_provider_hook(
-                "mcp_config", provider, credentials=credentials
-            )
-        if server is not None:
-            servers[item.provider] = _entry(server, runtime)
-    document = servers if runtime == "agent-sdk" else {"mcpServers": servers}
-    return McpConfig(document, env)
+
+
+def env_ref_server(
+    provider: IntegrationProvider, project_id: str | None, env: dict[str, str]
+) -> McpServer | None:
+    """The provider's declared server with ``${VAR}`` references instead of secrets.
+
+    ``env`` receives, for each variable, the command that prints its value.
+    """
+    return fill_mcp_server(provider, _refs(provider, project_id, env))
+
+
+def render(servers: dict[str, McpServer], runtime: str) -> dict[str, Any]:
+    """The config document ``runtime`` reads, for these servers (by provider id)."""
+    entries = {name: _entry(server, runtime) for name, server in servers.items()}
+    return entries if runtime == "agent-sdk" else {"mcpServers": entries}

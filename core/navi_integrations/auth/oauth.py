@@ -22,36 +22,20 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from ..errors import NaviError, scope_flag
+from ..errors import GrantRevoked, NaviError, OAuthFailed
 
 if TYPE_CHECKING:
     from ..models import Credentials, IntegrationProvider
-    from ..service import IntegrationService
 
 __all__ = ["GrantRevoked", "OAuthFailed", "OAuthSignIn", "SignInResult", "refresh"]
 
 #: Credential keys the flow stores beside the user's clientId/clientSecret.
 TOKEN_FIELDS = ("accessToken", "refreshToken", "expiresAt", "scope", "account")
-
-
-class OAuthFailed(NaviError):
-    """The sign-in did not complete (denied, timed out, refused by the token endpoint)."""
-
-
-class GrantRevoked(NaviError):
-    """The provider refused to renew access (``invalid_grant``): the user must sign in again."""
-
-    def __init__(self, provider_id: str, name: str, project_id: str | None) -> None:
-        self.provider_id = provider_id
-        super().__init__(
-            f"{name} refused to renew access (invalid_grant): the sign-in was revoked or "
-            f"expired. Run: navi-int connect {provider_id}{scope_flag(project_id)}"
-        )
 
 
 def _oauth_client(**kwargs: Any) -> Any:
@@ -191,11 +175,13 @@ def _transport_failure(name: str, exc: BaseException) -> NaviError:
 
 @dataclass(frozen=True)
 class SignInResult:
-    """What a completed sign-in stored."""
+    """What a completed sign-in granted; ``values`` are the credentials to store (None when
+    everything asked for was already granted and nothing changed)."""
 
     account: str | None
     scopes: list[str]
     services: list[str]
+    values: Credentials | None = field(default=None, repr=False)
 
 
 class _Listener:
@@ -255,38 +241,29 @@ class _Listener:
 
 
 class OAuthSignIn:
-    """The authorization-code flow with PKCE for one provider and scope."""
+    """The authorization-code flow with PKCE for one provider.
+
+    ``existing`` are the credentials already stored in exactly the target
+    scope (their OAuth client and grants carry over: incremental consent).
+    :meth:`run` returns what to store; the caller stores it.
+    """
 
     def __init__(
         self,
-        service: IntegrationService,
-        provider_id: str,
+        provider: IntegrationProvider,
         *,
-        project_id: str | None = None,
+        existing: Credentials | None = None,
         timeout: float = 300.0,
         open_browser: Callable[[str], bool] | None = None,
         show_url: Callable[[str], None] | None = None,
     ) -> None:
-        self.service = service
-        self.provider = service.registry.get(provider_id)
+        self.provider = provider
         if self.provider.oauth is None:
             raise OAuthFailed(f"{self.provider.name} does not sign in with OAuth")
-        self.project_id = project_id
+        self.previous = existing
         self.timeout = timeout
         self.open_browser = open_browser
         self.show_url = show_url or (lambda url: None)
-
-    def existing(self) -> Credentials | None:
-        """Credentials already stored in exactly this scope, if any."""
-        from ..errors import NotConnected
-
-        try:
-            creds, scope = self.service._credentials_and_scope(
-                self.provider.id, self.project_id, touch=False, require_enabled=False, fresh=False
-            )
-        except NotConnected:
-            return None
-        return creds if scope == (self.project_id or "") else None
 
     def scopes_for(self, services: list[str]) -> list[str]:
         """The scopes the services need, plus the provider's base scopes."""
@@ -304,14 +281,15 @@ class OAuthSignIn:
         return scopes
 
     def run(self, client_id: str, client_secret: str, services: list[str]) -> SignInResult:
-        """Sign in and store everything, or raise :class:`OAuthFailed` having stored nothing."""
+        """Sign in; the result carries the values to store (``values`` is empty when the
+        scopes were already granted). Raises :class:`OAuthFailed` when it does not complete."""
         from authlib.common.security import generate_token
 
         from ..models import Credentials
 
         oauth = self.provider.oauth
         assert oauth is not None
-        previous = self.existing()
+        previous = self.previous
         if previous is not None and previous.reveal("clientId") != client_id:
             previous = None  # another OAuth client: its grants do not carry over
         wanted = self.scopes_for(services)
@@ -384,24 +362,19 @@ class OAuthSignIn:
             values["account"] = account
         elif previous is not None and "account" in previous:
             values["account"] = previous.reveal("account")
-        self.service.store_credentials(self.provider.id, values, project_id=self.project_id)
-        if values.get("account"):
-            self.service.record_success(
-                self.provider.id, project_id=self.project_id, account=values["account"]
-            )
         stored = Credentials(values)
         granted_now = stored.reveal("scope").split()
         got = [s for s in oauth.services if set(oauth.service_scopes[s]) <= set(granted_now)]
-        return SignInResult(values.get("account"), granted_now, got)
+        return SignInResult(values.get("account"), granted_now, got, stored)
 
     def _account(self, access_token: str) -> str | None:
         """The account's email from the provider's userinfo URL (None if it has none)."""
         if "userinfo" not in self.provider.endpoints():
             return None
-        from ..health.checks import _client
+        from ..health.checks import shared_client
 
         try:
-            response = _client().get(
+            response = shared_client().get(
                 self.provider.url("userinfo"),
                 headers={"Authorization": f"Bearer {access_token}"},
                 timeout=30.0,

@@ -20,50 +20,95 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..errors import NaviError
+from ..errors import ConfigurationError, GrantRevoked, StoreBusy, connect_advice
 from ..results import HealthResult
+from ..scopes import Scope
 
 if TYPE_CHECKING:
+    from ..health.tracker import HealthTracker
     from ..models import Credentials
-    from ..service import IntegrationService
+    from ..store.engine import Store
+    from ..store.queries import Queries
+    from ..store.vault import Vault
 
-__all__ = ["DEFAULT_REFRESH_MARGIN", "TokenRefresher"]
+__all__ = ["DEFAULT_REFRESH_MARGIN", "TokenRefresher", "needs_refresh"]
 
 DEFAULT_REFRESH_MARGIN = 300.0
 
+#: Renews credentials through the ``refresh`` hook: (provider id, credentials) -> renewed.
+RenewHook = Callable[[str, "Credentials"], "Credentials | None"]
+
+
+def refresh_margin(environ: Mapping[str, str] | None = None) -> float:
+    """Seconds before expiry at which tokens are renewed (``NAVI_INTEGRATIONS_REFRESH_MARGIN``)."""
+    raw = (os.environ if environ is None else environ).get("NAVI_INTEGRATIONS_REFRESH_MARGIN")
+    return float(raw) if raw else DEFAULT_REFRESH_MARGIN
+
+
+def needs_refresh(auth_type: str, values: Mapping[str, Any], margin: float) -> bool:
+    """Whether an OAuth access token expires within ``margin`` seconds.
+
+    ``values`` maps field names to values (plain strings or ``SecretStr``).
+    """
+    if auth_type != "oauth" or "accessToken" not in values or "expiresAt" not in values:
+        return False
+    raw = values["expiresAt"]
+    expires_ms = int(raw if isinstance(raw, str) else raw.get_secret_value())
+    return expires_ms - time.time() * 1000 < margin * 1000
+
 
 class TokenRefresher:
-    """Keeps one service's OAuth credentials fresh (see the module docstring)."""
+    """Keeps OAuth credentials fresh (see the module docstring).
 
-    def __init__(self, service: IntegrationService, margin: float | None = None) -> None:
-        self._service = service
-        env = os.environ.get("NAVI_INTEGRATIONS_REFRESH_MARGIN")
-        self.margin = (
-            margin if margin is not None else float(env) if env else DEFAULT_REFRESH_MARGIN
-        )
+    ``renew`` calls the ``refresh`` hook; ``documents`` gives a provider's
+    document (name, auth type).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        queries: Queries,
+        vault: Vault,
+        tracker: HealthTracker,
+        renew: RenewHook,
+        documents: Callable[[str], Mapping[str, Any]],
+        margin: float | None = None,
+    ) -> None:
+        self._store = store
+        self._queries = queries
+        self._vault = vault
+        self._tracker = tracker
+        self._renew = renew
+        self._documents = documents
+        self.margin = margin if margin is not None else refresh_margin()
         self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
-    def needs_refresh(self, doc: dict[str, Any], credentials: Credentials) -> bool:
-        """Whether an OAuth access token expires within the margin (or has no expiry info)."""
-        if doc.get("authType") != "oauth" or "accessToken" not in credentials:
-            return False
-        if "expiresAt" not in credentials:
-            return False
-        expires_ms = int(credentials.reveal("expiresAt"))
-        return expires_ms - time.time() * 1000 < self.margin * 1000
+    def needs_refresh(self, doc: Mapping[str, Any], credentials: Credentials) -> bool:
+        """Whether an OAuth access token expires within the margin."""
+        return needs_refresh(str(doc.get("authType")), credentials, self.margin)
 
-    def _lock(self, provider_id: str, scope: str) -> threading.Lock:
+    def _lock(self, provider_id: str, row_scope: Scope) -> threading.Lock:
         with self._locks_guard:
-            return self._locks.setdefault((provider_id, scope), threading.Lock())
+            return self._locks.setdefault((provider_id, row_scope.key), threading.Lock())
+
+    def _current(self, provider_id: str, scope: Scope) -> tuple[Credentials, Scope] | None:
+        from ..models import Credentials
+
+        row = self._queries.credential_view(provider_id, scope).in_effect()
+        if row is None:
+            return None
+        values = self._vault.open(provider_id, row.scope, row.key_id, row.value)
+        return Credentials(values), row.scope
 
     def refresh(
         self,
         provider_id: str,
-        scope: str,
-        project_id: str | None,
+        row_scope: Scope,
+        scope: Scope,
         *,
         rejected: str | None = None,
     ) -> Credentials:
@@ -72,27 +117,29 @@ class TokenRefresher:
         ``rejected`` is an access token the provider refused: the row is
         renewed if it still holds that token, whatever its expiry says.
         """
-        from ..store.engine import StoreBusy
-
-        doc = self._service.catalog.document(provider_id)
+        doc = self._documents(provider_id)
         patience = time.monotonic() + 30.0  # then queue on the lock like any writer
-        with self._lock(provider_id, scope):
+        with self._lock(provider_id, row_scope):
             while True:
                 # Cheap look first: another thread or process has often renewed it already.
-                current, row_scope = self._service._credentials_and_scope(
-                    provider_id, project_id, touch=False, require_enabled=False, fresh=False
-                )
-                if row_scope == scope and not self._stale(doc, current, rejected):
-                    return current
+                current = self._current(provider_id, scope)
+                if (
+                    current is not None
+                    and current[1] == row_scope
+                    and not self._stale(doc, current[0], rejected)
+                ):
+                    return current[0]
                 wait = time.monotonic() > patience
                 try:
-                    return self._refresh_in_store(provider_id, scope, project_id, rejected, wait)
+                    return self._refresh_in_store(provider_id, row_scope, scope, rejected, wait)
                 except StoreBusy:
                     # Another process is writing (most likely refreshing this token):
                     # look again shortly rather than sleep in SQLite's coarse busy wait.
                     time.sleep(0.01)
 
-    def _stale(self, doc: dict[str, Any], credentials: Credentials, rejected: str | None) -> bool:
+    def _stale(
+        self, doc: Mapping[str, Any], credentials: Credentials, rejected: str | None
+    ) -> bool:
         if rejected is not None:
             return "accessToken" not in credentials or credentials.reveal("accessToken") == rejected
         return self.needs_refresh(doc, credentials)
@@ -100,50 +147,39 @@ class TokenRefresher:
     def _refresh_in_store(
         self,
         provider_id: str,
-        scope: str,
-        project_id: str | None,
+        row_scope: Scope,
+        scope: Scope,
         rejected: str | None,
         wait: bool = False,
     ) -> Credentials:
-        import sqlalchemy as sa
-
         from ..models import Credentials
-        from ..store.tables import CREDENTIALS
-        from .oauth import GrantRevoked
 
-        service = self._service
-        doc = service.catalog.document(provider_id)
-        kind = "project" if scope else "user"
+        doc = self._documents(provider_id)
         try:
-            with service.store.write(wait=wait) as conn:
-                query = sa.select(
-                    CREDENTIALS.c.id, CREDENTIALS.c.value, CREDENTIALS.c.key_id
-                ).where(CREDENTIALS.c.provider == provider_id, CREDENTIALS.c.project_id == scope)
-                if service.store.dialect == "postgresql":
-                    query = query.with_for_update()
-                row = conn.execute(query).one()
+            with self._store.write(wait=wait) as conn:
+                row = self._queries.lock_credential(conn, provider_id, row_scope)
+                if row is None:
+                    from ..errors import NotConnected
+
+                    raise NotConnected(provider_id, scope.project_id)
                 current = Credentials(
-                    service._decrypt(provider_id, kind, scope or None, row.key_id, row.value)
+                    self._vault.open(provider_id, row_scope, row["key_id"], row["value"])
                 )
                 if not self._stale(doc, current, rejected):
                     return current  # another caller renewed it while we waited
-                provider = service.registry.get(provider_id)
-                renewed = service.registry.call_provider_hook(
-                    "refresh", provider, credentials=current
-                )
+                renewed = self._renew(provider_id, current)
                 if renewed is None:
-                    raise NaviError(f"no plugin can renew {provider.name} credentials")
-                values = {key: renewed.reveal(key) for key in renewed}
-                sealed = service._seal(provider_id, scope or None, values)
-                conn.execute(
-                    CREDENTIALS.update()
-                    .where(CREDENTIALS.c.id == row.id)
-                    .values(
-                        value=sealed.blob, key_id=sealed.key_id, updated_at=int(time.time() * 1000)
+                    raise ConfigurationError(
+                        f"no plugin can renew {doc['name']} credentials",
+                        advice=connect_advice(provider_id, scope.project_id),
                     )
-                )
+                values = {key: renewed.reveal(key) for key in renewed}
+                sealed = self._vault.seal_in(self._queries, conn, provider_id, row_scope, values)
+                self._queries.replace_value(conn, row["id"], sealed.blob, sealed.key_id)
         except GrantRevoked:
-            error = GrantRevoked(provider_id, str(doc["name"]), project_id)
-            service.health.record(provider_id, HealthResult.failed("auth", str(error)), scope=scope)
+            error = GrantRevoked(provider_id, str(doc["name"]), scope.project_id)
+            self._tracker.record(
+                provider_id, HealthResult.failed("auth", error.message), scope, row_scope=row_scope
+            )
             raise error from None
         return Credentials(values)

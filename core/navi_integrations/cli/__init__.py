@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from ..errors import NaviError
+from ._common import BadInput, Failed
 
 __all__ = ["cli", "main"]
 
@@ -33,19 +34,11 @@ _COMMANDS: dict[str, str] = {
     "mcp-config": "navi_integrations.cli.agent_cmd:mcp_config",
     "run": "navi_integrations.cli.run_cmd:run",
     "skills": "navi_integrations.cli.agent_cmd:skills",
+    "serve": "navi_integrations.cli.serve_cmd:serve",
+    "api-token": "navi_integrations.cli.serve_cmd:api_token",
+    "audit": "navi_integrations.cli.serve_cmd:audit",
+    "gateway": "navi_integrations.cli.gateway_cmd:gateway",
 }
-
-
-class _Failed(click.ClickException):
-    """An operation failed (exit code 1)."""
-
-    exit_code = 1
-
-
-class _BadInput(click.ClickException):
-    """Usage or input error (exit code 2)."""
-
-    exit_code = 2
 
 
 class _LazyGroup(click.Group):
@@ -67,7 +60,7 @@ class _LazyGroup(click.Group):
         except NaviError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            raise (_BadInput if exc.exit_code == 2 else _Failed)(str(exc)) from None
+            raise (BadInput if exc.exit_code == 2 else Failed)(str(exc)) from None
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -10,8 +10,22 @@ import click
 from ..plugins.catalog import Catalog
 
 if TYPE_CHECKING:
+    from ..errors import Advice
     from ..plugins.registry import Registry
     from ..service import IntegrationService
+
+
+class Failed(click.ClickException):
+    """An operation failed (exit code 1): one line on stderr."""
+
+    exit_code = 1
+
+
+class BadInput(click.ClickException):
+    """Usage or input error (exit code 2): one line on stderr."""
+
+    exit_code = 2
+
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (camelCase keys).")
 
@@ -48,11 +62,24 @@ def service() -> IntegrationService:
     return found
 
 
+def _project_id(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from ..errors import InvalidInput
+    from ..scopes import check_project_id
+
+    try:
+        return check_project_id(value)
+    except InvalidInput as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 project_option = click.option(
     "--project",
     "project_id",
     metavar="ID",
     default=None,
+    callback=_project_id,
     help="Act on this project's scope (default: the user scope, for all projects).",
 )
 
@@ -60,6 +87,12 @@ project_option = click.option(
 def scope_text(project_id: str | None) -> str:
     """How a scope is shown: "user scope" or "project P"."""
     return f"project {project_id}" if project_id else "user scope"
+
+
+def advice_line(action: str | None, advice: Advice | None) -> str:
+    """How the CLI shows a failure's advice: ``[reauth] Run: navi-int connect linear``."""
+    text = str(advice) if advice is not None else ""
+    return f"[{action or 'fail'}] {text}".rstrip()
 
 
 def echo_json(document: Any) -> None:

@@ -33,20 +33,12 @@ def keys() -> None:
 @keys.command("status")
 def keys_status() -> None:
     """Where the master key comes from, and which keys the stored rows use."""
-    import sqlalchemy as sa
-
-    from ..store.tables import CREDENTIALS as table
-
     svc = service()
     current = svc.keys.current()
     click.echo(f"Master key: {current.key_id} from {svc.keys.description}")
     retired = [k.key_id for k in svc.keys.retired()]
     click.echo(f"Retired keys kept: {', '.join(retired) or 'none'}")
-    with svc.store.read() as conn:
-        counts = conn.execute(
-            sa.select(table.c.key_id, sa.func.count()).group_by(table.c.key_id)
-        ).all()
-    for key_id, count in counts:
+    for key_id, count in sorted(svc.queries.key_counts().items()):
         mark = " (current)" if key_id == current.key_id else ""
         click.echo(f"  {count} credential(s) under {key_id}{mark}")
 
@@ -54,10 +46,8 @@ def keys_status() -> None:
 @keys.command("rotate")
 def keys_rotate() -> None:
     """Re-encrypt every credential under a new master key (resumes an interrupted rotation)."""
-    from ..store.rotation import rotate
-
     svc = service()
-    report = rotate(svc, progress=lambda done, total: click.echo(f"  {done}/{total}", err=True))
+    report = svc.rotate_keys(progress=lambda done, total: click.echo(f"  {done}/{total}", err=True))
     verb = "Finished the interrupted rotation to" if report.resumed else "Rotated to"
     click.echo(f"{verb} key {report.key_id}: {report.reencrypted} credential(s) re-encrypted.")
     if report.dropped_keys:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ._common import echo_json, project_option, service
+from ._common import Failed, echo_json, project_option, service
 
 
 @click.command("mcp-config")
@@ -27,11 +27,24 @@ from ._common import echo_json, project_option, service
     is_flag=True,
     help="Write ${VAR} references instead of secrets; print how to set each variable.",
 )
-def mcp_config(project_id: str | None, runtime: str, output: str | None, env_refs: bool) -> None:
+@click.option(
+    "--gateway",
+    "use_gateway",
+    is_flag=True,
+    help="One server entry that runs `navi-int gateway` (no secret in the config).",
+)
+def mcp_config(
+    project_id: str | None, runtime: str, output: str | None, env_refs: bool, use_gateway: bool
+) -> None:
     """The MCP servers of every connected, enabled, MCP-enabled provider, for an agent runtime."""
-    from ..agent.mcp import build_mcp_config
-
-    config = build_mcp_config(service(), runtime=runtime, project_id=project_id, env_refs=env_refs)
+    config = service().mcp_config(
+        runtime=runtime, project_id=project_id, env_refs=env_refs, gateway=use_gateway
+    )
+    for skipped in config.skipped:
+        advice = f" {skipped.advice}" if skipped.advice else ""
+        click.echo(f"Left out {skipped.provider}: {skipped.reason}.{advice}", err=True)
+    if config.skipped and not config.servers:
+        raise Failed("no MCP server could be built")
     text = json.dumps(config.document, indent=2) + "\n"
     if output:
         _write_private(Path(output), text)
@@ -77,25 +90,58 @@ def skills() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def skills_list(project_id: str | None, as_json: bool) -> None:
     """The skills enabled in the scope: setup skills until connected, usage skills after."""
-    from ..agent.skills import enabled_skills
-
-    found = enabled_skills(service(), project_id=project_id)
+    try:
+        found = service().skills(project_id=project_id)
+    except ValueError as exc:
+        raise _one_line(exc, f"A skill cannot be read: {exc}") from None
     if as_json:
         echo_json({"skills": [s.to_document() for s in found]})
         return
     for skill in found:
-        click.echo(
-            f"{skill.name}  ({skill.provider or 'framework'}, {skill.role})  {skill.description}"
-        )
+        click.echo(f"{skill.name}  ({_origin(skill.provider, skill.role)})  {skill.description}")
 
 
 @skills.command("install")
 @click.argument("directory", type=click.Path(file_okay=False))
 @project_option
-def skills_install(directory: str, project_id: str | None) -> None:
-    """Copy exactly the skills enabled in the scope into DIRECTORY (one folder each)."""
-    from ..agent.skills import enabled_skills, install
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def skills_install(directory: str, project_id: str | None, as_json: bool) -> None:
+    """Copy exactly the skills enabled in the scope into DIRECTORY (one folder each).
 
-    found = enabled_skills(service(), project_id=project_id)
-    written = install(found, Path(directory))
-    click.echo(f"Installed {len(written)} skill(s) into {directory}: {', '.join(written)}")
+    Only folders this command created (they hold a .navi-integrations marker)
+    are updated or removed, and in them only the files it wrote. A folder of
+    yours with a skill's name is left alone and reported (skipped).
+    """
+    try:
+        report = service().install_skills(Path(directory), project_id=project_id)
+    except ValueError as exc:
+        raise _one_line(exc, f"A skill cannot be read: {exc}") from None
+    except OSError as exc:
+        where = exc.filename or directory
+        message = f"Cannot write the skills into {directory} ({where}: {exc.strerror})."
+        raise _one_line(exc, message) from None
+    if as_json:
+        echo_json(report.to_document())
+        return
+    names = f": {', '.join(report.installed)}" if report.installed else "."
+    click.echo(f"Installed {len(report.installed)} skill(s) into {directory}{names}")
+    if report.removed:
+        click.echo(f"Removed {len(report.removed)} no longer enabled: {', '.join(report.removed)}")
+    for name, files in sorted(report.kept.items()):
+        click.echo(
+            f"Kept {Path(directory) / name}: the {name} skill's files are removed, the folder"
+            f" stays for the files navi-int did not write ({', '.join(files)}).",
+            err=True,
+        )
+    for clash in report.skipped:
+        click.echo(f"Skipped {clash.path}: {clash.reason}.", err=True)
+
+
+def _one_line(exc: Exception, message: str) -> Exception:
+    """The error as one line, or itself (with its traceback) under ``navi-int --debug``."""
+    root = click.get_current_context().find_root()
+    return exc if (root.obj or {}).get("debug") else click.ClickException(message)
+
+
+def _origin(provider: str | None, role: str) -> str:
+    return "framework" if provider is None else f"{provider}, {role}"

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from ..errors import CredentialsInvalid
-from ._common import catalog, echo_guide, project_option, scope_text, service
+from ._common import BadInput, advice_line, catalog, echo_guide, project_option, scope_text, service
 from ._input import parse_fields, read_stdin
 
 
@@ -85,29 +85,20 @@ def connect(
         values = {**(read_stdin() if from_stdin else {}), **parse_fields(fields)}
     else:
         values = _prompt(doc, project_id, assume_yes)
-    svc = service()
-    problems = svc.registry.validate(provider_id, values)
-    if problems:
-        for problem in problems:
-            click.echo(f"  {problem}", err=True)
-        raise CredentialsInvalid(provider_id, problems)
-    account = None
-    if not no_test:
-        result = svc.check_values(provider_id, values)
-        if not result.ok:
-            from .health_cmd import _advice
-
-            click.echo(f"Saved nothing: {result.message}.", err=True)
-            if result.kind not in ("auth", "forbidden", "not_logged_in"):
-                click.echo("  Use --no-test to save anyway (e.g. offline).", err=True)
-            click.echo(f"  {_advice(provider_id, result, project_id)}", err=True)
-            raise SystemExit(1)
-        account = result.account
-    svc.connect(provider_id, values, project_id=project_id)
-    if account is not None:
-        svc.record_success(provider_id, project_id=project_id, account=account)
-    who = f" as {account}" if account else ""
-    click.echo(f"Connected {doc['name']}{who} ({scope_text(project_id)}).")
+    try:
+        result = service().connect(provider_id, values, project_id=project_id, test=not no_test)
+    except CredentialsInvalid as exc:
+        raise BadInput(exc.message) from None
+    if not result.saved:
+        assert result.check is not None
+        click.echo(f"Saved nothing: {result.check.message}.", err=True)
+        if result.kind not in ("auth", "forbidden", "not_logged_in"):
+            click.echo("  Use --no-test to save anyway (e.g. offline).", err=True)
+        click.echo(f"  {advice_line(result.action, result.advice)}", err=True)
+        raise SystemExit(1)
+    who = f" as {result.account}" if result.account else ""
+    untested = "" if result.tested or no_test else " Not tested: it has no health check."
+    click.echo(f"Connected {doc['name']}{who} ({scope_text(project_id)}).{untested}")
 
 
 def _connect_oauth(
@@ -126,18 +117,8 @@ def _connect_oauth(
     """
     import webbrowser
 
-    from ..auth.oauth import OAuthSignIn
-
     svc = service()
-    flow = OAuthSignIn(
-        svc,
-        doc["id"],
-        project_id=project_id,
-        timeout=timeout,
-        open_browser=None if no_browser else webbrowser.open,
-        show_url=lambda url: click.echo(f"Sign in to {doc['name']} at:\n  {url}"),
-    )
-    previous = flow.existing()
+    previous = svc.oauth_client(doc["id"], project_id=project_id)
     if fields or from_stdin:
         values = {**(read_stdin() if from_stdin else {}), **parse_fields(fields)}
     elif previous is not None and "clientId" in previous:
@@ -145,13 +126,19 @@ def _connect_oauth(
         values = {k: previous.reveal(k) for k in ("clientId", "clientSecret") if k in previous}
     else:
         values = _prompt(doc, project_id, assume_yes)
-    problems = svc.registry.validate(doc["id"], values)
-    if problems:
-        for problem in problems:
-            click.echo(f"  {problem}", err=True)
-        raise CredentialsInvalid(doc["id"], problems)
-    chosen = list(services) or list((doc.get("oauth") or {}).get("services", []))
-    result = flow.run(values["clientId"], values.get("clientSecret", ""), chosen)
+    try:
+        result = svc.sign_in(
+            doc["id"],
+            client_id=values.get("clientId", ""),
+            client_secret=values.get("clientSecret", ""),
+            services=list(services) or None,
+            project_id=project_id,
+            timeout=timeout,
+            open_browser=None if no_browser else webbrowser.open,
+            show_url=lambda url: click.echo(f"Sign in to {doc['name']} at:\n  {url}"),
+        )
+    except CredentialsInvalid as exc:
+        raise BadInput(exc.message) from None
     who = f" as {result.account}" if result.account else ""
     granted = f" Services: {', '.join(result.services)}." if result.services else ""
     click.echo(f"Connected {doc['name']}{who} ({scope_text(project_id)}).{granted}")

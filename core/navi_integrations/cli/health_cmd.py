@@ -5,42 +5,23 @@ from __future__ import annotations
 import platform
 import shutil
 import sys
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import NaviError
-from ..results import HealthResult
-from ._common import catalog, echo_json, json_option, project_option, scope_text, service
+from ._common import (
+    advice_line,
+    catalog,
+    echo_json,
+    json_option,
+    project_option,
+    scope_text,
+    service,
+)
 
 if TYPE_CHECKING:
-    from ..service import IntegrationService
-
-
-def _advice(provider_id: str, result: HealthResult, project_id: str | None) -> str:
-    from ..health.recovery import classify
-
-    doc = catalog().document(provider_id)
-    cli = doc.get("cli") or {}
-    error = classify(
-        provider_id,
-        doc["name"],
-        doc["authType"],
-        result,
-        project_id=project_id,
-        auth_command=cli.get("authCommand") if doc["authType"] == "cli" else None,
-    )
-    return f"[{error.action}] {error}"
-
-
-def _check(
-    svc: IntegrationService, provider_id: str, project_id: str | None, timeout: float
-) -> HealthResult:
-    try:
-        return svc.check(provider_id, project_id=project_id, timeout=timeout)
-    except NaviError as exc:  # not connected, disabled, cannot decrypt
-        return HealthResult.failed("auth", str(exc).split(" Run:")[0])
+    from ..results import TestResult
 
 
 @click.command("test")
@@ -57,46 +38,30 @@ def test(
         raise click.UsageError("give a PROVIDER or --all")
     svc = service()
     if provider_id:
-        catalog().document(provider_id)
-        targets = [provider_id]
+        results = [svc.test(provider_id, project_id=project_id, timeout=timeout)]
     else:
-        targets = [s.provider for s in svc.status(project_id=project_id) if s.effective.connected]
-        if not targets:
+
+        def progress(_result: TestResult, done: int, total: int) -> None:
+            if not as_json:
+                click.echo(f"\r  checked {done}/{total}", nl=False, err=True)
+
+        results = svc.test_all(project_id=project_id, timeout=timeout, progress=progress)
+        if results and not as_json:
+            click.echo("", err=True)
+        if not results:
             click.echo(f"No provider is connected ({scope_text(project_id)}).")
             return
-    results: dict[str, HealthResult] = {}
-    svc.registry  # noqa: B018 - load the plugins once, before the worker threads
-    with ThreadPoolExecutor(max_workers=min(32, len(targets))) as pool:
-        futures = {pool.submit(_check, svc, t, project_id, timeout): t for t in targets}
-        for done, future in enumerate(as_completed(futures), 1):
-            results[futures[future]] = future.result()
-            if check_all and not as_json:
-                click.echo(f"\r  checked {done}/{len(targets)}", nl=False, err=True)
-    if check_all and not as_json:
-        click.echo("", err=True)
+    results.sort(key=lambda r: r.provider)
     if as_json:
-        echo_json(
-            {
-                "results": [
-                    {
-                        "provider": t,
-                        "ok": r.ok,
-                        "message": r.message,
-                        "account": r.account,
-                        "kind": r.kind,
-                    }
-                    for t, r in sorted(results.items())
-                ]
-            }
-        )
+        echo_json({"results": [r.to_document() for r in results]})
     else:
-        for target, result in sorted(results.items()):
+        for result in results:
             if result.ok:
-                click.echo(f"{target}: healthy. {result.message}")
-            else:
-                click.echo(f"{target}: {result.message}", err=True)
-                click.echo(f"  {_advice(target, result, project_id)}", err=True)
-    if not all(r.ok for r in results.values()):
+                click.echo(f"{result.provider}: healthy. {result.check.message}")
+                continue
+            click.echo(f"{result.provider}: {result.check.message}", err=True)
+            click.echo(f"  {advice_line(result.action, result.advice)}", err=True)
+    if not all(r.ok for r in results):
         sys.exit(1)
 
 
@@ -127,7 +92,7 @@ def doctor(project_id: str | None, as_json: bool) -> None:
     providers = []
     try:
         for item in svc.status(project_id=project_id):
-            record = svc.health.get(item.provider, project_id=project_id)
+            record = svc.health_record(item.provider, project_id=project_id)
             line = {
                 "provider": item.provider,
                 "connected": item.effective.credential_scope or "no",

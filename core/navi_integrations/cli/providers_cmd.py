@@ -35,17 +35,19 @@ def list_providers(project_id: str | None, as_json: bool) -> None:
 
     --json prints the document of the PRD's GET /api/integrations/status.
     """
-    from ..statuses import status_document
     from ..store import direct
 
     found = catalog()
     documents = {pid: found.document(pid) for pid in found.provider_ids()}
+    if as_json:
+        document = direct.status_document(documents, project_id)
+        if document is None:
+            document = service().status_document(project_id=project_id)
+        echo_json(document)
+        return
     items = direct.statuses(documents, project_id)
     if items is None:
         items = service().status(project_id=project_id)
-    if as_json:
-        echo_json(status_document(items))
-        return
     rows = []
     for item in items:
         state = item.effective
@@ -108,7 +110,7 @@ def _show_health(provider_id: str, project_id: str | None) -> None:
     if not state.connected:
         click.echo(f"\nNot connected ({scope_text(project_id)}): navi-int connect {provider_id}")
         return
-    record = svc.health.get(provider_id, project_id=project_id)
+    record = svc.health_record(provider_id, project_id=project_id)
     status = record.status if state.enabled else "disabled"
     click.echo(f"\nHealth ({state.credential_scope} credentials): {status}")
     if record.account:

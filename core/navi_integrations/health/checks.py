@@ -23,9 +23,9 @@ import functools
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from ..errors import NaviError
+from ..errors import ProviderFailure
 from ..results import FailureKind, HealthResult
 
 if TYPE_CHECKING:
@@ -34,27 +34,6 @@ if TYPE_CHECKING:
     from ..models import Credentials, IntegrationProvider
 
 __all__ = ["ProviderFailure", "failure_of", "http_check", "parse_retry_after"]
-
-
-class ProviderFailure(NaviError):
-    """Raise it from a call wrapped by ``call_with_recovery`` to say how the provider failed.
-
-    ``kind`` is a :data:`~navi_integrations.results.FailureKind`; ``retry_after``
-    is in seconds. httpx errors need no wrapping: they are classified as they are.
-    """
-
-    def __init__(
-        self,
-        kind: FailureKind,
-        message: str,
-        *,
-        http_status: int | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        self.kind = kind
-        self.http_status = http_status
-        self.retry_after = retry_after
-        super().__init__(message)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -105,8 +84,14 @@ def failure_of(name: str, exc: BaseException) -> HealthResult | None:
     import httpx
 
     if isinstance(exc, ProviderFailure):
+        kind = cast("FailureKind", exc.kind)
+        advice = str(exc.advice) if exc.advice is not None and str(exc.advice) else None
         return HealthResult.failed(
-            exc.kind, str(exc), http_status=exc.http_status, retry_after=exc.retry_after
+            kind,
+            exc.message,
+            http_status=exc.http_status,
+            retry_after=exc.retry_after,
+            advice=advice,
         )
     if isinstance(exc, httpx.HTTPStatusError):
         return failure_from_response(name, exc.response)
@@ -131,7 +116,7 @@ def _shared_client() -> httpx.Client:
     return httpx.Client(follow_redirects=False)
 
 
-def _client() -> httpx.Client:
+def shared_client() -> httpx.Client:
     """One client per process, shared by every check (thread-safe, pooled connections).
 
     Building a client loads the CA bundle, which is slow enough to show
@@ -179,7 +164,7 @@ def http_check(
 
     auth_headers, params = auth_parts(provider, credentials)
     try:
-        response = _client().request(
+        response = shared_client().request(
             method,
             url,
             json=json,

@@ -41,20 +41,22 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from ..errors import NaviError, scope_flag
+from ..errors import Advice, IntegrationError, NaviError, scope_flag
 from ..results import FailureKind, HealthResult
+from ..scopes import Scope
 
 if TYPE_CHECKING:
     from ..models import Credentials
-    from ..service import IntegrationService
+    from .tracker import HealthTracker
 
 __all__ = [
     "Action",
+    "CallContext",
     "IntegrationError",
     "RecoveryPolicy",
-    "acall_with_recovery",
-    "call_with_recovery",
     "classify",
+    "run_with_recovery",
+    "run_with_recovery_async",
 ]
 
 T = TypeVar("T")
@@ -62,45 +64,6 @@ Action = Literal["retry", "wait", "reauth", "retry_later", "fail"]
 
 _TRANSIENT: frozenset[FailureKind] = frozenset({"unavailable", "timeout", "unreachable"})
 _REAUTH: frozenset[FailureKind] = frozenset({"auth", "forbidden", "not_logged_in"})
-
-
-class IntegrationError(NaviError):
-    """A provider call that could not be recovered: what happened and what to do.
-
-    ``action`` is ``wait`` (see ``retry_after``), ``reauth`` (``command``
-    reconnects), ``retry_later`` or ``fail``; ``link`` points to the settings
-    page of a host app that has one.
-    """
-
-    def __init__(
-        self,
-        provider: str,
-        action: Action,
-        message: str,
-        *,
-        command: str | None = None,
-        retry_after: float | None = None,
-        link: str | None = "/settings/integrations",
-        kind: FailureKind | None = None,
-    ) -> None:
-        self.provider = provider
-        self.action = action
-        self.command = command
-        self.retry_after = retry_after
-        self.link = link
-        self.kind = kind
-        super().__init__(message + (f" Run: {command}" if command else ""))
-
-    def to_document(self) -> dict[str, Any]:
-        """JSON form for agents and APIs."""
-        return {
-            "provider": self.provider,
-            "action": self.action,
-            "message": str(self),
-            "command": self.command,
-            "retryAfter": self.retry_after,
-            "link": self.link,
-        }
 
 
 @dataclass(frozen=True)
@@ -125,13 +88,31 @@ def classify(
     *,
     project_id: str | None = None,
     auth_command: str | None = None,
+    connecting: bool = False,
 ) -> IntegrationError:
-    """The action for a failure, with a message that says what to do."""
+    """The action for a failure, with advice that says what to do.
+
+    ``connecting``: the failure came from testing values the user is entering
+    (``connect``), so reconnecting is not the advice — checking the values is.
+    A plugin's own advice (``failure.advice``) replaces the generic hint.
+    """
     kind = failure.kind or "bad_response"
+    hint = failure.advice
     if kind in _REAUTH:
-        command = auth_command or f"navi-int connect {provider_id}{scope_flag(project_id)}"
+        if hint:  # the plugin's own advice says it best (e.g. gh auth login --hostname …)
+            advice = Advice("login" if auth_command else "connect", hint=hint)
+        elif auth_command:  # e.g. gh auth login: the provider's own CLI signs in
+            advice = Advice("login", auth_command, hint=hint)
+        elif connecting:
+            advice = Advice(
+                "fix_input", hint=hint or f"check the values you entered for {name} and try again"
+            )
+        else:
+            advice = Advice(
+                "connect", f"navi-int connect {provider_id}{scope_flag(project_id)}", hint=hint
+            )
         return IntegrationError(
-            provider_id, "reauth", f"{failure.message}.", command=command, kind=kind
+            provider_id, "reauth", failure.message, command=advice.command, kind=kind, advice=advice
         )
     if kind == "rate_limited":
         wait = failure.retry_after
@@ -139,20 +120,54 @@ def classify(
         return IntegrationError(
             provider_id,
             "wait",
-            f"{failure.message}: wait{when} before calling {name} again.",
+            f"{failure.message}: wait{when} before calling {name} again",
             retry_after=wait,
             kind=kind,
+            advice=Advice("wait", hint=hint),
         )
     if kind in _TRANSIENT:
         return IntegrationError(
             provider_id,
             "retry_later",
-            f"{failure.message}. {name} is temporarily unavailable; try again later.",
+            f"{failure.message}. {name} is temporarily unavailable; try again later",
             kind=kind,
+            advice=Advice("retry_later", hint=hint),
+        )
+    if kind == "plugin":
+        return IntegrationError(
+            provider_id,
+            "fail",
+            failure.message,
+            kind=kind,
+            advice=Advice("fix_plugin", hint=hint or "report it to the plugin's author"),
         )
     return IntegrationError(
-        provider_id, "fail", f"Error accessing {name}: {failure.message}.", kind=kind
+        provider_id,
+        "fail",
+        f"Error accessing {name}: {failure.message}",
+        kind=kind,
+        advice=Advice("none", hint=hint) if hint else None,
     )
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """What a recovered call needs, handed over by the service (never the service itself).
+
+    ``load`` returns the credentials in effect and the scope of their row
+    (raising :class:`~navi_integrations.errors.NotConnected` /
+    ``IntegrationDisabled``); ``refresh(rejected_token)`` renews OAuth
+    credentials.
+    """
+
+    provider_id: str
+    name: str
+    auth_type: str
+    auth_command: str | None
+    scope: Scope
+    tracker: HealthTracker
+    load: Callable[[], tuple[Credentials, Scope]]
+    refresh: Callable[[str | None], Credentials]
 
 
 class _Attempt(Exception):
@@ -187,51 +202,45 @@ def _limiter(provider_id: str, policy: RecoveryPolicy) -> threading.BoundedSemap
 class _Call:
     """State shared by the sync and async drivers of one recovered call."""
 
-    def __init__(
-        self,
-        service: IntegrationService,
-        provider_id: str,
-        project_id: str | None,
-        policy: RecoveryPolicy,
-    ) -> None:
-        self.service = service
-        self.provider_id = provider_id
-        self.project_id = project_id
+    def __init__(self, context: CallContext, policy: RecoveryPolicy) -> None:
+        self.context = context
+        self.provider_id = context.provider_id
+        self.project_id = context.scope.project_id
         self.policy = policy
-        doc = service.catalog.document(provider_id)
-        self.name = str(doc["name"])
-        self.auth_type = str(doc["authType"])
-        cli = doc.get("cli") or {}
-        self.auth_command = cli.get("authCommand") if self.auth_type == "cli" else None
+        self.name = context.name
+        self.auth_type = context.auth_type
+        self.auth_command = context.auth_command
+        self.tracker = context.tracker
         self.refreshed = False
         # The credentials and the row they come from, which health is kept for: one read.
-        self.credentials, self.scope = self._load()
+        self.credentials, self.row_scope = self._load()
         self.started = time.monotonic()
 
-    def _load(self) -> tuple[Credentials, str]:
+    def _load(self) -> tuple[Credentials, Scope]:
         from ..errors import IntegrationDisabled, NotConnected
 
         try:
-            return self.service._credentials_and_scope(
-                self.provider_id, self.project_id, touch=True, require_enabled=True
-            )
+            return self.context.load()
         except NotConnected as exc:
             raise IntegrationError(
                 self.provider_id,
                 "reauth",
-                str(exc).split(" Run:")[0],
-                command=f"navi-int connect {self.provider_id}{scope_flag(self.project_id)}",
+                exc.message,
+                command=exc.advice.command if exc.advice else None,
                 kind="auth",
+                advice=exc.advice,
             ) from None
         except IntegrationDisabled as exc:
-            raise IntegrationError(self.provider_id, "fail", str(exc), kind=None) from None
+            raise IntegrationError(
+                self.provider_id, "fail", exc.message, kind=None, advice=exc.advice
+            ) from None
 
     def remaining(self) -> float:
         return self.policy.budget_seconds - (time.monotonic() - self.started)
 
     def shared_wait(self) -> float:
         """Seconds another process's Retry-After still asks us to wait (0 if none)."""
-        until = self.service.health.rate_limited_until(self.provider_id, project_id=self.project_id)
+        until = self.tracker.rate_limited_until(self.provider_id, self.context.scope)
         return 0.0 if until is None else max(0.0, until - time.time())
 
     def too_long(self, wait: float) -> bool:
@@ -261,10 +270,8 @@ class _Call:
         if failure is None:
             raise exc  # not a provider failure: the caller's bug, not ours to retry
         if failure.kind == "rate_limited" and failure.retry_after:
-            self.service.health.hold(self.provider_id, self.scope, failure.retry_after)
-        self.service.health.record(
-            self.provider_id, failure, project_id=self.project_id, scope=self.scope
-        )
+            self.tracker.hold(self.provider_id, self.row_scope, failure.retry_after)
+        self.tracker.record(self.provider_id, failure, self.context.scope, row_scope=self.row_scope)
         if failure.kind == "auth" and self.auth_type == "oauth" and not self.refreshed:
             self.refreshed = True
             if self._refresh():
@@ -276,21 +283,19 @@ class _Call:
             self.credentials.reveal("accessToken") if "accessToken" in self.credentials else None
         )
         try:
-            self.credentials = self.service.refresh_credentials(
-                self.provider_id, project_id=self.project_id, rejected=rejected
-            )
+            self.credentials = self.context.refresh(rejected)
         except NaviError:
             return False
         return True
 
     def succeeded(self) -> None:
-        status, errors = self.service.health.status_of(self.provider_id, self.scope)
+        status, errors = self.tracker.status_of(self.provider_id, self.row_scope)
         if status != "healthy" or errors:
-            self.service.health.record(
+            self.tracker.record(
                 self.provider_id,
                 HealthResult.healthy(),
-                project_id=self.project_id,
-                scope=self.scope,
+                self.context.scope,
+                row_scope=self.row_scope,
             )
 
     def retryable(self, exc: BaseException) -> bool:
@@ -349,15 +354,10 @@ def _retrying_kwargs(call: _Call) -> dict[str, Any]:
     }
 
 
-def call_with_recovery(
-    provider_id: str,
-    fn: Callable[[Credentials], T],
-    *,
-    project_id: str | None = None,
-    service: IntegrationService | None = None,
-    policy: RecoveryPolicy | None = None,
+def run_with_recovery(
+    context: CallContext, fn: Callable[[Credentials], T], policy: RecoveryPolicy | None = None
 ) -> T:
-    """Call ``fn(credentials)`` for a provider, recovering what can be recovered.
+    """Call ``fn(credentials)``, recovering what can be recovered (see the module docstring).
 
     Raises :class:`IntegrationError` when it gives up; exceptions that are
     not provider failures (anything :func:`navi_integrations.health.checks.failure_of`
@@ -365,12 +365,8 @@ def call_with_recovery(
     """
     import tenacity
 
-    from ..service import IntegrationService
-
-    call = _Call(
-        service or IntegrationService(), provider_id, project_id, policy or RecoveryPolicy()
-    )
-    limiter = _limiter(provider_id, call.policy)
+    call = _Call(context, policy or RecoveryPolicy())
+    limiter = _limiter(call.provider_id, call.policy)
 
     def attempt() -> T:
         wait = call.shared_wait()
@@ -395,29 +391,22 @@ def call_with_recovery(
         raise call.give_up(exc) from None
 
 
-async def acall_with_recovery(
-    provider_id: str,
+async def run_with_recovery_async(
+    context: CallContext,
     fn: Callable[[Credentials], Awaitable[T]],
-    *,
-    project_id: str | None = None,
-    service: IntegrationService | None = None,
     policy: RecoveryPolicy | None = None,
 ) -> T:
-    """The async form of :func:`call_with_recovery` (``fn`` is a coroutine function).
+    """The async form of :func:`run_with_recovery` (``fn`` is a coroutine function).
 
     Waits use ``asyncio.sleep``; store reads and writes are short and run inline.
     """
     import tenacity
 
-    from ..service import IntegrationService
-
-    call = _Call(
-        service or IntegrationService(), provider_id, project_id, policy or RecoveryPolicy()
-    )
-    limit = _limit(provider_id, call.policy)
+    call = _Call(context, policy or RecoveryPolicy())
+    limit = _limit(call.provider_id, call.policy)
     semaphore = None
     if limit is not None:
-        key = (id(asyncio.get_running_loop()), f"{provider_id}:{limit}")
+        key = (id(asyncio.get_running_loop()), f"{call.provider_id}:{limit}")
         semaphore = _async_limiters.setdefault(key, asyncio.Semaphore(limit))
 
     async def attempt() -> T:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ProviderNotFound
@@ -31,6 +31,7 @@ from .discovery import (
     path_stamp,
     saved_candidates,
 )
+from .info import LoadProblem, PluginInfo
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -39,45 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Catalog", "LoadProblem", "PluginInfo", "load_catalog"]
 
-_FORMAT = 1
-
-
-@dataclass(frozen=True)
-class PluginInfo:
-    """A registered plugin: its name, where it comes from, and the providers it declares."""
-
-    name: str
-    distribution: str
-    version: str
-    providers: tuple[str, ...] = ()
-    builtin: bool = False
-
-    def to_document(self) -> dict[str, Any]:
-        """JSON document with camelCase keys."""
-        return {**asdict(self), "providers": list(self.providers)}
-
-
-@dataclass(frozen=True)
-class LoadProblem:
-    """Something that could not be loaded: a plugin, or one provider definition."""
-
-    plugin: str
-    distribution: str | None
-    version: str | None
-    message: str
-
-    def __str__(self) -> str:
-        origin = f"{self.distribution} {self.version}" if self.distribution else self.plugin
-        return f"{origin}: {self.message}"
-
-    def to_document(self) -> dict[str, Any]:
-        """JSON document with camelCase keys."""
-        return {
-            "plugin": self.plugin,
-            "distribution": self.distribution,
-            "version": self.version,
-            "error": self.message,
-        }
+_FORMAT = 2
 
 
 class Catalog:
@@ -89,18 +52,20 @@ class Catalog:
         problems: list[LoadProblem],
         providers: dict[str, dict[str, Any]],
         owners: dict[str, str],
+        refused: dict[str, str] | None = None,
     ) -> None:
         self.plugins = plugins
         self.problems = problems
         self._providers = providers
         self._owners = owners
+        self._refused = refused or {}
 
     @classmethod
     def from_registry(cls, registry: Registry) -> Catalog:
         """Snapshot a registry (loads it if needed)."""
         providers = {p.id: p.to_document() for p in registry.providers()}
         owners = {pid: registry.owner(pid).name for pid in providers}
-        return cls(registry.plugins(), registry.problems(), providers, owners)
+        return cls(registry.plugins(), registry.problems(), providers, owners, registry.refused())
 
     def provider_ids(self) -> list[str]:
         """Every provider id, sorted."""
@@ -111,6 +76,8 @@ class Catalog:
         try:
             return self._providers[provider_id]
         except KeyError:
+            if provider_id in self._refused:
+                raise ProviderNotFound(provider_id, refused=self._refused[provider_id]) from None
             raise ProviderNotFound.among(provider_id, self._providers) from None
 
     def owner(self, provider_id: str) -> PluginInfo:
@@ -130,6 +97,7 @@ class Catalog:
             "problems": [asdict(p) for p in self.problems],
             "providers": self._providers,
             "owners": self._owners,
+            "refused": self._refused,
         }
 
     @classmethod
@@ -137,7 +105,13 @@ class Catalog:
         """Inverse of :meth:`to_json`."""
         plugins = [PluginInfo(**{**p, "providers": tuple(p["providers"])}) for p in data["plugins"]]
         problems = [LoadProblem(**p) for p in data["problems"]]
-        return cls(plugins, problems, dict(data["providers"]), dict(data["owners"]))
+        return cls(
+            plugins,
+            problems,
+            dict(data["providers"]),
+            dict(data["owners"]),
+            dict(data.get("refused", {})),
+        )
 
 
 def load_catalog(environ: Mapping[str, str] | None = None) -> Catalog:
@@ -149,14 +123,14 @@ def load_catalog(environ: Mapping[str, str] | None = None) -> Catalog:
     path = cache_dir() / "providers.json"
     data = _read_cache(path)
     if data is not None and _unchanged_since(env, data, paths):
-        return Catalog.from_json(data)
+        cached = _from_cache(data)
+        if cached is not None:
+            return cached
     candidates = discover(env)
     key = fingerprint(env, candidates)
-    catalog = (
-        Catalog.from_json(data)
-        if data is not None and data.get("fingerprint") == key
-        else _build(env, candidates)
-    )
+    catalog = _from_cache(data) if data is not None and data.get("fingerprint") == key else None
+    if catalog is None:
+        catalog = _build(env, candidates)
     saved = [c.to_saved() for c in candidates]
     discovery = {"paths": paths, "entryPoints": saved} if None not in saved else None
     _write_cache(path, catalog.to_json(key, discovery))
@@ -169,6 +143,13 @@ def _read_cache(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None  # missing or damaged cache: rebuild it
     return data if isinstance(data, dict) and data.get("format") == _FORMAT else None
+
+
+def _from_cache(data: Mapping[str, Any]) -> Catalog | None:
+    try:
+        return Catalog.from_json(data)
+    except (KeyError, TypeError, ValueError):
+        return None  # damaged cache: rebuild it
 
 
 def _unchanged_since(env: Mapping[str, str], data: Mapping[str, Any], paths: list[Any]) -> bool:

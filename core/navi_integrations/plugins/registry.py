@@ -26,7 +26,7 @@ import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 from pydantic import ValidationError
@@ -40,8 +40,12 @@ from ..errors import (
     ProviderNotFound,
 )
 from ..models import Credentials, IntegrationProvider, check_credential_values
-from .catalog import LoadProblem, PluginInfo
+
+if TYPE_CHECKING:
+    from ..models import McpServer
+    from ..results import HealthResult
 from .discovery import BUILTIN_PLUGINS, CORE_DISTRIBUTION, Candidate, blocked, discover
+from .info import LoadProblem, PluginInfo
 
 __all__ = ["Registry"]
 
@@ -58,6 +62,8 @@ class _Providers:
     by_id: dict[str, IntegrationProvider] = field(default_factory=dict)
     owner: dict[str, str] = field(default_factory=dict)
     problems: list[LoadProblem] = field(default_factory=list)
+    #: Provider ids refused (e.g. declared twice), with why: said by every later lookup.
+    refused: dict[str, str] = field(default_factory=dict)
 
 
 class Registry:
@@ -109,7 +115,7 @@ class Registry:
     def _load_builtins(self, block: set[str]) -> None:
         import importlib
 
-        from .. import __version__
+        from .._version import __version__
 
         for name, module_name in BUILTIN_PLUGINS:
             if name in block:
@@ -204,7 +210,12 @@ class Registry:
         callers = self.pm.get_hookcallers(plugin) or []
         for caller in callers:
             if not caller.has_spec():
-                return f"implements unknown hook '{caller.name}' (misspelt?)"
+                import difflib
+
+                known = [name for name in dir(hookspecs) if not name.startswith("_")]
+                close = difflib.get_close_matches(caller.name, known, n=1, cutoff=0.6)
+                hint = f"did you mean '{close[0]}'?" if close else "misspelt?"
+                return f"implements unknown hook '{caller.name}' ({hint})"
             for impl in caller.get_hookimpls():
                 if impl.plugin is plugin and (impl.hookwrapper or impl.wrapper):
                     return f"hook '{caller.name}' is a wrapper: navi hooks refuse wrappers"
@@ -259,6 +270,9 @@ class Registry:
                             "refused for both: uninstall one of them",
                         )
                     )
+                found.refused[provider_id] = (
+                    f"it is declared twice, by {owners}; both were refused: uninstall one"
+                )
                 continue
             name, provider = claims[0]
             found.by_id[provider_id] = provider
@@ -289,7 +303,13 @@ class Registry:
         try:
             return found.by_id[provider_id]
         except KeyError:
+            if provider_id in found.refused:
+                raise ProviderNotFound(provider_id, refused=found.refused[provider_id]) from None
             raise ProviderNotFound.among(provider_id, found.by_id) from None
+
+    def refused(self) -> dict[str, str]:
+        """Provider ids that were refused (declared twice…), with the reason."""
+        return dict(self._collect().refused)
 
     def owner(self, provider_id: str) -> PluginInfo:
         """The plugin that declares ``provider_id``."""
@@ -313,24 +333,98 @@ class Registry:
 
     # -- per-provider hooks ----------------------------------------------
 
-    def call_provider_hook(
-        self, hook_name: str, provider: IntegrationProvider, **kwargs: Any
-    ) -> Any:
-        """Call a first-answer hook for one provider, isolating each implementation.
+    def _dispatch_impls(self, hook_name: str, provider_id: str) -> list[pluggy.HookImpl]:
+        """The implementations a provider's hook is aimed at, in pluggy's calling order.
 
-        Implementations are tried in pluggy's order; the first answer that is
-        not ``None`` is returned (``None`` if no plugin answered). An
-        implementation that raises ends the call with :class:`PluginError`
-        naming its distribution; it does not affect calls for other providers
-        unless that plugin is asked again.
+        The plugin that described the provider, plugins that declare they extend
+        it (a ``navi_extends`` collection of provider ids on the plugin), and
+        the core's built-ins; never another provider's plugin, so one plugin
+        never sees another provider's credentials, and its bugs stay its own.
         """
-        caller = getattr(self.pm.hook, hook_name)
+        owner = self._collect().owner.get(provider_id)
+        chosen = []
+        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+            name = impl.plugin_name
+            origin = self._origins.get(name)
+            extends = getattr(impl.plugin, "navi_extends", ()) or ()
+            if name == owner or (origin is not None and origin.builtin) or provider_id in extends:
+                chosen.append(impl)
+        return chosen
+
+    def _call_provider_hook(
+        self, hook_name: str, provider: IntegrationProvider, **kwargs: Any
+    ) -> tuple[Any, str | None]:
+        """Call a first-answer hook for one provider: (answer, plugin that gave it)."""
         args = {"provider": provider, **kwargs}
-        for impl in reversed(caller.get_hookimpls()):
+        for impl in self._dispatch_impls(hook_name, provider.id):
             answer = self._call(impl, hook_name, args, provider.id)
             if answer is not None:
-                return answer
-        return None
+                return answer, impl.plugin_name
+        return None, None
+
+    def _typed(
+        self, hook_name: str, provider_id: str, expected: type | tuple[type, ...], **kwargs: Any
+    ) -> Any:
+        provider = self.get(provider_id)
+        answer, plugin = self._call_provider_hook(hook_name, provider, **kwargs)
+        if answer is not None and not isinstance(answer, expected):
+            assert plugin is not None
+            raise self._plugin_error(
+                plugin,
+                f"hook '{hook_name}' for provider '{provider_id}' returned "
+                f"{type(answer).__name__}, not {_type_names(expected)}",
+            )
+        return answer
+
+    def _plugin_error(self, plugin: str, message: str) -> PluginError:
+        origin = self._origins.get(plugin, _Origin("<unknown>", ""))
+        return PluginError(
+            plugin, message, distribution=origin.distribution, version=origin.version or None
+        )
+
+    def health_check(
+        self, provider_id: str, credentials: Credentials, timeout: float
+    ) -> HealthResult | None:
+        """The ``health_check`` hook for a provider (None: no plugin checks it)."""
+        from ..results import HealthResult
+
+        answer: HealthResult | None = self._typed(
+            "health_check", provider_id, HealthResult, credentials=credentials, timeout=timeout
+        )
+        return answer
+
+    def mcp_config(self, provider_id: str, credentials: Credentials) -> McpServer | None:
+        """The ``mcp_config`` hook: the provider's filled MCP server (None: it has none)."""
+        from ..models import HttpMcpServer, SseMcpServer, StdioMcpServer
+
+        answer: McpServer | None = self._typed(
+            "mcp_config",
+            provider_id,
+            (StdioMcpServer, SseMcpServer, HttpMcpServer),
+            credentials=credentials,
+        )
+        return answer
+
+    def refresh(self, provider_id: str, credentials: Credentials) -> Credentials | None:
+        """The ``refresh`` hook: renewed credentials (None: no plugin can renew them)."""
+        answer: Credentials | None = self._typed(
+            "refresh", provider_id, Credentials, credentials=credentials
+        )
+        return answer
+
+    def runtime_credentials(self, provider_id: str, credentials: Credentials) -> Credentials:
+        """The ``runtime_credentials`` hook: credentials plus values known only at use."""
+        answer: Credentials | None = self._typed(
+            "runtime_credentials", provider_id, Credentials, credentials=credentials
+        )
+        return credentials if answer is None else answer
+
+    def plugin_module(self, provider_id: str) -> str | None:
+        """The module name of the plugin that describes ``provider_id`` (for its skills)."""
+        owner = self.owner(provider_id)
+        plugin = self.pm.get_plugin(owner.name)
+        module = getattr(plugin, "__name__", None)
+        return module if isinstance(module, str) else None
 
     def _call(
         self,
@@ -377,21 +471,17 @@ class Registry:
         problems = check_credential_values(provider, credentials)
         if any(p.field not in credentials or not provider.field(p.field) for p in problems):
             return problems  # missing or unknown fields: the plugin cannot judge the rest
-        answer = self.call_provider_hook("validate", provider, credentials=credentials)
+        answer, plugin = self._call_provider_hook("validate", provider, credentials=credentials)
         if answer is None:
             return problems
         if not isinstance(answer, list) or not all(isinstance(p, FieldProblem) for p in answer):
-            owner = self.owner(provider_id)
-            raise PluginError(
-                owner.name,
-                "hook 'validate' must return a list of FieldProblem or None",
-                distribution=owner.distribution,
-                version=owner.version,
+            assert plugin is not None
+            raise self._plugin_error(
+                plugin, "hook 'validate' must return a list of FieldProblem or None"
             )
         # The plugin's message is more specific than the generic pattern check.
         specific = {p.field for p in answer}
         return [*answer, *(p for p in problems if p.field not in specific)]
-        return answer
 
 
 def _as_items(answer: object) -> Iterable[object]:
@@ -410,6 +500,11 @@ def _as_provider(item: object) -> IntegrationProvider:
     if isinstance(item, Mapping):
         return IntegrationProvider.model_validate(item)
     raise TypeError(f"expected an IntegrationProvider, got {type(item).__name__}")
+
+
+def _type_names(expected: type | tuple[type, ...]) -> str:
+    kinds = expected if isinstance(expected, tuple) else (expected,)
+    return " or ".join(k.__name__ for k in kinds)
 
 
 def _describe(exc: BaseException) -> str:

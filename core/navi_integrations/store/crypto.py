@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import MasterKeyError
+from ..errors import InvalidCiphertext, MasterKeyError
 from ..paths import private_dir
 
 __all__ = [
@@ -47,10 +47,6 @@ __all__ = [
 _NONCE = 12
 _KEYRING_SERVICE = "navi-integrations"
 _KEYRING_USER = "master-key"
-
-
-class InvalidCiphertext(Exception):
-    """The value did not authenticate under the given key and associated data."""
 
 
 @dataclass(frozen=True)

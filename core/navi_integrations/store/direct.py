@@ -8,7 +8,7 @@ the driver directly (``sqlite3``; ``psycopg`` for PostgreSQL), decrypts with
 service (:mod:`navi_integrations.statuses`).
 
 Each reader returns ``None`` when it cannot answer alone, and the caller then
-asks :class:`~navi_integrations.IntegrationService` instead:
+asks the service (the full path: SQLAlchemy, pydantic, plugins) instead:
 
 * the URL is neither ``sqlite:///…`` nor PostgreSQL through psycopg, the
   database does not exist yet, or its schema is not at
@@ -17,35 +17,45 @@ asks :class:`~navi_integrations.IntegrationService` instead:
 * a write is due: ``last_used_at`` is recorded at most once a minute per
   credential, and writes stay with the store's SQLAlchemy code (one owner of
   the schema, one locking discipline) — so a loop pays the full path at
-  most once a minute;
+  most once a minute. The one exception is the audit entry of a token read
+  (:data:`AUDIT_INSERT_SQL`): written on every read, it would otherwise send
+  every read down the full path; it is a single-statement append that no
+  other code reads back to modify;
 * an OAuth token expires within ``NAVI_INTEGRATIONS_REFRESH_MARGIN``
   seconds (default 300) and must be refreshed;
 * the provider authenticates through a CLI (its token comes from a hook);
+* ``list --json`` where a provider's last error needs advice (worded by the
+  service's recovery rules);
 * any error it is not sure about (driver errors, a malformed key or margin).
 
 What it can answer itself it answers exactly as the service does: the same
 :class:`~navi_integrations.errors.NotConnected`,
-:class:`~navi_integrations.errors.IntegrationDisabled` and
-:class:`~navi_integrations.errors.DecryptionFailed`, with the same text.
-Connections are opened read-only (SQLite ``mode=ro``, a read-only
-transaction on PostgreSQL) with the engine's settings, and closed before
-returning, so that a fallback in the same process starts from a clean state.
+:class:`~navi_integrations.errors.IntegrationDisabled`,
+:class:`~navi_integrations.errors.DecryptionFailed` and field errors, with the
+same text and advice, audited alike. Connections are opened with the
+engine's settings — read-only (SQLite ``mode=ro``, a read-only snapshot on
+PostgreSQL) unless a token read is audited — and closed before returning,
+so that a fallback in the same process starts from a clean state.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from ..errors import DecryptionFailed, MasterKeyError, scope_label
-from ..paths import data_dir
-from ..statuses import credential_in_effect, provider_statuses, token_field
-from .schema import BUSY_TIMEOUT_MS, SCHEMA_REVISION, configure_sqlite, database_url
+from ..errors import NaviError
+from ..statuses import (
+    credential_in_effect,
+    credential_key,
+    granted_services,
+    health_detail,
+    provider_statuses,
+    token_field,
+)
+from ..statuses import status_document as status_document_of
+from .driver import CannotAnswer, Keys, Reader, checked_project, connect, expand, now_ms, open_row
 
 # Imported where used: `list` decrypts nothing, and plain `token` builds no document
 # (each frozen dataclass a module defines costs about 2 % of the whole process).
@@ -53,20 +63,21 @@ if TYPE_CHECKING:
     from pydantic import SecretStr
 
     from ..documents import ProviderStatus, Token
-    from .crypto import KeySource, MasterKey
 
 __all__ = [
+    "AUDIT_INSERT_SQL",
     "CREDENTIALS_IN_SCOPE_SQL",
     "CREDENTIAL_SQL",
     "HEALTH_IN_SCOPE_SQL",
     "LAST_USED_RESOLUTION_MS",
     "REFRESH_MARGIN_SECONDS",
-    "SCHEMA_REVISION_SQL",
     "SWITCHES_IN_SCOPE_SQL",
     "credentials",
     "env_for",
+    "status_document",
     "statuses",
     "token",
+    "token_value",
 ]
 
 #: ``last_used_at`` is written at most this often per credential (milliseconds).
@@ -77,11 +88,10 @@ REFRESH_MARGIN_SECONDS = 300.0
 # The statements. ``:name`` parameters (SQLAlchemy's text style, sqlite3's named
 # style; converted for psycopg); ``{providers}`` expands to one parameter per id.
 
-#: The alembic revision the database is at.
-SCHEMA_REVISION_SQL = "SELECT version_num FROM alembic_version"
-
 #: One provider's credential rows in the user scope and project ``:pid``, each with both
 #: scopes' "enabled" switch (columns: :data:`navi_integrations.statuses.CREDENTIAL_COLUMNS`).
+#: The text of ``queries.CREDENTIAL_VIEW_SQL`` (a test keeps them equal): importing that
+#: module's dataclasses would cost the fast path several percent.
 CREDENTIAL_SQL = """
 SELECT c.id, c.project_id, c.value, c.key_id, c.enabled, c.last_used_at,
   (SELECT d.enabled FROM integration_defaults d
@@ -94,7 +104,7 @@ WHERE c.provider = :provider AND c.project_id IN (:pid, '')
 
 #: Credential rows (no values) of some providers in the user scope and project ``:pid``.
 CREDENTIALS_IN_SCOPE_SQL = """
-SELECT provider, project_id, enabled FROM credentials
+SELECT provider, project_id, enabled, last_error FROM credentials
 WHERE provider IN ({providers}) AND project_id IN (:pid, '')
 """
 
@@ -106,173 +116,20 @@ WHERE provider IN ({providers}) AND project_id IN (:pid, '')
 
 #: Health rows of some providers in the user scope and project ``:pid``.
 HEALTH_IN_SCOPE_SQL = """
-SELECT provider, project_id, status, rate_limited_until FROM integration_status
+SELECT provider, project_id, status, rate_limited_until, error_message, last_check_at,
+  last_success_at, metadata
+FROM integration_status
 WHERE provider IN ({providers}) AND project_id IN (:pid, '')
+"""
+
+#: One audit entry (``queries.record_audit`` writes the same columns through SQLAlchemy).
+AUDIT_INSERT_SQL = """
+INSERT INTO audit (kind, provider, project_id, caller, tool, duration_ms, outcome, at)
+VALUES (:kind, :provider, :project_id, :caller, :tool, :duration_ms, :outcome, :at)
 """
 
 Row = Mapping[str, Any]
 Document = Mapping[str, Any]
-
-
-class _CannotAnswer(Exception):
-    """The direct path cannot answer alone: the caller falls back to the service."""
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def _expand(sql: str, provider_ids: Sequence[str]) -> tuple[str, dict[str, str]]:
-    names = [f"p{i}" for i in range(len(provider_ids))]
-    text = sql.format(providers=", ".join(f":{n}" for n in names))
-    return text, dict(zip(names, provider_ids, strict=True))
-
-
-class _Reader:
-    """One read-only connection through the DB-API driver; rows come back as dicts."""
-
-    def __init__(self, conn: Any, *, pyformat: bool, errors: type[Exception]) -> None:
-        self._conn = conn
-        self._pyformat = pyformat
-        self.errors = errors
-
-    def fetch(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
-        """Run one statement; each row as a mapping by column name."""
-        if self._pyformat:  # psycopg: %(name)s
-            sql = re.sub(r"(?<!:):([A-Za-z_]\w*)", r"%(\1)s", sql)
-        cursor = self._conn.cursor()
-        try:
-            cursor.execute(sql, dict(params))
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        finally:
-            cursor.close()
-
-    def close(self) -> None:
-        """Close the connection (ending its read-only transaction)."""
-        self._conn.close()
-
-
-def _connect_sqlite(path: str) -> _Reader:
-    import sqlite3
-    from urllib.parse import quote
-
-    if not path or path == ":memory:" or not os.path.isfile(path):
-        raise _CannotAnswer  # nothing stored yet: the service creates the database
-    try:
-        conn = sqlite3.connect(
-            f"file:{quote(os.path.abspath(path))}?mode=ro",
-            uri=True,
-            timeout=BUSY_TIMEOUT_MS / 1000,
-        )
-    except sqlite3.Error:
-        raise _CannotAnswer from None
-    try:
-        configure_sqlite(conn)
-        conn.execute("BEGIN")  # one snapshot for every statement of this read
-    except sqlite3.Error:
-        conn.close()
-        raise _CannotAnswer from None
-    return _Reader(conn, pyformat=False, errors=sqlite3.Error)
-
-
-def _connect_postgresql(url: str) -> _Reader:
-    try:
-        import psycopg
-    except ImportError:
-        raise _CannotAnswer from None
-    try:
-        conn = psycopg.connect(url, connect_timeout=10)
-        conn.read_only = True
-        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # one snapshot
-    except psycopg.Error:
-        raise _CannotAnswer from None
-    return _Reader(conn, pyformat=True, errors=psycopg.Error)
-
-
-@contextmanager
-def _reader(environ: Mapping[str, str]) -> Iterator[_Reader]:
-    """A reader on the configured database at the expected schema, else :class:`_CannotAnswer`."""
-    url = database_url(environ)
-    if url.startswith("sqlite:///") and "?" not in url:
-        reader = _connect_sqlite(url.removeprefix("sqlite:///"))
-    elif url.startswith("postgresql+psycopg://"):
-        reader = _connect_postgresql("postgresql://" + url.removeprefix("postgresql+psycopg://"))
-    else:
-        raise _CannotAnswer  # another SQLAlchemy dialect: only the engine knows it
-    try:
-        try:
-            revision = reader.fetch(SCHEMA_REVISION_SQL, {})
-        except reader.errors:
-            raise _CannotAnswer from None  # no alembic_version: a database to create
-        if [r["version_num"] for r in revision] != [SCHEMA_REVISION]:
-            raise _CannotAnswer  # older (to migrate) or newer (the service says so)
-        yield reader
-    except reader.errors:
-        raise _CannotAnswer from None
-    finally:
-        reader.close()
-
-
-class _Keys:
-    """The master keys, read as the service reads them (a malformed key: the service says so)."""
-
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        from .crypto import key_source
-
-        self._source: KeySource = key_source(data_dir(), environ)
-        self._current: MasterKey | None = None
-        self._by_id: dict[str, MasterKey] | None = None
-
-    def current(self) -> MasterKey:
-        """The key new values are sealed with (nearly every row's)."""
-        if self._current is None:
-            try:
-                self._current = self._source.current()
-            except MasterKeyError:
-                raise _CannotAnswer from None
-        return self._current
-
-    def by_id(self, key_id: str) -> MasterKey | None:
-        """The key whose id is ``key_id``, current or retired, if we have it."""
-        if self._by_id is None:
-            try:
-                self._by_id = self._source.by_id()
-            except MasterKeyError:
-                raise _CannotAnswer from None
-        return self._by_id.get(key_id)
-
-
-def _open(keys: _Keys, provider_id: str, scope: str, row: Row) -> dict[str, str]:
-    """Decrypt a credential row (bound to provider, scope and project), as the service does.
-
-    The current key is tried first: when it authenticates the value, it is the
-    key that sealed it, and no key id (a SHA-256) needs computing. Otherwise the
-    row's key is looked up by id, and the errors are the service's: no such key
-    ("the master key does not match"), or that key refuses the value ("damaged").
-    """
-    from .crypto import InvalidCiphertext, associated_data, open_sealed
-
-    project_id = str(row["project_id"]) or None
-    label = scope_label(project_id)
-    blob, aad = bytes(row["value"]), associated_data(provider_id, scope, project_id)
-    try:
-        plain = open_sealed(keys.current(), blob, aad)
-    except InvalidCiphertext:
-        key = keys.by_id(str(row["key_id"]))
-        if key is None:
-            raise DecryptionFailed(provider_id, label, "key") from None
-        try:
-            plain = open_sealed(key, blob, aad)
-        except InvalidCiphertext:
-            raise DecryptionFailed(provider_id, label, "damaged") from None
-    try:
-        values = json.loads(plain)
-    except ValueError:
-        raise DecryptionFailed(provider_id, label, "damaged") from None
-    if not isinstance(values, dict):
-        raise DecryptionFailed(provider_id, label, "damaged")
-    return {str(k): str(v) for k, v in values.items()}
 
 
 def _refresh_margin_ms(environ: Mapping[str, str]) -> float:
@@ -280,34 +137,48 @@ def _refresh_margin_ms(environ: Mapping[str, str]) -> float:
     try:
         return (float(raw) if raw else REFRESH_MARGIN_SECONDS) * 1000
     except ValueError:
-        raise _CannotAnswer from None
+        raise CannotAnswer from None
+
+
+def _row_values(
+    reader: Reader,
+    keys: Keys,
+    doc: Document,
+    project_id: str | None,
+    *,
+    require_enabled: bool,
+) -> tuple[Row, dict[str, str]]:
+    """The credential row in effect and its values, decrypted (the service's errors)."""
+    provider_id = str(doc["id"])
+    rows = reader.fetch(CREDENTIAL_SQL, {"provider": provider_id, "pid": project_id or ""})
+    state, row = credential_in_effect(
+        doc, provider_id, project_id, rows, require_enabled=require_enabled
+    )
+    assert state.credential_scope is not None
+    return row, open_row(keys, provider_id, state.credential_scope, row)
 
 
 def _credentials(
-    reader: _Reader,
-    keys: _Keys,
+    reader: Reader,
+    keys: Keys,
     doc: Document,
     project_id: str | None,
     environ: Mapping[str, str],
 ) -> dict[str, str]:
     """The credentials ``get_credentials`` would return, when no write or hook is needed."""
-    provider_id = str(doc["id"])
     if doc["authType"] == "cli":
-        raise _CannotAnswer  # the token comes from the provider's runtime_credentials hook
-    rows = reader.fetch(CREDENTIAL_SQL, {"provider": provider_id, "pid": project_id or ""})
-    state, row = credential_in_effect(doc, provider_id, project_id, rows, require_enabled=True)
-    assert state.credential_scope is not None
-    values = _open(keys, provider_id, state.credential_scope, row)
-    now = _now_ms()
+        raise CannotAnswer  # the token comes from the provider's runtime_credentials hook
+    row, values = _row_values(reader, keys, doc, project_id, require_enabled=True)
+    now = now_ms()
     if row["last_used_at"] is None or now - row["last_used_at"] >= LAST_USED_RESOLUTION_MS:
-        raise _CannotAnswer  # last_used_at is due: the service writes it
+        raise CannotAnswer  # last_used_at is due: the service writes it
     if doc["authType"] == "oauth" and "accessToken" in values and "expiresAt" in values:
         try:
             expires_ms = int(values["expiresAt"])
         except ValueError:
-            raise _CannotAnswer from None
+            raise CannotAnswer from None
         if expires_ms - now < _refresh_margin_ms(environ):
-            raise _CannotAnswer  # the refresher renews it, once across callers
+            raise CannotAnswer  # the refresher renews it, once across callers
     return values
 
 
@@ -336,7 +207,7 @@ def credentials(
     project_id: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> dict[str, str] | None:
-    """The values ``IntegrationService.get_credentials`` returns for the provider ``doc``
+    """The values the service's ``get_credentials`` returns for the provider ``doc``
     describes, as plain strings; ``None`` when only the service can answer (see the module
     docstring).
 
@@ -344,11 +215,72 @@ def credentials(
     :class:`IntegrationDisabled`, :class:`DecryptionFailed`.
     """
     env = os.environ if environ is None else environ
+    project_id = checked_project(project_id)
     try:
-        with _reader(env) as reader:
-            return _credentials(reader, _Keys(env), doc, project_id, env)
-    except _CannotAnswer:
+        with connect(env) as reader:
+            return _credentials(reader, Keys(env), doc, project_id, env)
+    except CannotAnswer:
         return None
+
+
+def _read_token(
+    doc: Document,
+    project_id: str | None,
+    field: str | None,
+    caller: str | None,
+    environ: Mapping[str, str] | None,
+) -> tuple[str, int | None] | None:
+    """The value ``get_token`` hands out and its expiry, audited as the service audits a
+    read by ``caller`` (refused or not); ``None`` when only the service can answer."""
+    env = os.environ if environ is None else environ
+    provider_id = str(doc["id"])
+    project_id = checked_project(project_id)
+    try:
+        with connect(env, writes=caller is not None) as reader:
+            try:
+                values = _credentials(reader, Keys(env), doc, project_id, env)
+                chosen = token_field(doc, provider_id, values, field)
+            except NaviError as exc:
+                if caller is not None:
+                    _audit(reader, provider_id, project_id, caller, type(exc).__name__)
+                raise
+            if caller is not None:
+                _audit(reader, provider_id, project_id, caller, "ok")
+    except CannotAnswer:
+        return None
+    expires = values.get("expiresAt")
+    return values[chosen], int(expires) if expires else None
+
+
+def _audit(
+    reader: Reader, provider_id: str, project_id: str | None, caller: str, outcome: str
+) -> None:
+    """The entry the service's ``audit_token_read`` records (never the value)."""
+    entry = {
+        "kind": "token_read",
+        "provider": provider_id,
+        "project_id": project_id or "",
+        "caller": caller[:255],
+        "tool": None,
+        "duration_ms": None,
+        "outcome": outcome[:32],
+        "at": now_ms(),
+    }
+    reader.write(AUDIT_INSERT_SQL, entry)
+
+
+def token_value(
+    doc: Document,
+    *,
+    project_id: str | None = None,
+    field: str | None = None,
+    caller: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> str | None:
+    """The plain value of :func:`token` (what ``navi-int token`` prints), without building
+    the token document; ``None`` when only the service can answer."""
+    found = _read_token(doc, project_id, field, caller, environ)
+    return None if found is None else found[0]
 
 
 def token(
@@ -356,22 +288,23 @@ def token(
     *,
     project_id: str | None = None,
     field: str | None = None,
+    caller: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Token | None:
-    """What ``IntegrationService.get_token`` returns, or ``None`` (as :func:`credentials`).
+    """What the service's ``get_token`` returns for the provider ``doc`` describes, with
+    the same audit entry for ``caller``; ``None`` when only the service can answer.
 
-    Also raises the service's error for a missing ``field`` or token.
+    Raises the service's errors for what it can tell alone: :class:`NotConnected`,
+    :class:`IntegrationDisabled`, :class:`DecryptionFailed`, a missing field or token.
     """
     from ..documents import Token
 
-    values = credentials(doc, project_id=project_id, environ=environ)
-    if values is None:
+    found = _read_token(doc, project_id, field, caller, environ)
+    if found is None:
         return None
-    chosen = token_field(doc, str(doc["id"]), values, field)
-    expires = values.get("expiresAt")
+    value, expires = found
     # Token.value is a SecretStr; _Revealed reads the same and keeps pydantic unloaded.
-    value = cast("SecretStr", _Revealed(values[chosen]))
-    return Token(doc["authType"], value, int(expires) if expires else None)
+    return Token(doc["authType"], cast("SecretStr", _Revealed(value)), expires)
 
 
 # As models._PLACEHOLDER; a pattern string, compiled (and cached by re) only by `run`.
@@ -395,16 +328,17 @@ def env_for(
     it in its own words.
     """
     env = os.environ if environ is None else environ
+    project_id = checked_project(project_id)
     filled: dict[str, str] = {}
     try:
-        with _reader(env) as reader:
-            keys = _Keys(env)
+        with connect(env) as reader:
+            keys = Keys(env)
             for provider_id in provider_ids:
                 doc = document(provider_id)
                 values = _credentials(reader, keys, doc, project_id, env)
                 for var, template in (doc.get("env") or {}).items():
                     filled[var] = _fill(template, values)
-    except _CannotAnswer:
+    except CannotAnswer:
         return None
     return filled
 
@@ -416,9 +350,20 @@ def _fill(template: str, values: Mapping[str, str]) -> str:
         try:
             return values[match.group(1)]
         except KeyError:
-            raise _CannotAnswer from None
+            raise CannotAnswer from None
 
     return re.sub(_PLACEHOLDER, value, template)
+
+
+def _scope_rows(
+    reader: Reader, ids: Sequence[str], project_id: str | None
+) -> tuple[list[Row], list[Row], list[Row]]:
+    params: dict[str, Any] = {"pid": project_id or ""}
+    found = []
+    for sql in (CREDENTIALS_IN_SCOPE_SQL, SWITCHES_IN_SCOPE_SQL, HEALTH_IN_SCOPE_SQL):
+        text, names = expand(sql, ids)
+        found.append(reader.fetch(text, {**params, **names}))
+    return found[0], found[1], found[2]
 
 
 def statuses(
@@ -427,20 +372,60 @@ def statuses(
     *,
     environ: Mapping[str, str] | None = None,
 ) -> list[ProviderStatus] | None:
-    """What ``IntegrationService.status`` returns for these providers (id -> document, in
+    """What the service's ``status`` returns for these providers (id -> document, in
     order), or ``None`` when only the service can answer."""
     env = os.environ if environ is None else environ
-    ids = list(documents)
-    if not ids:
+    project_id = checked_project(project_id)
+    if not documents:
         return []
-    params: dict[str, Any] = {"pid": project_id or ""}
     try:
-        with _reader(env) as reader:
-            rows = []
-            for sql in (CREDENTIALS_IN_SCOPE_SQL, SWITCHES_IN_SCOPE_SQL, HEALTH_IN_SCOPE_SQL):
-                text, names = _expand(sql, ids)
-                rows.append(reader.fetch(text, {**params, **names}))
-    except _CannotAnswer:
+        with connect(env) as reader:
+            credentials, switches, health = _scope_rows(reader, list(documents), project_id)
+    except CannotAnswer:
         return None
-    credentials, switches, health = rows
-    return provider_statuses(documents, project_id, credentials, switches, health, _now_ms())
+    return provider_statuses(documents, project_id, credentials, switches, health, now_ms())
+
+
+def status_document(
+    documents: Mapping[str, Document],
+    project_id: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """What the service's ``status_document`` returns (``navi-int list --json``), or
+    ``None`` when only the service can answer — notably when a provider's last error needs
+    the advice the service's recovery rules word."""
+    env = os.environ if environ is None else environ
+    project_id = checked_project(project_id)
+    try:
+        with connect(env) as reader:
+            credentials, switches, health = _scope_rows(reader, list(documents), project_id)
+            items = provider_statuses(
+                documents, project_id, credentials, switches, health, now_ms()
+            )
+            by_key = {(str(r["provider"]), str(r["project_id"])): r for r in health}
+            details: dict[str, dict[str, Any]] = {}
+            keys: Keys | None = None
+            for item in items:
+                key = credential_key(item)
+                if key is None:
+                    continue  # not connected: no details
+                detail = health_detail(by_key.get(key))
+                if detail is None:
+                    raise CannotAnswer
+                if item.auth_type == "oauth":
+                    keys = keys or Keys(env)
+                    detail["services"] = _services(reader, keys, documents[item.provider], item)
+                details[item.provider] = detail
+    except CannotAnswer:
+        return None
+    return status_document_of(items, details)
+
+
+def _services(reader: Reader, keys: Keys, doc: Document, item: ProviderStatus) -> list[str]:
+    """The OAuth services the stored token was granted (none when it cannot be read)."""
+    try:
+        _, values = _row_values(reader, keys, doc, item.project_id, require_enabled=False)
+    except NaviError:
+        return []
+    return granted_services(doc, values.get("scope"))

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from ..errors import StoreError
+from ..errors import StoreBusy, StoreError
 from ..paths import private_dir
 from .schema import BUSY_TIMEOUT_MS as _BUSY_TIMEOUT_MS
 from .schema import SCHEMA_REVISION, database_url
@@ -55,10 +55,6 @@ def _prepare_sqlite_file(url: sa.engine.URL) -> None:
             os.chmod(path, 0o600)
     else:
         os.close(fd)  # the file did not exist: no SQLite connection can hold it yet
-
-
-class StoreBusy(StoreError):
-    """Another connection holds the write lock (only from ``Store.write(wait=False)``)."""
 
 
 class _ThreadConnection:
@@ -143,14 +139,15 @@ class Store:
             with transaction:
                 yield conn
 
-    def fetch(self, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    def fetch(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Run one read-only statement on this thread's own connection, in autocommit mode.
 
         The hot path (``get_token``): a single statement is a consistent
         snapshot on its own, and skipping the pool and the ORM makes it
         several times faster. Each thread keeps one connection outside the
         pool (closed when the thread ends), so reading threads never starve
-        the pool that writes use. ``sql`` uses ``:name`` parameters.
+        the pool that writes use. ``sql`` uses ``:name`` parameters; rows come
+        back as dicts by column name.
         """
         for attempt in (1, 2):
             holder = getattr(self._local, "holder", None)
@@ -161,7 +158,8 @@ class Store:
                 cursor = holder.conn.cursor()
                 try:
                     cursor.execute(self._paramstyle(sql), dict(params))
-                    return list(cursor.fetchall())
+                    names = [column[0] for column in cursor.description or ()]
+                    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
                 finally:
                     cursor.close()
             except self.engine.dialect.loaded_dbapi.OperationalError:

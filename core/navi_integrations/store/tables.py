@@ -11,9 +11,11 @@ from sqlalchemy import BigInteger, Column, LargeBinary, Table, Text, UniqueConst
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "AUDIT",
     "CREDENTIALS",
     "DEFAULTS",
     "STATUS",
+    "AuditEntry",
     "Credential",
     "IntegrationDefault",
     "IntegrationStatus",
@@ -85,7 +87,26 @@ class IntegrationDefault(SQLModel, table=True):
     skill_enabled: bool | None = None
 
 
+class AuditEntry(SQLModel, table=True):
+    """One audited access: a token read (``kind`` ``token_read``) or a gateway tool call
+    (``tool_call``). Never a credential value: who asked for what, in which scope, and how
+    it went."""
+
+    __tablename__ = "audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # "token_read" or "tool_call"
+    provider: str = Field(max_length=64)
+    project_id: str = Field(default="", max_length=255)  # "" = the user scope
+    caller: str = Field(default="", max_length=255)  # "cli", "api", "api:session", an agent...
+    tool: str | None = Field(default=None, max_length=255)  # the tool called (tool_call)
+    duration_ms: int | None = None
+    outcome: str = Field(default="ok", max_length=32)  # "ok" or the failure (error class/kind)
+    at: int = Field(sa_type=BigInteger, index=True)
+
+
 #: The tables as SQLAlchemy Core objects, for fast queries without the ORM.
 CREDENTIALS: Table = Credential.__table__  # type: ignore[attr-defined]
 DEFAULTS: Table = IntegrationDefault.__table__  # type: ignore[attr-defined]
 STATUS: Table = IntegrationStatus.__table__  # type: ignore[attr-defined]
+AUDIT: Table = AuditEntry.__table__  # type: ignore[attr-defined]

@@ -158,7 +158,8 @@ def health_check(
         if token.returncode != 0:
             return HealthResult.failed(
                 "not_logged_in",
-                f"gh is not logged in to {host}. Run: gh auth login --hostname {host}",
+                f"gh is not logged in to {host}",
+                advice=f"Run: gh auth login --hostname {host}",
             )
         left = max(0.1, timeout - (time.monotonic() - start))
         api = _gh(["api", "--hostname", host, "user"], left)
@@ -175,8 +176,9 @@ def health_check(
     if code == 401 or "bad credentials" in error:
         return HealthResult.failed(
             "auth",
-            f"GitHub ({host}) rejected gh's token (401). Run: gh auth login --hostname {host}",
+            f"GitHub ({host}) rejected gh's token (401)",
             http_status=401,
+            advice=f"Run: gh auth login --hostname {host}",
         )
     if code == 429 or (code == 403 and "rate limit" in error):
         return HealthResult.failed(
@@ -203,7 +205,7 @@ def runtime_credentials(
     """Add gh's token for the host (``token``): Navi stores none for GitHub."""
     if provider.id != PROVIDER_ID:
         return None
-    from navi_integrations import NaviError
+    from navi_integrations import Advice, NaviError
 
     host = _host(credentials)
     if shutil.which("gh") is None:
@@ -213,7 +215,10 @@ def runtime_credentials(
     except subprocess.TimeoutExpired:
         raise NaviError(f"gh did not answer for {host}") from None
     if out.returncode != 0 or not out.stdout.strip():
-        raise NaviError(f"gh is not logged in to {host}. Run: gh auth login --hostname {host}")
+        raise NaviError(
+            f"gh is not logged in to {host}",
+            advice=Advice("login", f"gh auth login --hostname {host}"),
+        )
     values = {key: credentials.reveal(key) for key in credentials}
     values["token"] = out.stdout.strip()
     return Credentials(values)

@@ -56,9 +56,7 @@ def github(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalHTT
 
 def _check(registry: Registry) -> object:
     provider = registry.get("github")
-    return registry.call_provider_hook(
-        "health_check", provider, credentials=Credentials({"host": HOST}), timeout=10
-    )
+    return registry.health_check(provider.id, Credentials({"host": HOST}), 10)
 
 
 def test_healthy_login(github: LocalHTTPServer, navi_registry: Registry, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -175,7 +175,7 @@ def health_check(
         return HealthResult.failed(
             "auth", "not signed in to Google yet: the OAuth sign-in has not completed"
         )
-    from navi_integrations.health.checks import http_check
+    from navi_integrations import http_check
 
     return http_check(
         provider,

@@ -71,9 +71,7 @@ def test_health_check_asks_userinfo(
 
     def check(token: str):  # type: ignore[no-untyped-def]
         creds = Credentials({"clientId": CLIENT_ID, "clientSecret": SECRET, "accessToken": token})
-        return navi_registry.call_provider_hook(
-            "health_check", google, credentials=creds, timeout=5
-        )
+        return navi_registry.health_check(google.id, creds, 5)
 
     assert check("ya29.good").message == "Connected as ada@gmail.com"
     assert check("ya29.expired").kind == "auth"

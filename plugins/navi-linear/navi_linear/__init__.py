@@ -128,7 +128,7 @@ def health_check(
     """Ask Linear's GraphQL API who the key belongs to ("Connected as <email>")."""
     if provider.id != PROVIDER_ID:
         return None
-    from navi_integrations.health.checks import http_check
+    from navi_integrations import http_check
 
     return http_check(
         provider,

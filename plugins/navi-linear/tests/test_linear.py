@@ -67,9 +67,7 @@ def test_health_check_asks_graphql_for_the_viewer(
 
     def check(key: str):  # type: ignore[no-untyped-def]
         creds = Credentials({"apiKey": key})
-        return navi_registry.call_provider_hook(
-            "health_check", linear, credentials=creds, timeout=5
-        )
+        return navi_registry.health_check(linear.id, creds, 5)
 
     assert check(KEY).message == "Connected as ada@x.io"
     assert check(KEY[:-1] + "Q").kind == "auth"

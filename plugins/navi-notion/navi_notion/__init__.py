@@ -130,7 +130,7 @@ def health_check(
     """Ask Notion's users/me who the integration is ("Connected as Navi in Acme")."""
     if provider.id != PROVIDER_ID:
         return None
-    from navi_integrations.health.checks import http_check
+    from navi_integrations import http_check
 
     return http_check(
         provider,

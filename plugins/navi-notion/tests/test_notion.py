@@ -61,9 +61,7 @@ def test_health_check_reads_users_me(
 
     def check(token: str):  # type: ignore[no-untyped-def]
         creds = Credentials({"token": token})
-        return navi_registry.call_provider_hook(
-            "health_check", notion, credentials=creds, timeout=5
-        )
+        return navi_registry.health_check(notion.id, creds, 5)
 
     assert check(TOKEN).message == "Connected as Navi in Acme"
     assert check(TOKEN + "x").kind == "auth"

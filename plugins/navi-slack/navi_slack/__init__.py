@@ -175,7 +175,7 @@ def health_check(
     """Call Slack's auth.test ("Connected as navi in Acme"); Slack reports errors in a 200."""
     if provider.id != PROVIDER_ID:
         return None
-    from navi_integrations.health.checks import http_check
+    from navi_integrations import http_check
 
     return http_check(
         provider,

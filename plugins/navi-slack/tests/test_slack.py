@@ -59,7 +59,7 @@ def test_health_check_calls_auth_test(
 
     def check(token: str):  # type: ignore[no-untyped-def]
         creds = Credentials({"botToken": token, "teamId": "T01234567"})
-        return navi_registry.call_provider_hook("health_check", slack, credentials=creds, timeout=5)
+        return navi_registry.health_check(slack.id, creds, 5)
 
     assert check(BOT).message == "Connected as navi in Acme"
     refused = check(BOT + "x")

@@ -1,0 +1,241 @@
+"""The service's health workflows: record outcomes, check live, test with advice.
+
+Part of ``IntegrationService`` (a mixin, to keep each module to one concern).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .errors import IntegrationDisabled, NotConnected
+from .scopes import Scope
+
+if TYPE_CHECKING:
+    from .documents import ProviderStatus
+    from .errors import Advice
+    from .health.tracker import HealthRecord, HealthTracker
+    from .models import Credentials
+    from .plugins.catalog import Catalog
+    from .plugins.registry import Registry
+    from .results import FailureKind, HealthResult, TestResult
+
+__all__ = ["HealthChecks"]
+
+
+class HealthChecks:
+    """Health workflows; mixed into ``IntegrationService``."""
+
+    if TYPE_CHECKING:
+
+        @property
+        def catalog(self) -> Catalog: ...
+        @property
+        def registry(self) -> Registry: ...
+        @property
+        def health(self) -> HealthTracker: ...
+        def status(
+            self, *, project_id: str | None = None, providers: list[str] | None = None
+        ) -> list[ProviderStatus]: ...
+        def credentials_in_scope(
+            self,
+            provider_id: str,
+            scope: Scope,
+            *,
+            touch: bool = True,
+            require_enabled: bool = True,
+            fresh: bool = True,
+        ) -> tuple[Credentials, Scope]: ...
+        def health_record(
+            self, provider_id: str, *, project_id: str | None = None
+        ) -> HealthRecord: ...
+        def classify(
+            self,
+            provider_id: str,
+            result: HealthResult,
+            *,
+            project_id: str | None = None,
+            connecting: bool = False,
+        ) -> tuple[str, Advice | None]: ...
+
+    def record_success(
+        self, provider_id: str, *, project_id: str | None = None, account: str | None = None
+    ) -> None:
+        """Note a successful call or check: errors reset, health healthy."""
+        from .results import HealthResult
+
+        self._record(provider_id, project_id, HealthResult.healthy(account))
+
+    def record_error(
+        self,
+        provider_id: str,
+        error: str,
+        *,
+        project_id: str | None = None,
+        kind: FailureKind = "unavailable",
+        retry_after: float | None = None,
+    ) -> None:
+        """Note a failed call; the message is stored with any credential value redacted."""
+        from .results import HealthResult
+
+        self._record(
+            provider_id, project_id, HealthResult.failed(kind, error, retry_after=retry_after)
+        )
+
+    def _record(self, provider_id: str, project_id: str | None, result: HealthResult) -> None:
+        scope = Scope.of(project_id)
+        self.catalog.document(provider_id)
+        if self.health.record(provider_id, result, scope) is None:
+            raise NotConnected(provider_id, project_id)
+
+    def check(
+        self, provider_id: str, *, project_id: str | None = None, timeout: float = 10.0
+    ) -> HealthResult:
+        """Run the provider's health check on the stored credentials and record the outcome.
+
+        A provider without a health check answers ``ok`` with "not tested"
+        (``kind`` None, nothing recorded).
+        """
+        from .results import HealthResult
+
+        scope = Scope.of(project_id)
+        credentials, row_scope = self.credentials_in_scope(
+            provider_id, scope, require_enabled=False
+        )
+        result = self.check_values(provider_id, credentials, timeout=timeout)
+        if result is None:
+            return HealthResult(True, "not tested: the provider has no health check")
+        self.health.record(provider_id, result, scope, row_scope=row_scope)
+        return result
+
+    def check_values(
+        self,
+        provider_id: str,
+        credentials: Credentials | Mapping[str, str],
+        *,
+        timeout: float = 10.0,
+    ) -> HealthResult | None:
+        """Run the health check on values that are not stored (test before configure).
+
+        ``None`` when the provider has no health check. A plugin that raises
+        becomes a ``plugin`` failure naming its distribution.
+        """
+        from .errors import PluginError
+        from .models import Credentials
+        from .results import HealthResult
+
+        creds = credentials if isinstance(credentials, Credentials) else Credentials(credentials)
+        try:
+            return self.registry.health_check(provider_id, creds, timeout)
+        except PluginError as exc:
+            return HealthResult.failed(
+                "plugin", f"the health check failed inside {exc.origin}: {exc.message}"
+            )
+
+    def test(
+        self, provider_id: str, *, project_id: str | None = None, timeout: float = 10.0
+    ) -> TestResult:
+        """Check the stored credentials live: the outcome, recorded, with advice when it failed."""
+        from .errors import DecryptionFailed
+        from .results import HealthResult, TestResult
+
+        self.catalog.document(provider_id)  # an unknown provider is bad input, not a result
+        try:
+            result = self.check(provider_id, project_id=project_id, timeout=timeout)
+        except (NotConnected, IntegrationDisabled) as exc:
+            kind: FailureKind = "not_connected" if isinstance(exc, NotConnected) else "disabled"
+            result = HealthResult.failed(kind, exc.message)
+            return TestResult(provider_id, project_id, result, exc.advice, "fail")
+        except DecryptionFailed as exc:
+            result = HealthResult.failed("store", exc.message)
+            return TestResult(provider_id, project_id, result, exc.advice, "fail")
+        if result.ok:
+            return TestResult(provider_id, project_id, result)
+        action, advice = self.classify(provider_id, result, project_id=project_id)
+        return TestResult(provider_id, project_id, result, advice, action)
+
+    def test_all(
+        self,
+        *,
+        project_id: str | None = None,
+        timeout: float = 10.0,
+        progress: Callable[[TestResult, int, int], None] | None = None,
+    ) -> list[TestResult]:
+        """:meth:`test` for every connected provider in the scope, concurrently.
+
+        ``progress(result, done, total)`` is called as each check finishes.
+        """
+        from concurrent.futures import ThreadPoolExecutor, as_completed
+
+        targets = [s.provider for s in self.status(project_id=project_id) if s.effective.connected]
+        if not targets:
+            return []
+        _ = self.registry  # load the plugins once, before the worker threads
+        results: list[TestResult] = []
+        with ThreadPoolExecutor(max_workers=min(32, len(targets))) as pool:
+            futures = [
+                pool.submit(self.test, t, project_id=project_id, timeout=timeout) for t in targets
+            ]
+            for future in as_completed(futures):
+                results.append(future.result())
+                if progress is not None:
+                    progress(results[-1], len(results), len(targets))
+        return sorted(results, key=lambda r: r.provider)
+
+    def health_details(
+        self, items: Iterable[ProviderStatus], *, project_id: str | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """What a settings page shows beside each status entry (camelCase keys).
+
+        For every connected provider: ``account`` ("Connected as …"),
+        ``lastCheckAt``, ``lastError`` (``{message, advice}``, the stored error
+        text with the fix for it) and, for OAuth providers, the granted
+        ``services``. The advice is derived from the stored health: a failure
+        that needs the user (``failed`` before three errors in a row) is a
+        refused credential, a rate limit is a wait, anything else a retry.
+        """
+        from .results import HealthResult
+
+        found: dict[str, dict[str, Any]] = {}
+        for item in items:
+            if not item.effective.connected:
+                continue
+            record = self.health_record(item.provider, project_id=project_id)
+            detail: dict[str, Any] = {
+                "account": record.account,
+                "lastCheckAt": record.last_check_at,
+                "lastError": None,
+            }
+            if record.last_error and record.status in ("failed", "degraded"):
+                kind: FailureKind = "unavailable"
+                if record.rate_limited:
+                    kind = "rate_limited"
+                elif record.status == "failed" and record.error_count < 3:
+                    kind = "not_logged_in" if item.auth_type == "cli" else "auth"
+                failure = HealthResult.failed(kind, record.last_error)
+                _, advice = self.classify(item.provider, failure, project_id=project_id)
+                detail["lastError"] = {
+                    "message": record.last_error,
+                    "advice": None if advice is None else advice.to_document(),
+                }
+            if item.auth_type == "oauth":
+                detail["services"] = self._granted_services(item.provider, project_id)
+            found[item.provider] = detail
+        return found
+
+    def _granted_services(self, provider_id: str, project_id: str | None) -> list[str]:
+        from .errors import NaviError
+
+        oauth = self.catalog.document(provider_id).get("oauth") or {}
+        try:
+            creds, _ = self.credentials_in_scope(
+                provider_id, Scope.of(project_id), touch=False, require_enabled=False, fresh=False
+            )
+        except NaviError:
+            return []
+        granted = set(creds.reveal("scope").split()) if "scope" in creds else set()
+        return [
+            name
+            for name in oauth.get("services", [])
+            if set(oauth.get("serviceScopes", {}).get(name, [])) <= granted
+        ]

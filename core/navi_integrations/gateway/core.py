@@ -1,0 +1,747 @@
+"""The gateway: one MCP server in front of every enabled provider's MCP server.
+
+What the agent sees is namespaced by provider: tool ``linear__create_issue``
+is ``create_issue`` on Linear's server, prompt ``slack__summary`` likewise,
+and resource ``file:///a`` of Slack is ``slack+file:///a``. What it never sees
+is a credential: each upstream is opened here with the configs the service
+builds from the store (``registry.mcp_config`` with ``credentials_in_scope``),
+opened again when the credentials change (an OAuth token renewed ahead of
+expiry, a reconnect), and stdio children get only their own variables.
+
+Every request to an upstream runs under the core's recovery rules
+(:func:`~navi_integrations.health.recovery.run_with_recovery_async`): 429
+waits for its Retry-After (shared through the store), 5xx and timeouts retry
+with backoff inside a budget, a 401 refreshes OAuth credentials once, and each
+failed attempt is recorded by the health tracker. What cannot be recovered is
+answered as a tool error with what happened and what fixes it. A stdio child
+that dies is restarted once per call; a provider whose calls keep failing is
+isolated for a while so the others stay quick.
+
+Upstreams start on first use. ``tools/list`` is answered from the listing the
+gateway saved last time (``<data dir>/gateway/listings.json``, keyed by the
+server's command or URL, never its secrets) and only starts servers it knows
+nothing about; when a live server's listing differs, or a provider is
+connected, disconnected or switched while the gateway runs (noticed by polling
+``service.change_marker()``), clients get ``notifications/tools/list_changed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import time
+import uuid
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..errors import Advice, IntegrationError, NaviError, ProviderFailure
+from ..scopes import Scope
+from .upstream import Upstream, UpstreamCrashed
+
+if TYPE_CHECKING:
+    from mcp import ClientSession, types
+    from mcp.server.lowlevel import Server
+
+    from ..health.recovery import RecoveryPolicy
+    from ..models import Credentials
+    from ..service import IntegrationService
+
+__all__ = ["SEPARATOR", "Gateway", "GatewaySettings"]
+
+_log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Between the provider id and the upstream's own name (provider ids never contain it).
+SEPARATOR = "__"
+
+
+def _env_float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """The gateway's bounds; ``from_env`` reads ``NAVI_GATEWAY_*`` overrides."""
+
+    #: Longest wait for one answer from an upstream (seconds).
+    call_timeout: float = 60.0
+    #: Total time one agent request may spend on retries (seconds).
+    budget: float = 30.0
+    #: Attempts per agent request, the first included.
+    max_attempts: int = 5
+    #: Longest wait for an upstream to start and initialize (seconds).
+    connect_timeout: float = 30.0
+    #: Unrecovered failures in a row after which a provider is isolated.
+    isolate_after: int = 3
+    #: How long an isolated provider is answered without being called (seconds).
+    isolate_seconds: float = 60.0
+    #: How often the store is polled for connections and switches changed elsewhere.
+    poll_interval: float = 1.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> GatewaySettings:
+        """Defaults, overridden by ``NAVI_GATEWAY_CALL_TIMEOUT``, ``_BUDGET``,
+        ``_CONNECT_TIMEOUT``, ``_ISOLATE_AFTER``, ``_ISOLATE_SECONDS``, ``_POLL_INTERVAL``."""
+        env = os.environ if environ is None else environ
+        d = cls()
+        return cls(
+            call_timeout=_env_float(env, "NAVI_GATEWAY_CALL_TIMEOUT", d.call_timeout),
+            budget=_env_float(env, "NAVI_GATEWAY_BUDGET", d.budget),
+            connect_timeout=_env_float(env, "NAVI_GATEWAY_CONNECT_TIMEOUT", d.connect_timeout),
+            isolate_after=int(_env_float(env, "NAVI_GATEWAY_ISOLATE_AFTER", d.isolate_after)),
+            isolate_seconds=_env_float(env, "NAVI_GATEWAY_ISOLATE_SECONDS", d.isolate_seconds),
+            poll_interval=_env_float(env, "NAVI_GATEWAY_POLL_INTERVAL", d.poll_interval),
+        )
+
+    def policy(self) -> RecoveryPolicy:
+        """The recovery bounds of one agent request."""
+        from ..health.recovery import RecoveryPolicy
+
+        return RecoveryPolicy(
+            max_attempts=self.max_attempts, budget_seconds=self.budget, max_wait=self.budget
+        )
+
+
+@dataclass
+class _Listing:
+    """What one upstream offers, as it names things (not yet namespaced)."""
+
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    resources: list[dict[str, Any]] = field(default_factory=list)
+    templates: list[dict[str, Any]] = field(default_factory=list)
+    prompts: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tools": self.tools,
+            "resources": self.resources,
+            "templates": self.templates,
+            "prompts": self.prompts,
+        }
+
+
+@dataclass
+class _Provider:
+    """The gateway's state for one provider in the scope."""
+
+    provider_id: str
+    name: str
+    credential_scope: str | None
+    upstream: Upstream | None = None
+    listing: _Listing | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    failures: int = 0
+    isolated_until: float = 0.0
+    last_error: str = ""
+    health_written: float = 0.0
+
+
+class Gateway:
+    """The MCP server fronting the providers of one scope (see the module docstring)."""
+
+    def __init__(
+        self,
+        service: IntegrationService,
+        *,
+        project_id: str | None = None,
+        settings: GatewaySettings | None = None,
+        listings_path: Path | None = None,
+    ) -> None:
+        self.service = service
+        self.project_id = project_id
+        self.scope = Scope.of(project_id)
+        self.settings = settings or GatewaySettings.from_env()
+        self._listings_path = listings_path or _default_listings_path()
+        self._providers: dict[str, _Provider] = {}
+        self._sessions: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="navi-gateway-store")
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._marker: tuple[Any, ...] | None = None
+        self.server = self._build_server()
+
+    # -- the MCP server --------------------------------------------------------
+
+    def _build_server(self) -> Server[Any, Any]:
+        from mcp import types
+        from mcp.server.lowlevel import Server
+
+        from .._version import __version__
+
+        server: Server[Any, Any] = Server(
+            "navi-integrations",
+            version=__version__,
+            instructions="Tools of every connected integration, named <provider>__<tool>.",
+        )
+        handlers: dict[type, Callable[[Any], Awaitable[Any]]] = {
+            types.ListToolsRequest: self._list_tools,
+            types.CallToolRequest: self._call_tool,
+            types.ListResourcesRequest: self._list_resources,
+            types.ListResourceTemplatesRequest: self._list_templates,
+            types.ReadResourceRequest: self._read_resource,
+            types.ListPromptsRequest: self._list_prompts,
+            types.GetPromptRequest: self._get_prompt,
+        }
+        for request_type, handler in handlers.items():
+            server.request_handlers[request_type] = self._wrap(handler)
+        return server
+
+    def _wrap(self, handler: Callable[[Any], Awaitable[Any]]) -> Callable[[Any], Awaitable[Any]]:
+        from mcp import types
+
+        async def handle(request: Any) -> types.ServerResult:
+            self._remember_session()
+            return types.ServerResult(await handler(request))
+
+        return handle
+
+    def initialization_options(self) -> Any:
+        """What the gateway announces: tools, resources and prompts, each with list_changed."""
+        from mcp.server.lowlevel import NotificationOptions
+
+        return self.server.create_initialization_options(
+            NotificationOptions(prompts_changed=True, resources_changed=True, tools_changed=True)
+        )
+
+    def _remember_session(self) -> None:
+        """Keep each client session (weakly) to notify it, with an id for the audit."""
+        try:
+            context = self.server.request_context
+        except LookupError:
+            return
+        session = context.session
+        if session in self._sessions:
+            return
+        client = session.client_params.clientInfo.name if session.client_params else "agent"
+        request = getattr(context, "request", None)
+        header = request.headers.get("mcp-session-id") if request is not None else None
+        self._sessions[session] = f"{client}/{(header or uuid.uuid4().hex)[:12]}"
+
+    def _session_id(self) -> str:
+        try:
+            return self._sessions.get(self.server.request_context.session, "agent")
+        except LookupError:
+            return "agent"
+
+    # -- lifetime --------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Gateway]:
+        """Watch the store while serving; close every upstream and flush writes at the end."""
+        self._marker = await asyncio.to_thread(self.service.change_marker)
+        await self._resync()
+        watcher = asyncio.create_task(self._watch(), name="navi-gateway-watch")
+        try:
+            yield self
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(BaseException):
+                await watcher
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(
+                *(p.upstream.close() for p in self._providers.values() if p.upstream),
+                return_exceptions=True,
+            )
+            self._writer.shutdown(wait=True)
+
+    async def run_stdio(self) -> None:
+        """Serve one agent over stdin/stdout until it closes them."""
+        from mcp.server.stdio import stdio_server
+
+        async with self.running(), stdio_server() as (read, write):
+            await self.server.run(read, write, self.initialization_options())
+
+    def asgi_app(self) -> Any:
+        """A Starlette app serving the gateway over streamable HTTP at ``/mcp`` (loopback
+        hosts only: DNS-rebinding protection is on)."""
+        from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+        from mcp.server.transport_security import TransportSecuritySettings
+        from starlette.applications import Starlette
+        from starlette.routing import Mount
+
+        security = TransportSecuritySettings(
+            enable_dns_rebinding_protection=True,
+            allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
+            allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+        )
+        manager = StreamableHTTPSessionManager(
+            app=self.server, security_settings=security, stateless=False
+        )
+
+        @contextlib.asynccontextmanager
+        async def lifespan(_app: Any) -> AsyncIterator[None]:
+            async with self.running(), manager.run():
+                yield
+
+        return Starlette(routes=[Mount("/mcp", app=manager.handle_request)], lifespan=lifespan)
+
+    # -- which providers -------------------------------------------------------
+
+    def _sync_providers(self) -> tuple[set[str], list[Upstream]]:
+        """Read which providers are in (blocking: run in a thread).
+
+        Returns the ids that came or went (a provider whose credentials moved
+        scope counts) and the upstreams to close.
+        """
+        current: dict[str, tuple[str, str | None]] = {}
+        for item in self.service.status(project_id=self.project_id):
+            state = item.effective
+            if not (state.connected and state.enabled and state.mcp_enabled):
+                continue
+            if not self.service.catalog.document(item.provider).get("mcp"):
+                continue
+            current[item.provider] = (item.name, state.credential_scope)
+        changed: set[str] = set()
+        closing: list[Upstream] = []
+        for pid, known in list(self._providers.items()):
+            if pid not in current or current[pid][1] != known.credential_scope:
+                changed.add(pid)
+                del self._providers[pid]
+                if known.upstream is not None:
+                    closing.append(known.upstream)
+        for pid, (name, credential_scope) in current.items():
+            if pid not in self._providers:
+                changed.add(pid)
+                self._providers[pid] = _Provider(pid, name, credential_scope)
+        return changed, closing
+
+    async def _resync(self) -> None:
+        changed, closing = await asyncio.to_thread(self._sync_providers)
+        for upstream in closing:
+            self._spawn(upstream.close())
+        if changed:
+            await self._notify_changed()
+
+    async def _watch(self) -> None:
+        """Poll the store's change marker; on a change, re-read the providers and notify."""
+        while True:
+            await asyncio.sleep(self.settings.poll_interval)
+            try:
+                marker = await asyncio.to_thread(self.service.change_marker)
+                if marker == self._marker:
+                    continue
+                self._marker = marker
+                await self._resync()
+            except Exception as exc:  # the store is busy or gone: try again next time
+                _log.warning("navi-gateway: cannot read the store: %s", exc)
+
+    async def _notify_changed(self) -> None:
+        for session in list(self._sessions):
+            with contextlib.suppress(Exception):  # a client that left
+                await session.send_tool_list_changed()
+                await session.send_resource_list_changed()
+                await session.send_prompt_list_changed()
+
+    def _spawn(self, coroutine: Awaitable[Any]) -> None:
+        async def run() -> None:
+            await coroutine
+
+        task = asyncio.ensure_future(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- upstream connections --------------------------------------------------
+
+    def _server_config(self, provider_id: str, credentials: Credentials) -> Any:
+        server = self.service.registry.mcp_config(provider_id, credentials)
+        if server is None:
+            raise ProviderFailure("plugin", f"{provider_id} has no MCP server")
+        return server
+
+    async def _upstream(self, state: _Provider, credentials: Credentials) -> Upstream:
+        """The open upstream for these credentials: (re)opened when they changed or it died."""
+        server = await asyncio.to_thread(self._server_config, state.provider_id, credentials)
+        fingerprint = hashlib.sha256(server.model_dump_json().encode()).hexdigest()
+        async with state.lock:
+            current = state.upstream
+            if current is not None and current.alive and current.fingerprint == fingerprint:
+                return current
+            if current is not None:  # new credentials (a renewed token) or a dead connection
+                await current.close()
+            upstream = Upstream(
+                state.provider_id,
+                state.name,
+                server,
+                fingerprint=fingerprint,
+                connect_timeout=self.settings.connect_timeout,
+                on_notification=lambda note: self._upstream_notification(state, note),
+            )
+            state.upstream = None
+            await upstream.start()
+            state.upstream = upstream
+            if state.listing is not None:  # listed from the saved listing: check it is current
+                self._spawn(self._relist(state, upstream, shape_key(server)))
+            return upstream
+
+    async def _upstream_notification(self, state: _Provider, note: Any) -> None:
+        from mcp import types
+
+        if isinstance(
+            note,
+            types.ToolListChangedNotification
+            | types.ResourceListChangedNotification
+            | types.PromptListChangedNotification,
+        ):
+            upstream = state.upstream
+            if upstream is not None:
+                self._spawn(self._relist(state, upstream, None))
+
+    async def _relist(self, state: _Provider, upstream: Upstream, key: str | None) -> None:
+        try:
+            listing = await self._fetch_listing(upstream)
+        except Exception:
+            return
+        if state.listing is not None and listing.to_json() == state.listing.to_json():
+            return
+        state.listing = listing
+        if key is not None:
+            await asyncio.to_thread(self._save_listing, key, listing)
+        await self._notify_changed()
+
+    async def _fetch_listing(self, upstream: Upstream) -> _Listing:
+        caps = upstream.capabilities
+        timeout = self.settings.call_timeout
+
+        async def dump(call: Callable[[ClientSession], Awaitable[Any]], attr: str) -> list[Any]:
+            result = await upstream.request(call, timeout)
+            return [item.model_dump(mode="json", by_alias=True) for item in getattr(result, attr)]
+
+        listing = _Listing()
+        if caps is None or caps.tools is not None:
+            listing.tools = await dump(lambda s: s.list_tools(), "tools")
+        if caps is not None and caps.resources is not None:
+            listing.resources = await dump(lambda s: s.list_resources(), "resources")
+            listing.templates = await dump(
+                lambda s: s.list_resource_templates(), "resourceTemplates"
+            )
+        if caps is not None and caps.prompts is not None:
+            listing.prompts = await dump(lambda s: s.list_prompts(), "prompts")
+        return listing
+
+    # -- one recovered request -------------------------------------------------
+
+    async def _invoke(
+        self,
+        state: _Provider,
+        call: Callable[[ClientSession], Awaitable[T]],
+        *,
+        policy: RecoveryPolicy | None = None,
+    ) -> T:
+        """Run ``call`` on the provider's upstream under the recovery rules.
+
+        Raises :class:`IntegrationError` when it gives up (or while the provider
+        is isolated); a crashed stdio child is restarted once per request.
+        """
+        from ..health.recovery import run_with_recovery_async
+
+        now = time.monotonic()
+        if state.isolated_until > now:
+            wait = state.isolated_until - now
+            raise IntegrationError(
+                state.provider_id,
+                "retry_later",
+                f"{state.name} is paused after {state.failures} failed calls in a row "
+                f"(last: {state.last_error.rstrip('.')}); the gateway tries it again in "
+                f"{wait:.0f} s, other integrations are not affected",
+                kind="isolated",
+                advice=Advice("retry_later", f"navi-int test {state.provider_id}"),
+            )
+        deadline = now + self.settings.budget
+        restarted = False
+
+        async def attempt(credentials: Credentials) -> T:
+            nonlocal restarted
+            timeout = max(0.5, min(self.settings.call_timeout, deadline - time.monotonic()))
+            upstream = await self._upstream(state, credentials)
+            try:
+                return await upstream.request(call, timeout)
+            except UpstreamCrashed:
+                if restarted:
+                    raise
+                restarted = True  # once per request: a child that dies again is reported
+                upstream = await self._upstream(state, credentials)
+                return await upstream.request(call, timeout)
+
+        context = await asyncio.to_thread(
+            self.service.recovery_context, state.provider_id, project_id=self.project_id
+        )
+        try:
+            result = await run_with_recovery_async(
+                context, attempt, policy or self.settings.policy()
+            )
+        except IntegrationError as exc:
+            self._failed(state, exc)
+            raise
+        except NaviError as exc:  # the plugin or the store, while building the upstream
+            error = IntegrationError(
+                state.provider_id, "fail", exc.message, kind="plugin", advice=exc.advice
+            )
+            self._failed(state, error)
+            raise error from None
+        state.failures = 0
+        self._record_success(state)
+        return result
+
+    def _failed(self, state: _Provider, error: IntegrationError) -> None:
+        if error.action == "reauth":
+            return  # the user must act; isolating would only hide the advice
+        state.failures += 1
+        state.last_error = error.message
+        if state.failures >= self.settings.isolate_after:
+            state.isolated_until = time.monotonic() + self.settings.isolate_seconds
+            upstream, state.upstream = state.upstream, None
+            if upstream is not None:
+                self._spawn(upstream.close())
+
+    def _record_success(self, state: _Provider) -> None:
+        """Note the success for health off the request's path, at most once a second."""
+        now = time.monotonic()
+        if now - state.health_written < 1.0:
+            return
+        state.health_written = now
+        self._write(self.service.record_success, state.provider_id, project_id=self.project_id)
+
+    def _write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        def run() -> None:
+            try:
+                fn(*args, **kwargs)
+            except Exception as exc:  # bookkeeping must never fail a call
+                _log.warning("navi-gateway: cannot record to the store: %s", exc)
+
+        with contextlib.suppress(RuntimeError):  # shutting down
+            self._writer.submit(run)
+
+    # -- listings --------------------------------------------------------------
+
+    async def _listings(self) -> list[_Provider]:
+        """Every provider with its listing: saved ones as they are, others started now."""
+        states = list(self._providers.values())
+        missing = [s for s in states if s.listing is None]
+        if missing:
+            saved = await asyncio.to_thread(self._load_listings)
+            keys = await asyncio.gather(*(self._shape_key(s) for s in missing))
+            unknown = []
+            for state, key in zip(missing, keys, strict=True):
+                if key is not None and key in saved:
+                    state.listing = _Listing(**saved[key])
+                else:
+                    unknown.append((state, key))
+            await asyncio.gather(*(self._list_live(s, k) for s, k in unknown))
+        return [s for s in states if s.listing is not None]
+
+    async def _shape_key(self, state: _Provider) -> str | None:
+        def key() -> str | None:
+            credentials = self.service.credentials_in_scope(
+                state.provider_id, self.scope, touch=False, fresh=False
+            )[0]
+            return shape_key(self._server_config(state.provider_id, credentials))
+
+        try:
+            return await asyncio.to_thread(key)
+        except Exception:
+            return None
+
+    async def _list_live(self, state: _Provider, key: str | None) -> None:
+        from ..health.recovery import RecoveryPolicy
+
+        policy = RecoveryPolicy(max_attempts=2, budget_seconds=min(10.0, self.settings.budget))
+        try:
+            listing = await self._invoke_listing(state, policy)
+        except IntegrationError as exc:
+            _log.warning("navi-gateway: %s left out: %s", state.provider_id, exc)
+            return
+        state.listing = listing
+        if key is not None:
+            await asyncio.to_thread(self._save_listing, key, listing)
+
+    async def _invoke_listing(self, state: _Provider, policy: RecoveryPolicy) -> _Listing:
+        async def listing(_session: ClientSession) -> _Listing:
+            assert state.upstream is not None
+            return await self._fetch_listing(state.upstream)
+
+        return await self._invoke(state, listing, policy=policy)
+
+    def _load_listings(self) -> dict[str, dict[str, Any]]:
+        try:
+            found = json.loads(self._listings_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return found if isinstance(found, dict) else {}
+
+    def _save_listing(self, key: str, listing: _Listing) -> None:
+        saved = self._load_listings()
+        saved[key] = listing.to_json()
+        try:
+            self._listings_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._listings_path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(saved), encoding="utf-8")
+            os.replace(tmp, self._listings_path)
+        except OSError as exc:  # a read-only data dir: listings are only a speed-up
+            _log.warning("navi-gateway: cannot save listings: %s", exc)
+
+    # -- handlers --------------------------------------------------------------
+
+    async def _list_tools(self, _request: Any) -> types.ListToolsResult:
+        from mcp import types
+
+        tools = []
+        for state in await self._listings():
+            assert state.listing is not None
+            for tool in state.listing.tools:
+                named = {**tool, "name": f"{state.provider_id}{SEPARATOR}{tool['name']}"}
+                tools.append(types.Tool.model_validate(named))
+        return types.ListToolsResult(tools=tools)
+
+    def _route(self, name: str) -> tuple[_Provider | None, str]:
+        provider_id, _, inner = name.partition(SEPARATOR)
+        return self._providers.get(provider_id), inner
+
+    async def _call_tool(self, request: types.CallToolRequest) -> types.CallToolResult:
+
+        name = request.params.name
+        arguments = request.params.arguments
+        state, tool = self._route(name)
+        if state is None or not tool:
+            return _tool_error(
+                f"No tool named '{name}': its integration is not connected, enabled and "
+                "MCP-enabled here, or the name is wrong. List the tools again."
+            )
+        started = time.monotonic()
+        outcome = "ok"
+        try:
+            result: types.CallToolResult = await self._invoke(
+                state, lambda session: session.call_tool(tool, arguments)
+            )
+            if result.isError:
+                outcome = "tool_error"  # the upstream's own answer: health is fine
+            return result
+        except IntegrationError as exc:
+            outcome = exc.kind or exc.action
+            return _tool_error(_explain(exc))
+        finally:
+            self._write(
+                self.service.record_audit,
+                "tool_call",
+                state.provider_id,
+                project_id=self.project_id,
+                caller=self._session_id(),
+                tool=tool,
+                duration_ms=int((time.monotonic() - started) * 1000),
+                outcome=outcome,
+            )
+
+    async def _list_resources(self, _request: Any) -> types.ListResourcesResult:
+        from mcp import types
+
+        resources = []
+        for state in await self._listings():
+            assert state.listing is not None
+            for item in state.listing.resources:
+                resources.append(types.Resource.model_validate(self._named(state, item, "uri")))
+        return types.ListResourcesResult(resources=resources)
+
+    async def _list_templates(self, _request: Any) -> types.ListResourceTemplatesResult:
+        from mcp import types
+
+        templates = []
+        for state in await self._listings():
+            assert state.listing is not None
+            for item in state.listing.templates:
+                named = self._named(state, item, "uriTemplate")
+                templates.append(types.ResourceTemplate.model_validate(named))
+        return types.ListResourceTemplatesResult(resourceTemplates=templates)
+
+    @staticmethod
+    def _named(state: _Provider, item: dict[str, Any], uri_key: str) -> dict[str, Any]:
+        return {
+            **item,
+            "name": f"{state.provider_id}{SEPARATOR}{item['name']}",
+            uri_key: f"{state.provider_id}+{item[uri_key]}",
+        }
+
+    async def _read_resource(self, request: types.ReadResourceRequest) -> types.ReadResourceResult:
+        from mcp import McpError, types
+        from pydantic import AnyUrl
+
+        provider_id, _, inner = str(request.params.uri).partition("+")
+        state = self._providers.get(provider_id)
+        if state is None or not inner:
+            raise McpError(types.ErrorData(code=-32602, message=f"Unknown resource {inner!r}"))
+        try:
+            result: types.ReadResourceResult = await self._invoke(
+                state, lambda session: session.read_resource(AnyUrl(inner))
+            )
+        except IntegrationError as exc:
+            raise McpError(types.ErrorData(code=-32603, message=_explain(exc))) from None
+        for content in result.contents:
+            content.uri = AnyUrl(f"{provider_id}+{content.uri}")
+        return result
+
+    async def _list_prompts(self, _request: Any) -> types.ListPromptsResult:
+        from mcp import types
+
+        prompts = []
+        for state in await self._listings():
+            assert state.listing is not None
+            for item in state.listing.prompts:
+                named = {**item, "name": f"{state.provider_id}{SEPARATOR}{item['name']}"}
+                prompts.append(types.Prompt.model_validate(named))
+        return types.ListPromptsResult(prompts=prompts)
+
+    async def _get_prompt(self, request: types.GetPromptRequest) -> types.GetPromptResult:
+        from mcp import McpError, types
+
+        state, prompt = self._route(request.params.name)
+        if state is None or not prompt:
+            raise McpError(
+                types.ErrorData(code=-32602, message=f"Unknown prompt {request.params.name!r}")
+            )
+        arguments = request.params.arguments
+        try:
+            result: types.GetPromptResult = await self._invoke(
+                state, lambda session: session.get_prompt(prompt, arguments)
+            )
+        except IntegrationError as exc:
+            raise McpError(types.ErrorData(code=-32603, message=_explain(exc))) from None
+        return result
+
+
+def shape_key(server: Any) -> str:
+    """A provider's server by what it runs (command and arguments, or URL), never by its
+    secrets: the key its listing is saved under."""
+    if server.transport == "stdio":
+        shape = [server.transport, server.command, *server.args]
+    else:
+        shape = [server.transport, server.url.split("?")[0]]
+    return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:32]
+
+
+def _default_listings_path() -> Path:
+    from ..paths import data_dir
+
+    return data_dir() / "gateway" / "listings.json"
+
+
+def _explain(error: IntegrationError) -> str:
+    """What the agent reads: what happened, then what fixes it (never a traceback)."""
+    text = error.message.rstrip(".") + "."
+    advice = str(error.advice) if error.advice is not None else ""
+    return f"{text} {advice}".strip()
+
+
+def _tool_error(text: str) -> types.CallToolResult:
+    from mcp import types
+
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], isError=True)

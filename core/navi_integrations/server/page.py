@@ -1,0 +1,164 @@
+"""The settings page (PRD F6): a server-rendered shell and a plain JavaScript module.
+
+No build step: ``static/settings.js`` is a hand-written ES module that reads
+the same API a script uses (``/api/credentials/providers``), renders the
+cards, and follows ``/api/events`` to update without reloading. The browser
+gets its session from the one-time login code ``navi-int serve`` prints.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ..errors import InvalidInput
+from ..scopes import check_project_id
+from .security import SESSION_COOKIE
+
+__all__ = ["STATIC_DIR", "router"]
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+#: Everything the page loads comes from this server; nothing may frame it.
+_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+router = APIRouter(include_in_schema=False)
+
+
+def _base(request: Request) -> str:
+    return str(request.scope.get("root_path", "")).rstrip("/") + "/"
+
+
+def _shell(request: Request, title: str, body: str) -> str:
+    base = html.escape(_base(request))
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<base href="{base}">
+<title>{html.escape(title)}</title>
+<link rel="stylesheet" href="static/settings.css">
+</head>
+<body>
+{body}
+</body>
+</html>
+"""
+
+
+@router.get("/", response_class=HTMLResponse)
+def settings_page(
+    request: Request, project: Annotated[str | None, Query(max_length=128)] = None
+) -> Response:
+    """The settings page, or the login form without a session."""
+    settings = request.app.state.settings
+    session = settings.sessions.get(request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        return HTMLResponse(_shell(request, "Sign in · Integrations", _LOGIN), headers=_HEADERS)
+    try:
+        chosen = check_project_id(project) if project else settings.project_id
+    except InvalidInput:
+        chosen = settings.project_id
+    body = _PAGE.format(
+        csrf=html.escape(session.csrf), project=html.escape(chosen or "", quote=True)
+    )
+    return HTMLResponse(_shell(request, "Integrations", body), headers=_HEADERS)
+
+
+@router.get("/login")
+def login(request: Request, code: Annotated[str, Query(max_length=128)] = "") -> Response:
+    """Spend a one-time login code: the browser gets its session cookie."""
+    session = request.app.state.settings.sessions.redeem(code)
+    if session is None:
+        body = _LOGIN.replace(
+            "<!--problem-->",
+            '<p class="error" role="alert">That login code was already used or has expired. '
+            "Run <code>navi-int serve</code> again for a new one.</p>",
+        )
+        return HTMLResponse(
+            _shell(request, "Sign in · Integrations", body), status_code=401, headers=_HEADERS
+        )
+    response = RedirectResponse(_base(request), status_code=303, headers=_HEADERS)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session.id,
+        httponly=True,
+        samesite="strict",
+        path=_base(request),
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    """End the browser session (a form post from the page: SameSite keeps it same-site)."""
+    request.app.state.settings.sessions.end(request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse(_base(request), status_code=303, headers=_HEADERS)
+    response.delete_cookie(SESSION_COOKIE, path=_base(request))
+    return response
+
+
+_LOGIN = """<main class="login">
+<h1>Integrations</h1>
+<!--problem-->
+<p>Open the link <code>navi-int serve</code> printed, or paste its login code.</p>
+<form action="login" method="get">
+<label for="code">Login code</label>
+<input id="code" name="code" autocomplete="one-time-code" required>
+<button type="submit">Sign in</button>
+</form>
+</main>"""
+
+_PAGE = """<meta name="csrf-token" content="{csrf}">
+<a class="skip" href="#connected">Skip to your integrations</a>
+<header class="top">
+<h1>Integrations</h1>
+<form class="project" id="project-form" action="" method="get">
+<label for="project">Project</label>
+<input id="project" name="project" value="{project}" placeholder="all projects"
+ autocomplete="off" pattern="[A-Za-z0-9][A-Za-z0-9._:@/+-]{{0,127}}">
+<button type="submit">Show</button>
+</form>
+</header>
+<main>
+<p class="tip">Tip: you can also set an integration up by chatting — ask your agent to
+"connect Linear" and it walks you through it.</p>
+<div id="announce" class="sr-only" aria-live="polite"></div>
+<p id="problem" class="error" role="alert" hidden></p>
+<section aria-labelledby="connected-title">
+<h2 id="connected-title">Connected</h2>
+<div id="connected" class="cards" tabindex="-1"><p class="empty">Loading…</p></div>
+</section>
+<section aria-labelledby="available-title">
+<h2 id="available-title">Available</h2>
+<div id="available" class="cards"></div>
+</section>
+</main>
+<dialog id="connect-dialog" aria-labelledby="connect-title">
+<form id="connect-form" method="dialog">
+<h2 id="connect-title">Connect</h2>
+<div id="connect-guide"></div>
+<div id="connect-fields"></div>
+<p id="connect-problem" class="error" role="alert" hidden></p>
+<div class="actions">
+<button type="button" id="connect-cancel" class="secondary">Cancel</button>
+<button type="submit" id="connect-submit">Test and save</button>
+</div>
+</form>
+</dialog>
+<form action="logout" method="post" class="logout"><button class="link">Sign out</button></form>
+<script type="module" src="static/settings.js"></script>"""

@@ -1,0 +1,332 @@
+// The settings page: renders the API's documents and follows /api/events.
+// A plain ES module, no build step; every request goes to this server (CSP 'self').
+
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+const project = document.getElementById("project").value.trim() || null;
+const query = project ? `?projectId=${encodeURIComponent(project)}` : "";
+const providers = new Map(); // id -> provider document, with .status (its status entry)
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === false || value == null) continue;
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (value === true) node.setAttribute(key, "");
+    else node.setAttribute(key, value);
+  }
+  for (const child of children.flat()) {
+    if (child == null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+async function api(method, path, body) {
+  const options = { method, credentials: "same-origin", headers: { "X-CSRF-Token": csrf } };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, options);
+  const document = await response.json().catch(() => ({}));
+  if (!response.ok && response.status !== 422) {
+    throw new Error(document.message || `${method} ${path} failed (${response.status})`);
+  }
+  return { status: response.status, document };
+}
+
+function announce(text) {
+  $("announce").textContent = text;
+}
+
+function showProblem(text) {
+  const problem = $("problem");
+  problem.textContent = text;
+  problem.hidden = !text;
+}
+
+function adviceText(advice) {
+  if (!advice) return "";
+  const parts = [];
+  if (advice.hint) parts.push(advice.hint.replace(/^./, (c) => c.toUpperCase()));
+  if (advice.command) parts.push(`Run: ${advice.command}`);
+  return parts.join(" ");
+}
+
+const HEALTH_LABEL = {
+  healthy: "Healthy",
+  degraded: "Degraded",
+  failed: "Needs attention",
+  disabled: "Switched off",
+  unknown: "Not checked yet",
+};
+
+function scopeBody(forProject) {
+  return forProject ? { scope: "project", projectId: project } : { scope: "global" };
+}
+
+function toggle(provider, label, checked, onChange, note) {
+  const id = `${provider}-${label.toLowerCase().replace(/\W+/g, "-")}`;
+  return el(
+    "div",
+    { class: "toggle" },
+    el("input", {
+      type: "checkbox",
+      role: "switch",
+      id,
+      checked,
+      "aria-describedby": note ? `${id}-note` : null,
+      onchange: (event) => onChange(event.target.checked),
+    }),
+    el("label", { for: id }, label),
+    note ? el("span", { class: "note", id: `${id}-note` }, note) : null,
+  );
+}
+
+function card(doc) {
+  const status = doc.status;
+  const block = status.status.project || status.status.global;
+  const health = block.health;
+  const connected = status.hasCredentials;
+  const initial = doc.name.slice(0, 1).toUpperCase();
+  const head = el(
+    "div",
+    { class: "card-head" },
+    el("span", { class: `icon c-${doc.color || "slate"}`, "aria-hidden": "true" }, initial),
+    el("h3", {}, doc.name),
+    connected
+      ? el(
+          "span",
+          { class: `health h-${health}`, "data-health": health },
+          el("span", { class: "dot", "aria-hidden": "true" }),
+          HEALTH_LABEL[health] || health,
+        )
+      : null,
+  );
+  const body = [el("p", { class: "desc" }, doc.description)];
+  if (!connected) {
+    body.push(
+      el("div", { class: "actions" },
+        el("button", { type: "button", onclick: () => openConnect(doc) , "aria-label": `Connect ${doc.name}`}, "Connect")),
+    );
+    return el("article", { class: "card", "data-provider": doc.id, "aria-label": doc.name }, head, body);
+  }
+  if (status.account) body.push(el("p", { class: "account" }, `Connected as ${status.account}`));
+  if (status.credentialScope === "project") body.push(el("p", { class: "note" }, "Credentials for this project only"));
+  if (status.services && status.services.length) {
+    body.push(el("p", { class: "note" }, `Services: ${status.services.join(", ")}`));
+  }
+  if (status.lastError) {
+    body.push(
+      el("div", { class: "last-error", role: "note" },
+        el("p", {}, status.lastError.message),
+        adviceText(status.lastError.advice) ? el("p", { class: "fix" }, adviceText(status.lastError.advice)) : null),
+    );
+  }
+  if (status.rateLimitedUntil) {
+    body.push(el("p", { class: "note" }, `Rate limited until ${new Date(status.rateLimitedUntil).toLocaleTimeString()}`));
+  }
+  const g = status.status.global;
+  const p = status.status.project;
+  const toggles = [
+    toggle(doc.id, "Global", g.enabled, (on) => switchTo(doc, on, false)),
+  ];
+  if (p) {
+    const inherited = p.enabled === g.enabled;
+    toggles.push(
+      toggle(doc.id, "This project", p.enabled, (on) => switchTo(doc, on, true),
+        inherited ? "inherits Global" : "set for this project"),
+    );
+  }
+  const current = p || g;
+  toggles.push(toggle(doc.id, "MCP", current.mcpEnabled, (on) => settings(doc, { mcpEnabled: on })));
+  toggles.push(toggle(doc.id, "Skill", current.skillEnabled, (on) => settings(doc, { skillEnabled: on })));
+  body.push(el("fieldset", { class: "toggles" }, el("legend", {}, `${doc.name} switches`), toggles));
+  body.push(
+    el("div", { class: "actions" },
+      el("button", { type: "button", class: "secondary", onclick: () => test(doc), "aria-label": `Test ${doc.name}` }, "Test"),
+      el("button", { type: "button", class: "secondary", onclick: () => openConnect(doc), "aria-label": `Edit ${doc.name}` }, "Edit"),
+      el("button", { type: "button", class: "danger", onclick: () => disconnect(doc), "aria-label": `Disconnect ${doc.name}` }, "Disconnect")),
+  );
+  return el("article", { class: "card", "data-provider": doc.id, "aria-label": doc.name }, head, body);
+}
+
+function render() {
+  const connected = $("connected");
+  const available = $("available");
+  const docs = [...providers.values()].sort((a, b) => a.name.localeCompare(b.name));
+  const mine = docs.filter((d) => d.status.hasCredentials);
+  const rest = docs.filter((d) => !d.status.hasCredentials);
+  connected.replaceChildren(...(mine.length ? mine.map(card) : [el("p", { class: "empty" }, "Nothing connected yet.")]));
+  available.replaceChildren(...(rest.length ? rest.map(card) : [el("p", { class: "empty" }, "Every integration is connected.")]));
+}
+
+async function load() {
+  try {
+    const { document } = await api("GET", `api/credentials/providers${query}`);
+    providers.clear();
+    for (const doc of document.providers) providers.set(doc.id, doc);
+    render();
+    showProblem("");
+  } catch (error) {
+    showProblem(error.message);
+  }
+}
+
+function update(entry) {
+  const doc = providers.get(entry.provider);
+  if (!doc) return load();
+  doc.status = entry;
+  render();
+}
+
+async function act(promise, done) {
+  try {
+    const { status, document } = await promise;
+    if (status === 422) throw new Error(document.message || "refused");
+    if (document.provider && document.status) update(document);
+    if (done) announce(done);
+    showProblem("");
+    return document;
+  } catch (error) {
+    showProblem(error.message);
+    return null;
+  }
+}
+
+function switchTo(doc, on, forProject) {
+  const verb = on ? "enable" : "disable";
+  return act(api("POST", `api/integrations/${doc.id}/${verb}`, scopeBody(forProject)),
+    `${doc.name} ${on ? "enabled" : "disabled"}${forProject ? " for this project" : ""}`);
+}
+
+function settings(doc, change) {
+  return act(api("POST", `api/integrations/${doc.id}/settings`, { ...change, ...scopeBody(!!project) }),
+    `${doc.name} settings saved`);
+}
+
+async function test(doc) {
+  const { document } = await api("POST", `api/credentials/${doc.id}/test${query}`);
+  announce(document.ok ? `${doc.name}: ${document.message}` : `${doc.name}: ${document.message}. ${adviceText(document.advice)}`);
+  await refresh(doc.id);
+}
+
+async function refresh(id) {
+  const { document } = await api("GET", `api/integrations/${id}/status${query}`);
+  update(document);
+}
+
+async function disconnect(doc) {
+  const where = doc.status.credentialScope === "project" ? { scope: "project", projectId: project } : { scope: "global" };
+  await act(api("DELETE", `api/credentials/${doc.id}`, where), `${doc.name} disconnected`);
+  await refresh(doc.id);
+}
+
+// -- the connect dialog ----------------------------------------------------------------
+
+let connecting = null;
+
+function openConnect(doc) {
+  connecting = doc;
+  const dialog = $("connect-dialog");
+  $("connect-title").textContent = `Connect ${doc.name}`;
+  const guide = doc.setupGuide || {};
+  $("connect-guide").replaceChildren(
+    guide.summary ? el("p", {}, guide.summary) : "",
+    el("ol", { class: "steps" }, (guide.steps || []).map((step) =>
+      el("li", {}, el("strong", {}, step.title), step.detail ? el("span", {}, ` — ${step.detail}`) : null,
+        step.url ? el("span", {}, " ", el("a", { href: step.url, target: "_blank", rel: "noopener noreferrer" }, "open")) : null))),
+  );
+  const fields = [];
+  if (doc.authType === "cli" && doc.cli) {
+    fields.push(el("p", {}, "Sign in with the provider's own tool in a terminal, then press Check:"),
+      el("pre", {}, el("code", {}, doc.cli.authCommand)));
+    $("connect-submit").textContent = "Check";
+  } else {
+    for (const spec of doc.credentials || []) {
+      const id = `field-${spec.key}`;
+      fields.push(el("div", { class: "field" },
+        el("label", { for: id }, spec.label, spec.required ? "" : " (optional)"),
+        el("input", { id, name: spec.key, type: spec.type === "password" ? "password" : "text",
+          placeholder: spec.placeholder || null, required: spec.required, autocomplete: "off",
+          "aria-describedby": spec.patternHint ? `${id}-hint` : null }),
+        spec.patternHint ? el("small", { id: `${id}-hint` }, spec.patternHint) : null));
+    }
+    $("connect-submit").textContent = doc.authType === "oauth" ? "Sign in" : "Test and save";
+  }
+  if (project) {
+    fields.push(toggle("connect", "For this project only", false, () => {}));
+  }
+  $("connect-fields").replaceChildren(...fields);
+  $("connect-problem").hidden = true;
+  dialog.showModal();
+  const first = dialog.querySelector("input");
+  if (first) first.focus();
+}
+
+async function submitConnect(event) {
+  event.preventDefault();
+  const doc = connecting;
+  const form = $("connect-form");
+  const values = {};
+  for (const spec of doc.credentials || []) {
+    const value = form.elements[spec.key] ? form.elements[spec.key].value.trim() : "";
+    if (value) values[spec.key] = value;
+  }
+  const onlyProject = project && $("connect-for-this-project-only") && $("connect-for-this-project-only").checked;
+  const scope = onlyProject ? { scope: "project", projectId: project } : { scope: "global" };
+  const problem = $("connect-problem");
+  $("connect-submit").disabled = true;
+  try {
+    if (doc.authType === "oauth") {
+      await oauth(doc, values, scope);
+      return;
+    }
+    const { status, document } = await api("POST", `api/credentials/${doc.id}`, { credentials: values, ...scope });
+    if (status === 422) {
+      const fix = adviceText(document.advice);
+      problem.textContent = `Saved nothing: ${document.message}${fix ? ". " + fix : ""}`;
+      problem.hidden = false;
+      return;
+    }
+    $("connect-dialog").close();
+    announce(`${doc.name} connected${document.account ? " as " + document.account : ""}`);
+    await refresh(doc.id);
+  } catch (error) {
+    problem.textContent = error.message;
+    problem.hidden = false;
+  } finally {
+    $("connect-submit").disabled = false;
+  }
+}
+
+async function oauth(doc, values, scope) {
+  // The popup is opened now, inside the click, so that browsers allow it.
+  const popup = window.open("about:blank", "navi-oauth", "width=520,height=680");
+  const { status, document } = await api("POST", `api/credentials/${doc.id}/oauth`, {
+    clientId: values.clientId || "", clientSecret: values.clientSecret || "", ...scope });
+  if (status !== 200 || !document.authorizationUrl) {
+    if (popup) popup.close();
+    throw new Error(document.message || "the sign-in could not start");
+  }
+  if (popup) popup.location = document.authorizationUrl;
+  $("connect-dialog").close();
+  announce(`Finish signing in to ${doc.name} in the popup`);
+}
+
+$("connect-form").addEventListener("submit", submitConnect);
+$("connect-cancel").addEventListener("click", () => $("connect-dialog").close());
+
+// -- live updates ------------------------------------------------------------------------
+
+function follow() {
+  const source = new EventSource(`api/events${query}`);
+  source.addEventListener("status", (event) => update(JSON.parse(event.data)));
+  source.addEventListener("ready", () => document.body.setAttribute("data-live", "yes"));
+  source.onerror = () => document.body.setAttribute("data-live", "no");
+}
+
+await load();
+follow();
