@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -43,6 +44,8 @@ __all__ = [
 Format = Literal["agent-sdk", "claude-code", "claude-desktop"]
 FORMATS: tuple[str, ...] = ("agent-sdk", "claude-code", "claude-desktop")
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}")
+#: A variable name a shell accepts in ``export NAME=...`` and ``${NAME}``.
+_SHELL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def fill_mcp_server(provider: IntegrationProvider, credentials: Credentials) -> McpServer | None:
@@ -86,7 +89,8 @@ class McpConfig:
     the providers that had to be left out."""
 
     document: dict[str, Any]
-    #: Variable name -> shell command printing its value (``navi-int token ...``).
+    #: Variable name -> shell command printing its value (``navi-int token ...``),
+    #: each argument shell-quoted.
     env: dict[str, str] = field(default_factory=dict)
     skipped: list[McpSkipped] = field(default_factory=list)
 
@@ -98,9 +102,15 @@ class McpConfig:
 
 
 def _refs(provider: IntegrationProvider, project_id: str | None, env: dict[str, str]) -> Any:
-    """A credentials stand-in whose fill() writes ${VAR} references and records the vars."""
-    by_template = {template: name for name, template in provider.env.items()}
-    scope = f" --project {project_id}" if project_id else ""
+    """A credentials stand-in whose fill() writes ${VAR} references and records the vars.
+
+    Each recorded command is shell-quoted (a project id is any text): it is
+    printed for users to ``eval`` or source, inside ``"$(...)"``.
+    """
+    by_template = {
+        template: name for name, template in provider.env.items() if _SHELL_NAME.match(name)
+    }
+    scope = ["--project", project_id] if project_id else []
 
     class _Refs:
         def fill(self, template: str) -> str:
@@ -109,7 +119,8 @@ def _refs(provider: IntegrationProvider, project_id: str | None, env: dict[str, 
                 var = by_template.get("{{" + key + "}}") or re.sub(
                     r"[^A-Z0-9]+", "_", f"{provider.id}_{key}".upper()
                 )
-                env[var] = f"navi-int token {provider.id}{scope} --field {key}"
+                command = ["navi-int", "token", provider.id, *scope, "--field", key]
+                env[var] = shlex.join(command)
                 return "${" + var + "}"
 
             return _PLACEHOLDER.sub(ref, template)

@@ -17,13 +17,15 @@ that keeps a rotated refresh token. ``invalid_grant`` raises
 
 from __future__ import annotations
 
+import contextlib
 import html
+import socket
 import threading
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -185,15 +187,38 @@ class SignInResult:
 
 
 class _Listener:
-    """A one-shot HTTP listener on 127.0.0.1 for the authorization redirect."""
+    """A one-shot HTTP listener on 127.0.0.1 for the authorization redirect.
+
+    Any local program can connect to the port. Each connection gets its own
+    thread and a read timeout, so one that sends nothing, or a request byte by
+    byte, never holds up the browser's redirect; on exit the connections still
+    open are cut, so leaving (on success or on ``--timeout``) never waits for them.
+    """
+
+    #: Seconds a connection may stay silent before it is dropped.
+    CONNECTION_TIMEOUT = 10.0
 
     def __init__(self, expected_state: str) -> None:
         self.expected_state = expected_state
         self.result: dict[str, str] | None = None
         self.done = threading.Event()
+        self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = owner.CONNECTION_TIMEOUT  # applied to the socket by StreamRequestHandler
+
+            def setup(self) -> None:
+                with owner._lock:
+                    owner._open.add(self.request)
+                super().setup()
+
+            def finish(self) -> None:
+                with owner._lock:
+                    owner._open.discard(self.request)
+                super().finish()
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -207,7 +232,9 @@ class _Listener:
                     # Not the sign-in we started: refuse it, keep waiting for ours.
                     self._page(400, "This sign-in link is not the one navi-int is waiting for.")
                     return
-                owner.result = query
+                with owner._lock:
+                    if owner.result is None:  # the first answer counts
+                        owner.result = query
                 owner.done.set()
                 if "error" in query:
                     self._page(200, "Access was not granted. You can close this tab.")
@@ -222,7 +249,14 @@ class _Listener:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            block_on_close = False  # closing never waits for a stalled connection
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a dropped or timed-out connection is not the user's problem
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -238,6 +272,11 @@ class _Listener:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+        with self._lock:
+            still_open = list(self._open)
+        for connection in still_open:  # wake their threads: they end at once
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
 
 class OAuthSignIn:

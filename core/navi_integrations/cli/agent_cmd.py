@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -21,7 +22,16 @@ from ._common import Failed, echo_json, project_option, service
     show_default=True,
     help="The runtime the config is for.",
 )
-@click.option("--output", type=click.Path(dir_okay=False), help="Write it here (mode 0600).")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write it here (mode 0600), merged into the file's own servers and settings.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --output: replace a file that is not a JSON object we can merge into.",
+)
 @click.option(
     "--env-refs",
     is_flag=True,
@@ -34,9 +44,19 @@ from ._common import Failed, echo_json, project_option, service
     help="One server entry that runs `navi-int gateway` (no secret in the config).",
 )
 def mcp_config(
-    project_id: str | None, runtime: str, output: str | None, env_refs: bool, use_gateway: bool
+    project_id: str | None,
+    runtime: str,
+    output: str | None,
+    force: bool,
+    env_refs: bool,
+    use_gateway: bool,
 ) -> None:
-    """The MCP servers of every connected, enabled, MCP-enabled provider, for an agent runtime."""
+    """The MCP servers of every connected, enabled, MCP-enabled provider, for an agent runtime.
+
+    With --output, an existing file keeps everything that is not ours: its
+    other servers and its other settings; a server of the same name is replaced.
+    With --gateway, one entry runs `navi-int gateway`, which fronts them all.
+    """
     config = service().mcp_config(
         runtime=runtime, project_id=project_id, env_refs=env_refs, gateway=use_gateway
     )
@@ -45,21 +65,71 @@ def mcp_config(
         click.echo(f"Left out {skipped.provider}: {skipped.reason}.{advice}", err=True)
     if config.skipped and not config.servers:
         raise Failed("no MCP server could be built")
-    text = json.dumps(config.document, indent=2) + "\n"
     if output:
-        _write_private(Path(output), text)
-        click.echo(f"Wrote {len(_servers(config.document))} MCP server(s) to {output}.", err=True)
+        path = Path(os.path.realpath(output))  # through a symlink: keep the link, write its file
+        kept = _write_merged(path, config.document, output, force)
+        others = f", kept its {kept} other server(s)" if kept else ""
+        click.echo(f"Wrote {len(config.servers)} MCP server(s) to {output}{others}.", err=True)
     else:
-        click.echo(text, nl=False)
+        click.echo(json.dumps(config.document, indent=2) + "\n", nl=False)
     if config.env:
+        # Each command is shell-quoted (agent.mcp._refs): the lines are safe to eval or source.
         click.echo("# Set these before starting the agent:", err=True)
         for var, command in sorted(config.env.items()):
             click.echo(f'export {var}="$({command})"', err=True)
 
 
-def _servers(document: dict[str, object]) -> dict[str, object]:
+def _servers(document: dict[str, Any]) -> dict[str, Any]:
     inner = document.get("mcpServers", document)
     return inner if isinstance(inner, dict) else {}
+
+
+def _write_merged(path: Path, document: dict[str, Any], shown: str, force: bool) -> int:
+    """Merge our servers into the JSON object at PATH and write it; how many others were kept.
+
+    A file that is missing or empty is created. One that is not a JSON
+    object (or whose ``mcpServers`` is not one) is left alone unless ``force``.
+    """
+    wrapped = "mcpServers" in document  # claude-code / claude-desktop; agent-sdk is the mapping
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # editors on Windows add a BOM
+    except FileNotFoundError:
+        text = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        if not force:
+            reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+            raise Failed(
+                f"cannot read {shown} ({reason}); nothing written. "
+                "Pass --force to replace it, or choose another --output"
+            ) from None
+        text = ""
+    existing: Any = {}
+    problem = ""
+    if text.strip():
+        try:
+            existing = json.loads(text)
+        except json.JSONDecodeError as exc:
+            problem = f"is not valid JSON (line {exc.lineno}, column {exc.colno})"
+        else:
+            if not isinstance(existing, dict):
+                problem = f"holds a JSON {type(existing).__name__}, not an object"
+            elif wrapped and not isinstance(existing.get("mcpServers", {}), dict):
+                problem = '"mcpServers" is not an object'
+    if problem:
+        if not force:
+            raise Failed(
+                f"{shown} {problem}; nothing written. Fix it, or pass --force to replace it"
+            )
+        existing = {}
+    servers = existing.setdefault("mcpServers", {}) if wrapped else existing
+    ours = _servers(document)
+    kept = len([name for name in servers if name not in ours])
+    servers.update(ours)
+    try:
+        _write_private(path, json.dumps(existing, indent=2, ensure_ascii=False) + "\n")
+    except OSError as exc:
+        raise Failed(f"cannot write {shown}: {exc.strerror}") from None
+    return kept
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -8,7 +8,7 @@ import click
 
 from ..errors import CredentialsInvalid
 from ._common import BadInput, advice_line, catalog, echo_guide, project_option, scope_text, service
-from ._input import parse_fields, read_stdin
+from ._input import parse_fields, read_stdin, warn_secret_fields
 
 
 def _prompt(doc: dict[str, Any], project_id: str | None, assume_yes: bool) -> dict[str, str]:
@@ -76,6 +76,8 @@ def connect(
     the shell history and the process list.
     """
     doc = catalog().document(provider_id)
+    if fields:
+        warn_secret_fields(doc, fields)
     if doc["authType"] == "oauth":
         _connect_oauth(
             doc, project_id, fields, from_stdin, assume_yes, services, no_browser, timeout

@@ -30,13 +30,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
-import os
 import time
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +42,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import Advice, IntegrationError, NaviError, ProviderFailure
 from ..scopes import Scope
+from .parts import (
+    GatewaySettings,
+    Listing,
+    _default_listings_path,
+    _explain,
+    _tool_error,
+    load_listings,
+    save_listing,
+    shape_key,
+)
 from .upstream import Upstream, UpstreamCrashed
 
 if TYPE_CHECKING:
@@ -63,75 +71,6 @@ T = TypeVar("T")
 SEPARATOR = "__"
 
 
-def _env_float(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name)
-    try:
-        return float(raw) if raw else default
-    except ValueError:
-        return default
-
-
-@dataclass(frozen=True)
-class GatewaySettings:
-    """The gateway's bounds; ``from_env`` reads ``NAVI_GATEWAY_*`` overrides."""
-
-    #: Longest wait for one answer from an upstream (seconds).
-    call_timeout: float = 60.0
-    #: Total time one agent request may spend on retries (seconds).
-    budget: float = 30.0
-    #: Attempts per agent request, the first included.
-    max_attempts: int = 5
-    #: Longest wait for an upstream to start and initialize (seconds).
-    connect_timeout: float = 30.0
-    #: Unrecovered failures in a row after which a provider is isolated.
-    isolate_after: int = 3
-    #: How long an isolated provider is answered without being called (seconds).
-    isolate_seconds: float = 60.0
-    #: How often the store is polled for connections and switches changed elsewhere.
-    poll_interval: float = 1.0
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> GatewaySettings:
-        """Defaults, overridden by ``NAVI_GATEWAY_CALL_TIMEOUT``, ``_BUDGET``,
-        ``_CONNECT_TIMEOUT``, ``_ISOLATE_AFTER``, ``_ISOLATE_SECONDS``, ``_POLL_INTERVAL``."""
-        env = os.environ if environ is None else environ
-        d = cls()
-        return cls(
-            call_timeout=_env_float(env, "NAVI_GATEWAY_CALL_TIMEOUT", d.call_timeout),
-            budget=_env_float(env, "NAVI_GATEWAY_BUDGET", d.budget),
-            connect_timeout=_env_float(env, "NAVI_GATEWAY_CONNECT_TIMEOUT", d.connect_timeout),
-            isolate_after=int(_env_float(env, "NAVI_GATEWAY_ISOLATE_AFTER", d.isolate_after)),
-            isolate_seconds=_env_float(env, "NAVI_GATEWAY_ISOLATE_SECONDS", d.isolate_seconds),
-            poll_interval=_env_float(env, "NAVI_GATEWAY_POLL_INTERVAL", d.poll_interval),
-        )
-
-    def policy(self) -> RecoveryPolicy:
-        """The recovery bounds of one agent request."""
-        from ..health.recovery import RecoveryPolicy
-
-        return RecoveryPolicy(
-            max_attempts=self.max_attempts, budget_seconds=self.budget, max_wait=self.budget
-        )
-
-
-@dataclass
-class _Listing:
-    """What one upstream offers, as it names things (not yet namespaced)."""
-
-    tools: list[dict[str, Any]] = field(default_factory=list)
-    resources: list[dict[str, Any]] = field(default_factory=list)
-    templates: list[dict[str, Any]] = field(default_factory=list)
-    prompts: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "tools": self.tools,
-            "resources": self.resources,
-            "templates": self.templates,
-            "prompts": self.prompts,
-        }
-
-
 @dataclass
 class _Provider:
     """The gateway's state for one provider in the scope."""
@@ -140,7 +79,7 @@ class _Provider:
     name: str
     credential_scope: str | None
     upstream: Upstream | None = None
-    listing: _Listing | None = None
+    listing: Listing | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     failures: int = 0
     isolated_until: float = 0.0
@@ -407,10 +346,10 @@ class Gateway:
             return
         state.listing = listing
         if key is not None:
-            await asyncio.to_thread(self._save_listing, key, listing)
+            await asyncio.to_thread(save_listing, self._listings_path, key, listing)
         await self._notify_changed()
 
-    async def _fetch_listing(self, upstream: Upstream) -> _Listing:
+    async def _fetch_listing(self, upstream: Upstream) -> Listing:
         caps = upstream.capabilities
         timeout = self.settings.call_timeout
 
@@ -418,7 +357,7 @@ class Gateway:
             result = await upstream.request(call, timeout)
             return [item.model_dump(mode="json", by_alias=True) for item in getattr(result, attr)]
 
-        listing = _Listing()
+        listing = Listing()
         if caps is None or caps.tools is not None:
             listing.tools = await dump(lambda s: s.list_tools(), "tools")
         if caps is not None and caps.resources is not None:
@@ -530,12 +469,12 @@ class Gateway:
         states = list(self._providers.values())
         missing = [s for s in states if s.listing is None]
         if missing:
-            saved = await asyncio.to_thread(self._load_listings)
+            saved = await asyncio.to_thread(load_listings, self._listings_path)
             keys = await asyncio.gather(*(self._shape_key(s) for s in missing))
             unknown = []
             for state, key in zip(missing, keys, strict=True):
                 if key is not None and key in saved:
-                    state.listing = _Listing(**saved[key])
+                    state.listing = Listing(**saved[key])
                 else:
                     unknown.append((state, key))
             await asyncio.gather(*(self._list_live(s, k) for s, k in unknown))
@@ -564,32 +503,14 @@ class Gateway:
             return
         state.listing = listing
         if key is not None:
-            await asyncio.to_thread(self._save_listing, key, listing)
+            await asyncio.to_thread(save_listing, self._listings_path, key, listing)
 
-    async def _invoke_listing(self, state: _Provider, policy: RecoveryPolicy) -> _Listing:
-        async def listing(_session: ClientSession) -> _Listing:
+    async def _invoke_listing(self, state: _Provider, policy: RecoveryPolicy) -> Listing:
+        async def listing(_session: ClientSession) -> Listing:
             assert state.upstream is not None
             return await self._fetch_listing(state.upstream)
 
         return await self._invoke(state, listing, policy=policy)
-
-    def _load_listings(self) -> dict[str, dict[str, Any]]:
-        try:
-            found = json.loads(self._listings_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return found if isinstance(found, dict) else {}
-
-    def _save_listing(self, key: str, listing: _Listing) -> None:
-        saved = self._load_listings()
-        saved[key] = listing.to_json()
-        try:
-            self._listings_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._listings_path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(saved), encoding="utf-8")
-            os.replace(tmp, self._listings_path)
-        except OSError as exc:  # a read-only data dir: listings are only a speed-up
-            _log.warning("navi-gateway: cannot save listings: %s", exc)
 
     # -- handlers --------------------------------------------------------------
 
@@ -716,32 +637,3 @@ class Gateway:
         except IntegrationError as exc:
             raise McpError(types.ErrorData(code=-32603, message=_explain(exc))) from None
         return result
-
-
-def shape_key(server: Any) -> str:
-    """A provider's server by what it runs (command and arguments, or URL), never by its
-    secrets: the key its listing is saved under."""
-    if server.transport == "stdio":
-        shape = [server.transport, server.command, *server.args]
-    else:
-        shape = [server.transport, server.url.split("?")[0]]
-    return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:32]
-
-
-def _default_listings_path() -> Path:
-    from ..paths import data_dir
-
-    return data_dir() / "gateway" / "listings.json"
-
-
-def _explain(error: IntegrationError) -> str:
-    """What the agent reads: what happened, then what fixes it (never a traceback)."""
-    text = error.message.rstrip(".") + "."
-    advice = str(error.advice) if error.advice is not None else ""
-    return f"{text} {advice}".strip()
-
-
-def _tool_error(text: str) -> types.CallToolResult:
-    from mcp import types
-
-    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], isError=True)
