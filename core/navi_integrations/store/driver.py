@@ -13,7 +13,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -67,10 +67,18 @@ def expand(sql: str, provider_ids: Sequence[str]) -> tuple[str, dict[str, str]]:
 class Reader:
     """One connection through the DB-API driver; rows come back as dicts by column name."""
 
-    def __init__(self, conn: Any, *, pyformat: bool, errors: type[Exception]) -> None:
+    def __init__(
+        self,
+        conn: Any,
+        *,
+        pyformat: bool,
+        errors: type[Exception],
+        writer: Callable[[], Any] | None = None,
+    ) -> None:
         self._conn = conn
         self._pyformat = pyformat
         self.errors = errors
+        self._writer = writer
 
     def fetch(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
         """Run one statement; each row as a mapping by column name."""
@@ -82,13 +90,20 @@ class Reader:
             cursor.close()
 
     def write(self, sql: str, params: Mapping[str, Any]) -> None:
-        """Run one writing statement (the connection is in autocommit: it is committed)."""
-        self._run(sql, params).close()
+        """Run one writing statement, committed at once (autocommit)."""
+        if self._writer is None:
+            self._run(sql, params).close()
+            return
+        conn = self._writer()
+        try:
+            self._run(sql, params, conn).close()
+        finally:
+            conn.close()
 
-    def _run(self, sql: str, params: Mapping[str, Any]) -> Any:
+    def _run(self, sql: str, params: Mapping[str, Any], conn: Any = None) -> Any:
         if self._pyformat:  # psycopg: %(name)s
             sql = re.sub(r"(?<!:):([A-Za-z_]\w*)", r"%(\1)s", sql)
-        cursor = self._conn.cursor()
+        cursor = (conn or self._conn).cursor()
         try:
             cursor.execute(sql, dict(params))
         except BaseException:
@@ -107,22 +122,33 @@ def _connect_sqlite(path: str, *, writes: bool) -> Reader:
 
     if not path or path == ":memory:" or not os.path.isfile(path):
         raise CannotAnswer  # nothing stored yet: the service creates the database
+    uri = f"file:{quote(os.path.abspath(path))}"
+
+    def open_as(mode: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(f"{uri}?mode={mode}", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            configure_sqlite(conn)  # autocommit, as the engine's connections
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
     try:
-        conn = sqlite3.connect(
-            f"file:{quote(os.path.abspath(path))}?mode={'rw' if writes else 'ro'}",
-            uri=True,
-            timeout=BUSY_TIMEOUT_MS / 1000,
-        )
+        conn = open_as("ro")
     except sqlite3.Error:
         raise CannotAnswer from None
-    try:
-        configure_sqlite(conn)  # autocommit, as the engine's connections
-        if not writes:
+    if not writes:
+        try:
             conn.execute("BEGIN")  # one snapshot for every statement of this read
-    except sqlite3.Error:
-        conn.close()
-        raise CannotAnswer from None
-    return Reader(conn, pyformat=False, errors=sqlite3.Error)
+        except sqlite3.Error:
+            conn.close()
+            raise CannotAnswer from None
+        return Reader(conn, pyformat=False, errors=sqlite3.Error)
+    # Each write goes through its own connection, closed while the reading one is still
+    # open: the connection that closes last checkpoints the WAL into the database (three
+    # fsyncs) and deletes it, which a token read would otherwise pay every time; the
+    # WAL is checkpointed by SQLite's automatic checkpoint (each 1000 pages) instead.
+    return Reader(conn, pyformat=False, errors=sqlite3.Error, writer=lambda: open_as("rw"))
 
 
 def _connect_postgresql(url: str, *, writes: bool) -> Reader:
