@@ -21,6 +21,12 @@ Every error the library raises on purpose derives from :class:`NaviError`::
     │       └── GrantRevoked          the provider refused to renew access (``invalid_grant``)
     └── StoreError                  the database cannot be opened, migrated, read or written
         ├── MasterKeyError            the master key is missing, malformed or cannot be stored
+        │   └── MasterKeyMissing        stored credentials need a key we cannot find (none is made)
+        ├── StoreProblem              a database failure, naming the file or URL and the fix
+        │   ├── StoreCorrupt            the database is damaged
+        │   ├── StoreFull               the disk is full
+        │   ├── StoreReadOnly           the database cannot be written
+        │   └── StoreUnavailable        the database cannot be opened or reached
         ├── StoreBusy                 another connection holds the write lock (``wait=False``)
         └── InvalidCiphertext         a value did not authenticate (internal: surfaces as
                                       DecryptionFailed)
@@ -37,7 +43,7 @@ Messages never contain a secret value: credential values travel as
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -55,6 +61,7 @@ __all__ = [
     "InvalidCiphertext",
     "InvalidInput",
     "MasterKeyError",
+    "MasterKeyMissing",
     "NaviError",
     "NotConnected",
     "OAuthFailed",
@@ -64,7 +71,12 @@ __all__ = [
     "ProviderFailure",
     "ProviderNotFound",
     "StoreBusy",
+    "StoreCorrupt",
     "StoreError",
+    "StoreFull",
+    "StoreProblem",
+    "StoreReadOnly",
+    "StoreUnavailable",
     "UnsupportedAuthType",
 ]
 
@@ -439,9 +451,68 @@ class MasterKeyError(StoreError):
     """Raised when the master key is missing, malformed, or cannot be stored or rotated."""
 
 
+class MasterKeyMissing(MasterKeyError):
+    """Raised instead of creating a key while stored credentials need one we cannot find.
+
+    ``looked_at`` says where the key was looked for (a key file, the OS
+    keyring); ``expected`` lists the ids of the keys stored credentials are
+    sealed with that no known key matches (empty when no row needs one, e.g.
+    ``current(create=False)`` on a new store). A new key is never created
+    while ``expected`` is not empty: it would split the store across two keys.
+    """
+
+    def __init__(self, looked_at: str, expected: Collection[str], restore: str) -> None:
+        self.looked_at = looked_at
+        self.expected = tuple(sorted(expected))
+        if not self.expected:
+            super().__init__(
+                f"no master key yet in {looked_at}",
+                advice=Advice("connect", hint="one is created on the first connect"),
+            )
+            return
+        super().__init__(
+            f"the master key is missing: stored credentials are sealed with key "
+            f"{', '.join(self.expected)}, looked for in {looked_at}",
+            advice=Advice(
+                "fix_store",
+                "navi-int keys status",
+                hint=f"{restore} (a new key was not created, so they stay readable once it is "
+                "back); if it is lost, disconnect the credentials this lists and connect again",
+            ),
+        )
+
+
 class StoreBusy(StoreError):
-    """Another connection holds the write lock (only from ``Store.write(wait=False)``)."""
+    """Another connection holds the write lock: from ``Store.write(wait=False)`` at once,
+    else when the busy timeout runs out (or on a PostgreSQL serialization conflict)."""
 
 
 class InvalidCiphertext(StoreError):
     """A value did not authenticate under the given key and associated data."""
+
+
+class StoreProblem(StoreError):
+    """A database failure: what failed (``message``), where (``location``: the file, or the URL
+    without its password) and what fixes it (``advice``)."""
+
+    def __init__(
+        self, location: str, message: str, fix: str, *, action: AdviceAction = "fix_store"
+    ) -> None:
+        self.location = location
+        super().__init__(message, advice=Advice(action, hint=fix))
+
+
+class StoreCorrupt(StoreProblem):
+    """The database file (or, on a server, its data) is damaged."""
+
+
+class StoreFull(StoreProblem):
+    """The disk holding the database (or the server's disk) is full."""
+
+
+class StoreReadOnly(StoreProblem):
+    """The database cannot be written: read-only file system, folder, file or server."""
+
+
+class StoreUnavailable(StoreProblem):
+    """The database cannot be opened or reached, or an I/O error stopped it."""

@@ -419,13 +419,25 @@ class Credentials(Mapping[str, SecretStr]):
         return _PLACEHOLDER.sub(_value, template)
 
 
+#: Longest credential value accepted, in characters: room for PEM keys and service-account
+#: JSON, yet a pasted file or runaway input is refused before it is stored or matched.
+MAX_CREDENTIAL_CHARS = 65_536
+#: Seconds a field's ``pattern`` may take on one value before the value is refused: patterns
+#: come from plugins and user files, and one that backtracks catastrophically must not hang us.
+PATTERN_TIMEOUT_SECONDS = 0.25
+
+
 def check_credential_values(
     provider: IntegrationProvider, values: Mapping[str, str | SecretStr]
 ) -> list[FieldProblem]:
-    """Check values against the provider's declared fields: required, known, pattern.
+    """Check values against the provider's declared fields: required, known, sane, pattern.
 
     Returns one :class:`FieldProblem` per refused field (empty when all is
-    well). Messages describe what is expected and never quote the value.
+    well). A value is refused when it holds a NUL character or is not valid
+    text, when it is longer than :data:`MAX_CREDENTIAL_CHARS`, and when it
+    does not match the field's ``pattern`` within
+    :data:`PATTERN_TIMEOUT_SECONDS` (matched with the ``regex`` engine and its
+    time limit). Messages describe what is expected and never quote the value.
     """
     problems: list[FieldProblem] = []
     declared = {f.key for f in provider.credentials}
@@ -440,11 +452,37 @@ def check_credential_values(
             if spec.required:
                 problems.append(FieldProblem(spec.key, f"{spec.label} is required"))
             continue
-        if value != value.strip():
-            problems.append(FieldProblem(spec.key, "has leading or trailing whitespace"))
-        elif spec.pattern and not re.fullmatch(spec.pattern, value):
-            expected = spec.pattern_hint or f"a value matching {spec.pattern}"
-            problems.append(
-                FieldProblem(spec.key, f"{spec.label} is malformed: expected {expected}")
-            )
+        problem = _value_problem(spec, value)
+        if problem is not None:
+            problems.append(FieldProblem(spec.key, problem))
     return problems
+
+
+def _value_problem(spec: CredentialField, value: str) -> str | None:
+    """What is wrong with one non-empty value, in words that never quote it."""
+    if "\0" in value:
+        return f"{spec.label} contains a NUL character (\\0): enter the value again"
+    if len(value) > MAX_CREDENTIAL_CHARS:
+        return f"{spec.label} is longer than {MAX_CREDENTIAL_CHARS} characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"{spec.label} is not valid text (it holds an unpaired surrogate)"
+    if value != value.strip():
+        return "has leading or trailing whitespace"
+    if spec.pattern:
+        import regex
+
+        try:
+            matched = regex.fullmatch(spec.pattern, value, timeout=PATTERN_TIMEOUT_SECONDS)
+        except TimeoutError:
+            return (
+                f"{spec.label} could not be checked: the provider's pattern for it takes too "
+                "long (a pattern that backtracks); ask the provider's author to fix it"
+            )
+        except regex.error:
+            return f"{spec.label} could not be checked: the provider's pattern is not supported"
+        if matched is None:
+            expected = spec.pattern_hint or f"a value matching {spec.pattern}"
+            return f"{spec.label} is malformed: expected {expected}"
+    return None

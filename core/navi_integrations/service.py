@@ -20,6 +20,7 @@ sign-in, recovered calls) in :mod:`navi_integrations._service_agent`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -37,6 +38,8 @@ from .errors import (
     InvalidInput,
     NaviError,
     NotConnected,
+    StoreFull,
+    StoreReadOnly,
 )
 from .health.events import ChangeEvent, EventBus
 from .paths import data_dir
@@ -165,7 +168,9 @@ class IntegrationService(HealthChecks, AgentAccess, AuditTrail):
         if self._keys is None:
             from .store.crypto import key_source
 
-            self._keys = key_source(data_dir(), self._environ)
+            self._keys = key_source(
+                data_dir(), self._environ, sealed_key_ids=lambda: self.queries.key_ids_in_use()
+            )
         return self._keys
 
     @property
@@ -466,7 +471,9 @@ class IntegrationService(HealthChecks, AgentAccess, AuditTrail):
             from .store.queries import now_ms
 
             if row.last_used_at is None or now_ms() - row.last_used_at >= LAST_USED_RESOLUTION_MS:
-                self.queries.touch(row.id)
+                # Bookkeeping only: a full or read-only disk must not block a read.
+                with contextlib.suppress(StoreFull, StoreReadOnly):
+                    self.queries.touch(row.id)
         if fresh and self.tokens.needs_refresh(doc, found):
             found = self.tokens.refresh(provider_id, row.scope, scope)
         if fresh and doc["authType"] == "cli":  # e.g. GitHub's token lives in gh

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import service
+from ._common import scope_text, service
 
 
 @click.group()
@@ -32,15 +32,53 @@ def keys() -> None:
 
 @keys.command("status")
 def keys_status() -> None:
-    """Where the master key comes from, and which keys the stored rows use."""
+    """Where the master key comes from, and which keys the stored credentials use.
+
+    Never creates a key. Exits 1 when some credentials are sealed with a key
+    that is not here, naming them (to restore that key, or to disconnect them).
+    """
+    from ..errors import Advice, MasterKeyError
+    from ..store.crypto import MasterKeyMissing
+
     svc = service()
-    current = svc.keys.current()
-    click.echo(f"Master key: {current.key_id} from {svc.keys.description}")
-    retired = [k.key_id for k in svc.keys.retired()]
-    click.echo(f"Retired keys kept: {', '.join(retired) or 'none'}")
-    for key_id, count in sorted(svc.queries.key_counts().items()):
-        mark = " (current)" if key_id == current.key_id else ""
-        click.echo(f"  {count} credential(s) under {key_id}{mark}")
+    source = svc.keys
+    try:
+        current: str | None = source.current(create=False).key_id
+        click.echo(f"Master key: {current} from {source.description}")
+    except MasterKeyMissing:
+        current = None
+        click.echo(f"Master key: none in {source.description}")
+    retired = {k.key_id for k in source.retired()}
+    click.echo(f"Retired keys kept: {', '.join(sorted(retired)) or 'none'}")
+    counts = svc.queries.key_counts()
+    unknown = sorted(k for k in counts if k != current and k not in retired)
+    where: dict[str, list[str]] = {}
+    if unknown:  # name the credentials that cannot be opened
+        for row in svc.queries.sealed_without(current or "", (), 10_000):
+            if row["key_id"] in unknown:
+                label = f"{row['provider']} ({scope_text(row['project_id'] or None)})"
+                where.setdefault(row["key_id"], []).append(label)
+    for key_id, count in sorted(counts.items()):
+        if key_id in unknown:
+            names = where.get(key_id, [])
+            more = f" and {count - 20} more" if count > 20 else ""
+            shown = ", ".join(names[:20]) + more
+            click.echo(f"  {count} credential(s) under {key_id} (key missing): {shown}")
+        else:
+            mark = " (current)" if key_id == current else " (retired)"
+            click.echo(f"  {count} credential(s) under {key_id}{mark}")
+    if unknown and current is None:
+        raise MasterKeyMissing(source.description, unknown, source.restore_hint)
+    if unknown:
+        raise MasterKeyError(
+            f"credentials under key {', '.join(unknown)} cannot be decrypted: no key here has "
+            "that id",
+            advice=Advice(
+                "fix_store",
+                hint=f"{source.restore_hint} (in NAVI_INTEGRATIONS_OLD_KEYS or the keys folder "
+                "if it is an older key), or disconnect them",
+            ),
+        )
 
 
 @keys.command("rotate")
@@ -69,13 +107,25 @@ def keys_generate(path: str) -> None:
     The key is not printed, so it never lands in a terminal's scrollback:
     export NAVI_INTEGRATIONS_KEY="$(cat PATH)".
     """
+    import os
     from pathlib import Path
 
+    from ..errors import MasterKeyError
     from ..store.crypto import generate_key, write_key_file
 
     target = Path(path)
+    if target.is_symlink() and not target.exists():
+        raise click.UsageError(
+            f"{path} is a symbolic link to {os.readlink(target)}, which does not exist; "
+            "choose a new file"
+        )
     if target.exists():
         raise click.UsageError(f"{path} exists; choose a new file")
     key = generate_key("generated")
-    write_key_file(target, key)
+    try:
+        written = write_key_file(target, key)
+    except OSError as exc:
+        raise MasterKeyError(f"cannot write the key to {path}: {exc.strerror}") from None
+    if not written:  # appeared meanwhile: another process's file is left as it is
+        raise MasterKeyError(f"{path} appeared while the key was written; nothing was written")
     click.echo(f"Wrote key {key.key_id} to {path}.")

@@ -69,8 +69,13 @@ def test(
 @project_option
 @json_option
 def doctor(project_id: str | None, as_json: bool) -> None:
-    """A report of plugins, store, key, providers and tools, secrets redacted, for bug reports."""
+    """A report of plugins, store, key, providers and tools, secrets redacted, for bug reports.
+
+    Changes nothing (it never creates a key). Exits 1, after the whole
+    report, when the store or the master key cannot be used.
+    """
     from .. import __version__
+    from ..store.crypto import MasterKeyMissing
 
     report: dict[str, Any] = {
         "navi-integrations": __version__,
@@ -81,44 +86,63 @@ def doctor(project_id: str | None, as_json: bool) -> None:
     report["plugins"] = [f"{p.name} ({p.distribution} {p.version})" for p in found.plugins]
     report["pluginProblems"] = [str(p) for p in found.problems]
     svc = service()
+    unusable = False
     try:
         report["store"] = f"{svc.store!r} at revision {svc.store.current_revision()}"
     except NaviError as exc:
         report["store"] = f"unusable: {exc}"
+        unusable = True
     try:
-        report["masterKey"] = f"{svc.keys.current().key_id} from {svc.keys.description}"
-    except NaviError as exc:
+        key = svc.keys.current(create=False)
+        report["masterKey"] = f"{key.key_id} from {svc.keys.description}"
+    except MasterKeyMissing as exc:
+        if exc.expected:
+            report["masterKey"] = f"unusable: {exc}"
+            unusable = True
+        else:
+            report["masterKey"] = f"none yet (created on the first connect): {svc.keys.description}"
+    except NaviError as exc:  # a malformed key, a key file open to others, a locked keyring
         report["masterKey"] = f"unusable: {exc}"
-    providers = []
-    try:
-        for item in svc.status(project_id=project_id):
-            record = svc.health_record(item.provider, project_id=project_id)
-            line = {
-                "provider": item.provider,
-                "connected": item.effective.credential_scope or "no",
-                "enabled": item.effective.enabled,
-                "health": item.health,
-                "lastError": record.last_error,
-                "errorCount": record.error_count,
-                "rateLimitedUntil": record.rate_limited_until,
-                "account": record.account,
-            }
-            providers.append(line)
-    except NaviError as exc:
-        providers.append({"error": str(exc)})
+        unusable = True
+    providers: list[dict[str, Any]] = []
+    if report["store"].startswith("unusable"):
+        providers.append({"error": "not read: the store is unusable (see store)"})
+    else:
+        try:
+            for item in svc.status(project_id=project_id):
+                record = svc.health_record(item.provider, project_id=project_id)
+                line = {
+                    "provider": item.provider,
+                    "connected": item.effective.credential_scope or "no",
+                    "enabled": item.effective.enabled,
+                    "health": item.health,
+                    "lastError": record.last_error,
+                    "errorCount": record.error_count,
+                    "rateLimitedUntil": record.rate_limited_until,
+                    "account": record.account,
+                }
+                providers.append(line)
+        except NaviError as exc:
+            providers.append({"error": str(exc)})
     report["providers"] = providers
     gh = shutil.which("gh")
     report["gh"] = gh or "not installed (needed by the github provider)"
     if as_json:
         echo_json(report)
-        return
+    else:
+        _print_report(report, project_id)
+    if unusable:
+        sys.exit(1)
+
+
+def _print_report(report: dict[str, Any], project_id: str | None) -> None:
     for key in ("navi-integrations", "python", "platform", "store", "masterKey", "gh"):
         click.echo(f"{key}: {report[key]}")
     click.echo("plugins: " + ", ".join(report["plugins"]))
     for problem in report["pluginProblems"]:
         click.echo(f"  problem: {problem}")
     click.echo(f"providers ({scope_text(project_id)}):")
-    for line in providers:
+    for line in report["providers"]:
         if "error" in line:
             click.echo(f"  {line['error']}")
             continue

@@ -28,17 +28,30 @@ behaves like one from a package::
     ACME_API_KEY = "{{apiKey}}"
 
 A file that cannot be read or is invalid is reported with its path and line
-(``navi-int plugins``); the other files still load.
+(``navi-int plugins``); the other files still load. So is a URL that cannot
+work (``base_url`` or an absolute ``health.path`` that is not http(s)).
+
+A file that loads but looks risky also gets a warning with its path and line
+(:class:`ProviderDefinitionWarning`, shown among the problems of
+``navi-int plugins`` and ``doctor``): credentials sent over plain
+``http://`` to a host that is not the local machine, a health URL on another
+host than ``base_url`` (the check sends the credentials there), a link that
+is not http(s), and a ``pattern`` that can backtrack catastrophically (see
+:func:`backtracking_risk`). Each provider remembers its file
+(:attr:`UserDefinedProvider.source`), so a clash with an installed
+provider's id can name the file.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import SplitResult, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from ..errors import ProviderDefinitionError
 from ..hookspecs import hookimpl
@@ -53,6 +66,35 @@ from ..models import (
     SetupStep,
 )
 from ..paths import custom_providers_dir
+from .pattern_risk import backtracking_risk
+
+__all__ = [
+    "CustomProviderFile",
+    "ProviderDefinitionWarning",
+    "UserDefinedProvider",
+    "backtracking_risk",
+    "describe",
+    "load_file",
+    "load_file_with_warnings",
+]
+
+
+class UserDefinedProvider(IntegrationProvider):
+    """A provider declared by a TOML file: an :class:`IntegrationProvider` that knows its file."""
+
+    _source: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> Path | None:
+        """The TOML file declaring this provider (e.g. to name it when its id clashes)."""
+        return self._source
+
+
+class ProviderDefinitionWarning(ProviderDefinitionError):
+    """A risk in a provider file that still loads; ``source`` is ``path:line``."""
+
+    def __init__(self, source: str, message: str) -> None:
+        super().__init__(source, f"warning: {message} (loaded anyway)")
 
 
 class _Strict(BaseModel):
@@ -113,7 +155,7 @@ class CustomProviderFile(_Strict):
     env: dict[str, str] = Field(default_factory=dict)
     defaults: _DefaultsSpec = Field(default_factory=_DefaultsSpec)
 
-    def to_provider(self) -> IntegrationProvider:
+    def to_provider(self) -> UserDefinedProvider:
         """Build the :class:`IntegrationProvider` this file declares."""
         first_key = self.fields[0].key if self.fields else "apiKey"
         if self.auth.query is not None:
@@ -138,7 +180,7 @@ class CustomProviderFile(_Strict):
                 expected_status=self.health.expected_status,
                 timeout_seconds=self.health.timeout_seconds,
             )
-        return IntegrationProvider(
+        return UserDefinedProvider(
             id=self.id,
             name=self.name,
             description=self.description or f"{self.name} (user-defined)",
@@ -173,8 +215,18 @@ class CustomProviderFile(_Strict):
         )
 
 
-def load_file(path: Path) -> IntegrationProvider:
+def load_file(path: Path) -> UserDefinedProvider:
     """Read one provider file; :class:`ProviderDefinitionError` says where it is wrong."""
+    return load_file_with_warnings(path)[0]
+
+
+def load_file_with_warnings(
+    path: Path,
+) -> tuple[UserDefinedProvider, list[ProviderDefinitionWarning]]:
+    """Read one provider file, with a warning for each risk found in it.
+
+    Raises :class:`ProviderDefinitionError` saying where the file is wrong.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -205,7 +257,9 @@ def load_file(path: Path) -> IntegrationProvider:
             f"{path}:{_line_of(text, ('id',))}",
             f"id '{provider.id}' does not match the file name (expected {provider.id}.toml)",
         )
-    return provider
+    warnings = _risks(spec, path, text)
+    provider._source = path
+    return provider, warnings
 
 
 def _line_of(text: str, loc: tuple[Any, ...]) -> int:
@@ -253,7 +307,96 @@ def describe() -> list[IntegrationProvider | ProviderDefinitionError]:
     found: list[IntegrationProvider | ProviderDefinitionError] = []
     for path in sorted(folder.glob("*.toml")):
         try:
-            found.append(load_file(path))
+            provider, warnings = load_file_with_warnings(path)
         except ProviderDefinitionError as exc:
             found.append(exc)
+            continue
+        found.append(provider)
+        found.extend(warnings)
     return found
+
+
+# -- risky definitions ----------------------------------------------------
+
+_WEB_SCHEMES = ("http", "https")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _scheme_of(url: SplitResult) -> str:
+    return f"'{url.scheme}:'" if url.scheme else "no scheme"
+
+
+def _risks(spec: CustomProviderFile, path: Path, text: str) -> list[ProviderDefinitionWarning]:
+    """Warnings for a valid file; raises for a URL that cannot work."""
+
+    def at(*loc: Any) -> str:
+        return f"{path}:{_line_of(text, loc)}"
+
+    secret = any(f.secret for f in spec.fields)
+    what = "credentials" if len(spec.fields) > 1 else (spec.fields[0].label if spec.fields else "")
+    warnings: list[ProviderDefinitionWarning] = []
+    base = urlsplit(spec.base_url)
+    if base.scheme not in _WEB_SCHEMES or not base.hostname:
+        raise ProviderDefinitionError(
+            at("base_url"),
+            f"base_url must be an http:// or https:// URL with a host ({_scheme_of(base)})",
+        )
+    sent: list[tuple[str, SplitResult, tuple[str, ...]]] = [("base_url", base, ("base_url",))]
+    if spec.health is not None and "://" in spec.health.path:
+        health = urlsplit(spec.health.path)
+        if health.scheme not in _WEB_SCHEMES or not health.hostname:
+            raise ProviderDefinitionError(
+                at("health", "path"),
+                "health.path must be a path relative to base_url or an http(s):// URL "
+                f"({_scheme_of(health)})",
+            )
+        sent.append(("health.path", health, ("health", "path")))
+        if health.hostname != base.hostname:
+            warnings.append(
+                ProviderDefinitionWarning(
+                    at("health", "path"),
+                    f"health.path is on {health.hostname}, not on the base_url's host "
+                    f"{base.hostname}: the health check sends the {what} there",
+                )
+            )
+    for name, url, loc in sent:
+        if secret and url.scheme == "http" and not _is_loopback(url.hostname or ""):
+            warnings.append(
+                ProviderDefinitionWarning(
+                    at(*loc),
+                    f"{name} uses plain http://, so the {what} would cross the network "
+                    "unencrypted: use https://",
+                )
+            )
+    links: list[tuple[str | None, tuple[Any, ...]]] = [(spec.docs_url, ("docs_url",))]
+    links += [(f.help_url, ("fields", i, "help_url")) for i, f in enumerate(spec.fields)]
+    links += [(step.url, ("setup", i, "url")) for i, step in enumerate(spec.setup)]
+    for link, loc in links:
+        if link and urlsplit(link).scheme not in _WEB_SCHEMES:
+            name = ".".join(str(part) for part in loc)
+            warnings.append(
+                ProviderDefinitionWarning(
+                    at(*loc),
+                    f"{name} is not an http(s) link ({_scheme_of(urlsplit(link))}); "
+                    "it is shown to users as one",
+                )
+            )
+    for i, field in enumerate(spec.fields):
+        if field.pattern and backtracking_risk(field.pattern):
+            warnings.append(
+                ProviderDefinitionWarning(
+                    at("fields", i, "pattern"),
+                    f"fields.{i}.pattern can take exponential time on some values (a repeated "
+                    "part that can match in several ways, like (a+)+): values are refused when "
+                    "it runs too long, and other tools may hang on it; rewrite it",
+                )
+            )
+    return warnings

@@ -260,6 +260,24 @@ class Registry:
                     continue
                 declared.setdefault(provider.id, []).append((name, provider))
         for provider_id, claims in declared.items():
+            files = [(n, p) for n, p in claims if getattr(p, "source", None) is not None]
+            if files and len(files) < len(claims):
+                # A user's provider file reusing an installed provider's id: the installed
+                # one wins, the file is refused, and the file is named.
+                for _name, provider in files:
+                    others = " and ".join(
+                        self._origin_text(n) for n, _ in claims if (n, _) not in files
+                    )
+                    found.problems.append(
+                        LoadProblem(
+                            str(getattr(provider, "source", "")),
+                            None,
+                            None,
+                            f"provider id '{provider_id}' is already provided by {others}; "
+                            "this file is ignored: rename the file and its id, or remove it",
+                        )
+                    )
+                claims = [c for c in claims if c not in files]
             if len(claims) > 1:
                 owners = " and ".join(self._origin_text(n) for n, _ in claims)
                 for name, _ in claims:

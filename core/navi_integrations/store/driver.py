@@ -193,12 +193,17 @@ def connect(environ: Mapping[str, str], *, writes: bool = False) -> Iterator[Rea
 
 
 class Keys:
-    """The master keys, read as the service reads them (a malformed key: the service says so)."""
+    """The master keys, read as the service reads them; never creates one.
+
+    Any key problem (missing, malformed, open to other users) is left to the
+    service, which words it with the key ids the store expects.
+    """
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         from .crypto import key_source
 
-        self._source: KeySource = key_source(data_dir(), environ)
+        # No lookup of the sealed key ids (the engine's): a missing key falls back anyway.
+        self._source: KeySource = key_source(data_dir(), environ, sealed_key_ids=tuple)
         self._current: MasterKey | None = None
         self._by_id: dict[str, MasterKey] | None = None
 
@@ -206,7 +211,7 @@ class Keys:
         """The key new values are sealed with (nearly every row's)."""
         if self._current is None:
             try:
-                self._current = self._source.current()
+                self._current = self._source.current(create=False)
             except MasterKeyError:
                 raise CannotAnswer from None
         return self._current

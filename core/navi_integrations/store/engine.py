@@ -8,6 +8,13 @@ The schema is migrated with alembic, automatically on first use and by
 Writes on SQLite take the write lock up front (``BEGIN IMMEDIATE``) so that
 concurrent writers queue on the busy timeout instead of failing; on
 PostgreSQL each write is a single-row upsert or update.
+
+The engine is the boundary where driver errors (sqlite3, psycopg, and the
+file system under SQLite) become :class:`StoreError` subclasses that say
+which database failed and what to do (see :mod:`.failures`): every
+``read()``, ``write()``, ``fetch()`` and migration goes through it, so
+callers never see a driver exception for a damaged, full, read-only or
+unreachable database.
 """
 
 from __future__ import annotations
@@ -27,12 +34,35 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..errors import StoreBusy, StoreError
 from ..paths import private_dir
-from .schema import BUSY_TIMEOUT_MS as _BUSY_TIMEOUT_MS
+from .failures import (
+    BUSY_TIMEOUT_MS,
+    NOT_TRANSLATED,
+    SqliteFailures,
+    StoreCorrupt,
+    StoreFull,
+    StoreProblem,
+    StoreReadOnly,
+    StoreUnavailable,
+    server_failure,
+)
 from .schema import SCHEMA_REVISION, database_url
 from .schema import configure_sqlite as _configure_sqlite
 
-__all__ = ["SCHEMA_REVISION", "Store", "StoreBusy", "StoreError", "database_url"]
+__all__ = [
+    "SCHEMA_REVISION",
+    "Store",
+    "StoreBusy",
+    "StoreCorrupt",
+    "StoreError",
+    "StoreFull",
+    "StoreProblem",
+    "StoreReadOnly",
+    "StoreUnavailable",
+    "database_url",
+    "key_ids_in_database",
+]
 
+_BUSY_TIMEOUT_MS = BUSY_TIMEOUT_MS
 _PG_MIGRATION_LOCK = 0x6E617669  # "navi": advisory lock held while migrating
 
 
@@ -85,7 +115,10 @@ class Store:
 
     def _create_engine(self) -> Engine:
         if self.url.get_backend_name() == "sqlite":
-            _prepare_sqlite_file(self.url)
+            try:
+                _prepare_sqlite_file(self.url)
+            except OSError as exc:
+                raise SqliteFailures(Path(str(self.url.database))).from_os_error(exc) from exc
             engine = sa.create_engine(self.url, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000})
 
             @event.listens_for(engine, "connect")
@@ -115,10 +148,43 @@ class Store:
                 "for PostgreSQL: pip install 'navi-integrations[postgres]'"
             ) from None
 
+    def failure(self, exc: BaseException) -> StoreError | None:
+        """The :class:`StoreError` for a driver error on this database (``None``: not ours).
+
+        Accepts SQLAlchemy's wrappers and the driver's own exceptions.
+        Constraint violations and programming errors are not translated.
+        """
+        if isinstance(exc, StoreError):
+            return exc
+        if isinstance(exc, NOT_TRANSLATED):
+            return None
+        orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+        dbapi = self.engine.dialect.loaded_dbapi
+        if not isinstance(orig, dbapi.Error) or isinstance(
+            orig, (dbapi.IntegrityError, dbapi.ProgrammingError, dbapi.DataError)
+        ):
+            return None
+        if self.dialect == "sqlite":
+            location = Path(str(self.url.database or ":memory:"))
+            code = int(getattr(orig, "sqlite_errorcode", 1))
+            return SqliteFailures(location).from_sqlite(orig, code & 0xFF)
+        return server_failure(self._safe_url(), orig)
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Raise the :class:`StoreError` for driver errors inside the block."""
+        try:
+            yield
+        except Exception as exc:
+            failure = self.failure(exc)
+            if failure is None or failure is exc:
+                raise
+            raise failure from exc
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read transaction."""
-        with self.engine.connect() as conn, conn.begin():
+        with self._translated(), self.engine.connect() as conn, conn.begin():
             yield conn
 
     @contextmanager
@@ -128,7 +194,7 @@ class Store:
         With ``wait=False`` on SQLite, :class:`StoreBusy` is raised at once if
         another connection holds the write lock, instead of queueing for it.
         """
-        with self.engine.connect() as conn:
+        with self._translated(), self.engine.connect() as conn:
             conn = conn.execution_options(navi_write=True, navi_nowait=not wait)
             try:
                 transaction = conn.begin()
@@ -149,6 +215,15 @@ class Store:
         the pool that writes use. ``sql`` uses ``:name`` parameters; rows come
         back as dicts by column name.
         """
+        try:
+            return self._fetch(sql, params)
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            failure = self.failure(exc)
+            if failure is None:
+                raise
+            raise failure from exc
+
+    def _fetch(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         for attempt in (1, 2):
             holder = getattr(self._local, "holder", None)
             if holder is None:
@@ -199,13 +274,18 @@ class Store:
 
     def ensure_schema(self) -> None:
         """Migrate to :data:`SCHEMA_REVISION` if needed (cheap when already there)."""
-        try:
-            with self.read() as conn:
-                if self.current_revision(conn) == SCHEMA_REVISION:
-                    return
-        except sa.exc.OperationalError as exc:
-            raise StoreError(f"cannot open the database {self._safe_url()}: {exc.orig}") from None
+        with self.read() as conn:
+            if self.current_revision(conn) == SCHEMA_REVISION:
+                return
         self.upgrade()
+
+    def key_ids_in_use(self) -> frozenset[str]:
+        """Ids of the master keys the stored credentials are sealed with (empty: none stored)."""
+        with self.read() as conn:
+            if not sa.inspect(conn).has_table("credentials"):
+                return frozenset()
+            rows = conn.execute(sa.text("SELECT DISTINCT key_id FROM credentials")).scalars()
+            return frozenset(str(key_id) for key_id in rows)
 
     def upgrade(self, revision: str = "head") -> tuple[str | None, str | None]:
         """Apply migrations up to ``revision``; returns (before, after)."""
@@ -235,3 +315,21 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store({self._safe_url()!r})"
+
+
+def key_ids_in_database(url: str) -> frozenset[str]:
+    """:meth:`Store.key_ids_in_use` of the database at ``url``, without creating it.
+
+    A SQLite file that does not exist yet holds no credential: it is not created.
+    """
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            return frozenset()
+        if not Path(parsed.database).exists():
+            return frozenset()
+    store = Store(url, migrate=False)
+    try:
+        return store.key_ids_in_use()
+    finally:
+        store.engine.dispose()
