@@ -325,6 +325,19 @@ def test_tokens_to_refresh_and_cli_tokens_go_to_the_service(svc: IntegrationServ
     assert direct.token(_doc(svc, "github")) is None  # the token comes from gh, through a hook
 
 
+def test_key_problems_are_left_to_the_service(svc: IntegrationService, navi_home: Path) -> None:
+    from navi_integrations.errors import MasterKeyError
+
+    svc.connect("linear", {"apiKey": LINEAR})
+    _used_now(svc)
+    key = navi_home / "master.key"
+    key.rename(navi_home / "elsewhere.key")
+    assert direct.token(_doc(svc, "linear")) is None
+    with pytest.raises(MasterKeyError, match="key"):
+        IntegrationService(store=svc.store, registry=svc.registry).get_token("linear")
+    assert not key.exists()  # reading never creates a key
+
+
 def test_other_databases_go_to_the_service(svc: IntegrationService) -> None:
     import os
 
