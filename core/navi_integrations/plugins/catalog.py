@@ -119,9 +119,10 @@ def load_catalog(environ: Mapping[str, str] | None = None) -> Catalog:
     env = os.environ if environ is None else environ
     if cache_disabled(env):
         return _build(env, discover(env))
-    paths = path_stamp()  # before discovering: a change during it shows next time
     path = cache_dir() / "providers.json"
     data = _read_cache(path)
+    # Before discovering, so that a change during it shows next time.
+    paths, empty = path_stamp(_empty_folders(data))
     if data is not None and _unchanged_since(env, data, paths):
         cached = _from_cache(data)
         if cached is not None:
@@ -132,7 +133,9 @@ def load_catalog(environ: Mapping[str, str] | None = None) -> Catalog:
     if catalog is None:
         catalog = _build(env, candidates)
     saved = [c.to_saved() for c in candidates]
-    discovery = {"paths": paths, "entryPoints": saved} if None not in saved else None
+    discovery = (
+        {"paths": paths, "empty": empty, "entryPoints": saved} if None not in saved else None
+    )
     _write_cache(path, catalog.to_json(key, discovery))
     return catalog
 
@@ -143,6 +146,15 @@ def _read_cache(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None  # missing or damaged cache: rebuild it
     return data if isinstance(data, dict) and data.get("format") == _FORMAT else None
+
+
+def _empty_folders(data: Mapping[str, Any] | None) -> dict[str, int] | None:
+    """The folders the last check found without distributions, with their times then."""
+    try:
+        empty = (data or {}).get("discovery", {})["empty"]
+    except (KeyError, TypeError):
+        return None
+    return empty if isinstance(empty, dict) else None
 
 
 def _from_cache(data: Mapping[str, Any]) -> Catalog | None:

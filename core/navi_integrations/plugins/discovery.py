@@ -111,7 +111,7 @@ def saved_candidates(saved: Sequence[Sequence[str]]) -> list[Candidate]:
     return [_SavedCandidate(str(name), str(value), str(path)) for name, value, path in saved]
 
 
-def path_stamp() -> list[Any]:
+def path_stamp(empty: Mapping[str, int] | None = None) -> tuple[list[Any], dict[str, int]]:
     """The ``sys.path`` entries that hold distributions, each with its modification time.
 
     Installing, upgrading or removing a distribution adds, renames or removes
@@ -122,22 +122,34 @@ def path_stamp() -> list[Any]:
     Entries holding no distribution (the script's folder, the working
     directory of ``python -m``) are left out, so that the stamp does not
     depend on where the command runs from.
+
+    ``empty`` maps folders found to hold no distribution to their time then:
+    while that time holds they are not listed again. Returns the stamp and
+    that map for the next call.
     """
     stamp: list[Any] = []
+    none: dict[str, int] = {}
+    known = empty or {}
     for entry in sys.path:
         folder = os.path.abspath(entry or ".")
+        try:
+            mtime = os.stat(folder).st_mtime_ns
+        except OSError:
+            continue  # missing or unreadable: it holds nothing discover could read
+        if known.get(folder) == mtime:
+            none[folder] = mtime
+            continue
         try:
             holds = any(n.endswith((".dist-info", ".egg-info")) for n in os.listdir(folder))
         except NotADirectoryError:
             holds = True  # a zip or egg file: its time says whether it changed
         except OSError:
-            continue  # missing or unreadable: it holds nothing discover could read
+            continue
         if holds:
-            try:
-                stamp.append([folder, os.stat(folder).st_mtime_ns])
-            except OSError:
-                continue
-    return stamp
+            stamp.append([folder, mtime])
+        else:
+            none[folder] = mtime
+    return stamp, none
 
 
 def env_list(name: str, environ: Mapping[str, str]) -> set[str] | None:
