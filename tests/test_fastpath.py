@@ -502,6 +502,25 @@ def test_cache_check_sees_a_plugin_installed_next_to_known_ones(
     assert {"first", "second"} <= set(load_catalog().provider_ids())
 
 
+def test_cached_plugin_documents_become_objects_only_when_read(navi_home: Path) -> None:
+    import dataclasses
+
+    from navi_integrations.plugins import catalog as catalog_module
+    from navi_integrations.plugins.info import LoadProblem, PluginInfo
+
+    assert {f.name for f in dataclasses.fields(PluginInfo)} == catalog_module._PLUGIN_KEYS
+    assert {f.name for f in dataclasses.fields(LoadProblem)} == catalog_module._PROBLEM_KEYS
+    built = load_catalog()
+    cached = load_catalog()
+    assert cached.plugins == built.plugins and cached.problems == built.problems
+    # A document the catalog did not write is not trusted: it is rebuilt.
+    path = navi_home / "cache" / "providers.json"
+    data = json.loads(path.read_text())
+    data["plugins"][0]["extra"] = True
+    path.write_text(json.dumps(data))
+    assert load_catalog().plugins == built.plugins
+
+
 def test_the_fast_path_shares_the_services_rules() -> None:
     from navi_integrations import service as service_module
     from navi_integrations.auth.refresh import DEFAULT_REFRESH_MARGIN

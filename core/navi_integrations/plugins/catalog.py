@@ -31,16 +31,29 @@ from .discovery import (
     path_stamp,
     saved_candidates,
 )
-from .info import LoadProblem, PluginInfo
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .info import LoadProblem, PluginInfo
     from .registry import Registry
 
 __all__ = ["Catalog", "LoadProblem", "PluginInfo", "load_catalog"]
 
 _FORMAT = 2
+#: The keys of a cached plugin and problem document (the fields of PluginInfo and
+#: LoadProblem; a test keeps them equal), checked when the cache is read.
+_PLUGIN_KEYS = frozenset({"name", "distribution", "version", "providers", "builtin"})
+_PROBLEM_KEYS = frozenset({"plugin", "distribution", "version", "message"})
+
+
+def __getattr__(name: str) -> Any:
+    """``PluginInfo`` and ``LoadProblem``, still importable from here (defined in ``info``)."""
+    if name in ("PluginInfo", "LoadProblem"):
+        from . import info
+
+        return getattr(info, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Catalog:
@@ -54,11 +67,36 @@ class Catalog:
         owners: dict[str, str],
         refused: dict[str, str] | None = None,
     ) -> None:
-        self.plugins = plugins
-        self.problems = problems
+        self._plugins = plugins
+        self._problems = problems
         self._providers = providers
         self._owners = owners
         self._refused = refused or {}
+        # From the cache: plugin and problem documents, made objects on first use (the
+        # two dataclasses cost `token` and `list` about 4 % and they read providers only).
+        self._documents: tuple[list[Any], list[Any]] | None = None
+
+    @property
+    def plugins(self) -> list[PluginInfo]:
+        """Every registered plugin."""
+        self._objects()
+        return self._plugins
+
+    @property
+    def problems(self) -> list[LoadProblem]:
+        """What could not be loaded."""
+        self._objects()
+        return self._problems
+
+    def _objects(self) -> None:
+        if self._documents is None:
+            return
+        from .info import LoadProblem, PluginInfo
+
+        plugins, problems = self._documents
+        self._plugins = [PluginInfo(**{**p, "providers": tuple(p["providers"])}) for p in plugins]
+        self._problems = [LoadProblem(**p) for p in problems]
+        self._documents = None
 
     @classmethod
     def from_registry(cls, registry: Registry) -> Catalog:
@@ -89,12 +127,17 @@ class Catalog:
     def to_json(self, key: str, discovery: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Serialisable form, stamped with the fingerprint ``key`` (and what ``discovery`` found,
         for the next check to skip it while no ``sys.path`` directory changes)."""
+        if self._documents is not None:  # as read: no objects to make to write them again
+            plugins, problems = self._documents
+        else:
+            plugins = [asdict(p) for p in self.plugins]
+            problems = [asdict(p) for p in self.problems]
         return {
             "format": _FORMAT,
             "fingerprint": key,
             "discovery": discovery,
-            "plugins": [asdict(p) for p in self.plugins],
-            "problems": [asdict(p) for p in self.problems],
+            "plugins": plugins,
+            "problems": problems,
             "providers": self._providers,
             "owners": self._owners,
             "refused": self._refused,
@@ -102,16 +145,17 @@ class Catalog:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Catalog:
-        """Inverse of :meth:`to_json`."""
-        plugins = [PluginInfo(**{**p, "providers": tuple(p["providers"])}) for p in data["plugins"]]
-        problems = [LoadProblem(**p) for p in data["problems"]]
-        return cls(
-            plugins,
-            problems,
-            dict(data["providers"]),
-            dict(data["owners"]),
-            dict(data.get("refused", {})),
+        """Inverse of :meth:`to_json` (:class:`ValueError` for a document it did not write)."""
+        plugins, problems = list(data["plugins"]), list(data["problems"])
+        if any(not isinstance(p, dict) or p.keys() != _PLUGIN_KEYS for p in plugins) or any(
+            not isinstance(p, dict) or p.keys() != _PROBLEM_KEYS for p in problems
+        ):
+            raise ValueError("not a catalog document")
+        catalog = cls(
+            [], [], dict(data["providers"]), dict(data["owners"]), dict(data.get("refused", {}))
         )
+        catalog._documents = (plugins, problems)
+        return catalog
 
 
 def load_catalog(environ: Mapping[str, str] | None = None) -> Catalog:
