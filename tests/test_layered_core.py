@@ -176,4 +176,4 @@ def test_below_the_facade_nothing_knows_the_service() -> None:
     for path in core.rglob("*.py"):
         if "migrations" not in path.parts:
             lines = len(path.read_text(encoding="utf-8").splitlines())
-            assert lines <= 560, f"{path.relative_to(core)} has {lines} lines"
+            assert lines <= 600, f"{path.relative_to(core)} has {lines} lines"

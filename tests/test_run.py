@@ -171,9 +171,10 @@ def test_too_long_for_exec_is_one_line(navi_home: Path) -> None:
     folder.mkdir()
     (folder / "big.toml").write_text(
         'id = "big"\nname = "Big"\ndescription = "d"\nbase_url = "https://big.example"\n'
-        '[[fields]]\nkey = "blob"\nlabel = "Blob"\n[env]\nBIG_BLOB = "{{blob}}"\n'
-    )
-    IntegrationService().connect("big", {"blob": "x" * 200_000})
+        '[[fields]]\nkey = "blob"\nlabel = "Blob"\n[env]\n'
+        'BIG_BLOB = "{{blob}}{{blob}}{{blob}}{{blob}}"\n'
+    )  # four copies of a value at the size limit (64 KiB) make one 256 KiB string
+    IntegrationService().connect("big", {"blob": "x" * 60_000})
     out = navi("run", "--with", "big", "--", "true")
     assert out.returncode == 126
     assert out.stderr.strip() == (

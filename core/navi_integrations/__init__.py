@@ -58,6 +58,7 @@ _LAZY = {
     "HttpMcpServer": "models",
     "IntegrationProvider": "models",
     "McpServer": "models",
+    "MissingValue": "models",
     "OAuthConfig": "models",
     "ProviderDefaults": "models",
     "SetupGuide": "models",
@@ -90,6 +91,7 @@ _LAZY = {
     "fill_mcp_server": "agent.mcp",
     "Skill": "agent.skills",
     "IntegrationService": "service",
+    "create_app": "server",
     "acall_with_recovery": "service",
     "build_mcp_config": "service",
     "call_with_recovery": "service",
@@ -126,6 +128,7 @@ __all__ = [
     "McpConfig",
     "McpServer",
     "McpSkipped",
+    "MissingValue",
     "NaviError",
     "NotConnected",
     "OAuthConfig",
@@ -157,6 +160,7 @@ __all__ = [
     "acall_with_recovery",
     "build_mcp_config",
     "call_with_recovery",
+    "create_app",
     "env_url_name",
     "failure_of",
     "fill_mcp_server",
@@ -258,6 +262,7 @@ if TYPE_CHECKING:
         Effective,
         Scope,
     )
+    from .server import create_app
     from .service import (
         IntegrationService,
         acall_with_recovery,

@@ -131,15 +131,18 @@ class AgentAccess:
         timeout: float = 300.0,
         open_browser: Callable[[str], bool] | None = None,
         show_url: Callable[[str], None] | None = None,
+        fields: Mapping[str, str] | None = None,
     ) -> SignInResult:
         """Connect an OAuth provider: the browser sign-in (PKCE), then store everything at once.
 
+        ``fields`` are the provider's other values (e.g. a self-hosted
+        instance's ``baseUrl``), used to resolve its OAuth URLs and stored with the tokens.
         Raises :class:`~navi_integrations.errors.OAuthFailed` having stored nothing
         when the sign-in does not complete. Services already granted are not asked again.
         """
         from .auth.oauth import OAuthSignIn
 
-        values = {"clientId": client_id, "clientSecret": client_secret}
+        values = {**(fields or {}), "clientId": client_id, "clientSecret": client_secret}
         problems = self.registry.validate(provider_id, values)
         if problems:
             raise CredentialsInvalid(provider_id, problems)
@@ -154,7 +157,7 @@ class AgentAccess:
             open_browser=open_browser,
             show_url=show_url,
         )
-        result = flow.run(client_id, client_secret, chosen)
+        result = flow.run(client_id, client_secret, chosen, fields)
         if result.values is not None:
             stored = {k: result.values.reveal(k) for k in result.values}
             self.store_credentials(provider_id, stored, project_id=project_id)

@@ -7,7 +7,24 @@ spelling on input. Models are frozen: a provider description is a value.
 Templates: strings in ``mcp``, ``env`` and ``api.auth`` may contain
 ``{{field}}`` placeholders naming a credential field (or a runtime value such
 as ``accessToken`` for OAuth providers); they are filled from the stored
-credentials when a config is produced, never stored filled.
+credentials when a config is produced, never stored filled. A field the
+connection has no value for yields its declared ``default``; an optional field
+with neither leaves its entry out (the env variable, the MCP argument, env
+entry or header, the API auth header).
+
+URLs: ``api.baseUrl``, ``api.urls``, the OAuth URLs, ``healthCheck.endpoint``
+and a remote ``mcp.url`` may contain placeholders too, naming non-secret
+fields: that is how a provider supports self-hosted instances::
+
+    credentials=[CredentialField(key="baseUrl", label="Sentry URL", type="url",
+                                 default="https://sentry.io")],
+    api=ApiConfig(base_url="{{baseUrl}}/api/0"),
+
+Every URL the core resolves then follows one precedence
+(:meth:`IntegrationProvider.url`): ``NAVI_<PROVIDER>_<NAME>_URL``, else the
+connection's field value, else the field's default. A template that could
+never be filled (an unknown field, a URL naming a secret or an optional field
+without default) is refused when the provider loads.
 """
 
 from __future__ import annotations
@@ -29,7 +46,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from .errors import FieldProblem
+from .credentials import Credentials, MissingValue, placeholders
+from .errors import Advice, CredentialsError, FieldProblem
 
 __all__ = [
     "ApiAuth",
@@ -42,6 +60,7 @@ __all__ = [
     "HttpMcpServer",
     "IntegrationProvider",
     "McpServer",
+    "MissingValue",
     "OAuthConfig",
     "ProviderDefaults",
     "SetupGuide",
@@ -56,7 +75,6 @@ __all__ = [
 
 AuthType = Literal["api_key", "oauth", "cli", "browser", "none"]
 
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}")
 _PROVIDER_ID = r"^[a-z][a-z0-9-]{0,62}[a-z0-9]$|^[a-z]$"
 _FIELD_KEY = r"^[A-Za-z][A-Za-z0-9_]{0,63}$"
 _ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
@@ -66,11 +84,6 @@ _RUNTIME_FIELDS: dict[str, frozenset[str]] = {
     "oauth": frozenset({"accessToken"}),
     "cli": frozenset({"token"}),
 }
-
-
-def placeholders(template: str) -> set[str]:
-    """Return the field names referenced by ``{{field}}`` placeholders in ``template``."""
-    return set(_PLACEHOLDER.findall(template))
 
 
 def env_url_name(provider_id: str, name: str) -> str:
@@ -103,11 +116,41 @@ class CredentialField(_Model):
     pattern_hint: str | None = Field(
         default=None, description="What a valid value looks like, shown when it does not match."
     )
+    default: str | None = Field(
+        default=None,
+        description="Value used when the connection has none (e.g. https://sentry.io for a "
+        "self-hostable service). A field with a default is optional.",
+    )
 
     @property
     def secret(self) -> bool:
         """Whether the value is a secret (hidden input, encrypted, never printed)."""
         return self.type == "password"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_makes_optional(cls, data: Any) -> Any:
+        # A default fills the value in, so the user need not give one: unless the
+        # author said otherwise, such a field is optional (and saying "required" is refused).
+        defaulted = isinstance(data, Mapping) and data.get("default") not in (None, "")
+        if defaulted and "required" not in data:
+            return {**data, "required": False}
+        return data
+
+    @model_validator(mode="after")
+    def _default_consistent(self) -> CredentialField:
+        if self.default is None:
+            return self
+        if self.secret:
+            raise ValueError(f"field '{self.key}' is a secret (type password): it has no default")
+        if self.required:
+            raise ValueError(
+                f"field '{self.key}' has a default, so it cannot be required (drop 'required')"
+            )
+        problem = _value_problem(self, self.default)
+        if problem is not None:
+            raise ValueError(f"the default of field '{self.key}' fails its own checks: {problem}")
+        return self
 
     @field_validator("pattern")
     @classmethod
@@ -319,6 +362,21 @@ class IntegrationProvider(_Model):
             if unknown:
                 names = ", ".join(sorted(unknown))
                 raise ValueError(f"{where} uses unknown placeholder(s) {{{{{names}}}}}")
+        for where, template in self._url_templates():
+            for key in sorted(placeholders(template)):
+                spec = self.field(key)
+                if spec is None and where == "mcp.url" and key in known:
+                    continue  # a runtime value (an OAuth access token) in a remote MCP URL
+                if spec is None:
+                    raise ValueError(f"{where} uses unknown placeholder(s) {{{{{key}}}}}")
+                if spec.secret and not where.startswith("mcp."):
+                    # a secret in a URL ends up in logs and proxies: send it with api.auth
+                    raise ValueError(f"{where} uses the secret field '{key}' in a URL")
+                if not spec.required and spec.default is None:
+                    raise ValueError(
+                        f"{where} can never be filled when field '{key}' is empty: "
+                        f"give '{key}' a default or make it required"
+                    )
         return self
 
     def template_fields(self) -> frozenset[str]:
@@ -336,23 +394,21 @@ class IntegrationProvider(_Model):
                 for name, value in self.mcp.env.items():
                     yield f"mcp.env.{name}", value
             else:
-                yield "mcp.url", self.mcp.url
                 for name, value in self.mcp.headers.items():
                     yield f"mcp.headers.{name}", value
         if self.api is not None and self.api.auth is not None:
             yield "api.auth.template", self.api.auth.template
 
-    def field(self, key: str) -> CredentialField | None:
-        """Return the credential field named ``key``, or ``None``."""
-        return next((f for f in self.credentials if f.key == key), None)
+    def _url_templates(self) -> Iterator[tuple[str, str]]:
+        """URLs, which must always resolve: no optional field without default in them."""
+        for name, url in self._declared_urls().items():
+            yield _URL_WHERE.get(name, f"api.urls.{name}"), url
+        if self.health_check is not None and self.health_check.endpoint is not None:
+            yield "healthCheck.endpoint", self.health_check.endpoint
+        if self.mcp is not None and not isinstance(self.mcp, StdioMcpServer):
+            yield "mcp.url", self.mcp.url
 
-    def endpoints(self) -> dict[str, str]:
-        """Every named URL of the provider with its default value.
-
-        Names: ``api`` (the API base URL), each of ``api.urls``, and for OAuth
-        providers ``auth`` and ``token``. Each can be overridden by the
-        environment variable :func:`env_url_name` gives.
-        """
+    def _declared_urls(self) -> dict[str, str]:
         urls: dict[str, str] = {}
         if self.api is not None:
             urls["api"] = self.api.base_url
@@ -362,61 +418,84 @@ class IntegrationProvider(_Model):
             urls["token"] = self.oauth.token_url
         return urls
 
-    def url(self, name: str) -> str:
-        """Resolve URL ``name``: ``NAVI_<ID>_<NAME>_URL`` if set, else the declared default.
+    def field(self, key: str) -> CredentialField | None:
+        """Return the credential field named ``key``, or ``None``."""
+        return next((f for f in self.credentials if f.key == key), None)
 
-        Raises ``KeyError`` when the provider declares no URL of that name.
+    def field_defaults(self) -> dict[str, str]:
+        """The declared default of every field that has one."""
+        return {f.key: f.default for f in self.credentials if f.default is not None}
+
+    def optional_fields(self) -> frozenset[str]:
+        """Keys of the fields a connection may leave empty."""
+        return frozenset(f.key for f in self.credentials if not f.required)
+
+    def fill(self, template: str, credentials: Mapping[str, SecretStr] | None = None) -> str | None:
+        """Fill a template from ``credentials``, the field defaults, and nothing else.
+
+        Returns ``None`` when the template names an optional field that has
+        neither a value nor a default: the caller leaves that entry out.
+        Raises :class:`~navi_integrations.errors.CredentialsError` naming a
+        required field with no value (a connection made before the plugin
+        declared it), advising to connect again.
+        """
+        try:
+            return _as_credentials(credentials).fill_or_omit(
+                template, defaults=self.field_defaults(), optional=self.optional_fields()
+            )
+        except MissingValue as missing:
+            raise CredentialsError(
+                self.id,
+                f"{self.name} has no '{missing.field}' value",
+                advice=Advice("connect", f"navi-int connect {self.id}"),
+            ) from None
+
+    def endpoints(self, credentials: Mapping[str, SecretStr] | None = None) -> dict[str, str]:
+        """Every named URL of the provider, resolved as :meth:`url` does.
+
+        Names: ``api`` (the API base URL), each of ``api.urls``, and for OAuth
+        providers ``auth`` and ``token``. A URL that names a field with no value
+        and no default (a required base URL before the provider is connected)
+        is given unfilled.
+        """
+        resolved: dict[str, str] = {}
+        for name, template in self._declared_urls().items():
+            try:
+                resolved[name] = self.url(name, credentials)
+            except CredentialsError:
+                resolved[name] = template
+        return resolved
+
+    def url(self, name: str, credentials: Mapping[str, SecretStr] | None = None) -> str:
+        """Resolve URL ``name`` for a connection.
+
+        Precedence: ``NAVI_<ID>_<NAME>_URL`` if set, else the declared URL
+        filled with the connection's field values (``credentials``), else with
+        the fields' defaults. Without ``credentials`` only overrides and
+        defaults apply. Raises ``KeyError`` when the provider declares no URL
+        of that name, :class:`~navi_integrations.errors.CredentialsError` when
+        a field it needs has no value.
         """
         override = os.environ.get(env_url_name(self.id, name))
         if override:
             return override
-        return self.endpoints()[name]
+        template = self._declared_urls()[name]
+        filled = self.fill(template, credentials)
+        assert filled is not None  # refused at load time: URLs name no optional-without-default
+        return filled
 
     def to_document(self) -> dict[str, Any]:
         """The provider as a JSON document with the PRD's camelCase keys."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-class Credentials(Mapping[str, SecretStr]):
-    """Credential values keyed by field, each a :class:`~pydantic.SecretStr`.
+_URL_WHERE = {"api": "api.baseUrl", "auth": "oauth.authUrl", "token": "oauth.tokenUrl"}
 
-    Its repr lists the keys only, so logging a ``Credentials`` leaks nothing.
-    """
 
-    __slots__ = ("_values",)
-
-    def __init__(self, values: Mapping[str, str | SecretStr] | None = None) -> None:
-        self._values: dict[str, SecretStr] = {
-            key: value if isinstance(value, SecretStr) else SecretStr(value)
-            for key, value in (values or {}).items()
-        }
-
-    def __getitem__(self, key: str) -> SecretStr:
-        return self._values[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __repr__(self) -> str:
-        return f"Credentials(keys={sorted(self._values)!r})"
-
-    def reveal(self, key: str) -> str:
-        """Return the plain value of ``key``. Use it only where the secret is sent."""
-        return self._values[key].get_secret_value()
-
-    def fill(self, template: str) -> str:
-        """Fill ``{{field}}`` placeholders of ``template`` from these credentials.
-
-        Raises ``KeyError`` naming the first placeholder with no value.
-        """
-
-        def _value(match: re.Match[str]) -> str:
-            return self.reveal(match.group(1))
-
-        return _PLACEHOLDER.sub(_value, template)
+def _as_credentials(values: Mapping[str, SecretStr] | None) -> Credentials:
+    if isinstance(values, Credentials):
+        return values
+    return Credentials(values or {})
 
 
 #: Longest credential value accepted, in characters: room for PEM keys and service-account

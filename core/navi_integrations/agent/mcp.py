@@ -43,7 +43,6 @@ __all__ = [
 
 Format = Literal["agent-sdk", "claude-code", "claude-desktop"]
 FORMATS: tuple[str, ...] = ("agent-sdk", "claude-code", "claude-desktop")
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}")
 #: A variable name a shell accepts in ``export NAME=...`` and ``${NAME}``.
 _SHELL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -51,27 +50,29 @@ _SHELL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def fill_mcp_server(provider: IntegrationProvider, credentials: Credentials) -> McpServer | None:
     """The provider's declared MCP server with every ``{{field}}`` filled from the credentials.
 
-    A remote server's URL can be overridden with ``NAVI_<PROVIDER>_MCP_URL``.
+    A field with no value takes its declared default; an argument, env entry
+    or header naming an optional field with neither is left out. A remote
+    server's URL follows ``NAVI_<PROVIDER>_MCP_URL``, else the filled template.
+    Raises :class:`~navi_integrations.errors.CredentialsError` when a required value is missing.
     """
     server = provider.mcp
     if server is None:
         return None
+
+    def fill(template: str) -> str | None:
+        return provider.fill(template, credentials)
+
+    def kept(values: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in ((k, fill(t)) for k, t in values.items()) if v is not None}
+
     if server.transport == "stdio":
-        return server.model_copy(
-            update={
-                "args": [credentials.fill(a) for a in server.args],
-                "env": {k: credentials.fill(v) for k, v in server.env.items()},
-            }
-        )
+        args = [filled for filled in map(fill, server.args) if filled is not None]
+        return server.model_copy(update={"args": args, "env": kept(server.env)})
     from ..models import env_url_name
 
-    url = os.environ.get(env_url_name(provider.id, "mcp")) or server.url
-    return server.model_copy(
-        update={
-            "url": credentials.fill(url),
-            "headers": {k: credentials.fill(v) for k, v in server.headers.items()},
-        }
-    )
+    url = os.environ.get(env_url_name(provider.id, "mcp")) or fill(server.url)
+    assert url is not None  # refused at load time: a URL names no optional-without-default
+    return server.model_copy(update={"url": url, "headers": kept(server.headers)})
 
 
 @dataclass(frozen=True)
@@ -101,31 +102,24 @@ class McpConfig:
         return inner if isinstance(inner, dict) else {}
 
 
-def _refs(provider: IntegrationProvider, project_id: str | None, env: dict[str, str]) -> Any:
-    """A credentials stand-in whose fill() writes ${VAR} references and records the vars.
+def _refs(provider: IntegrationProvider, project_id: str | None) -> dict[str, tuple[str, str]]:
+    """For each placeholder name: the ``${VAR}`` reference and the command printing its value.
 
-    Each recorded command is shell-quoted (a project id is any text): it is
-    printed for users to ``eval`` or source, inside ``"$(...)"``.
+    Each command is shell-quoted (a project id is any text): it is printed for
+    users to ``eval`` or source, inside ``"$(...)"``.
     """
     by_template = {
         template: name for name, template in provider.env.items() if _SHELL_NAME.match(name)
     }
     scope = ["--project", project_id] if project_id else []
-
-    class _Refs:
-        def fill(self, template: str) -> str:
-            def ref(match: re.Match[str]) -> str:
-                key = match.group(1)
-                var = by_template.get("{{" + key + "}}") or re.sub(
-                    r"[^A-Z0-9]+", "_", f"{provider.id}_{key}".upper()
-                )
-                command = ["navi-int", "token", provider.id, *scope, "--field", key]
-                env[var] = shlex.join(command)
-                return "${" + var + "}"
-
-            return _PLACEHOLDER.sub(ref, template)
-
-    return _Refs()
+    refs: dict[str, tuple[str, str]] = {}
+    for key in sorted(provider.template_fields()):
+        var = by_template.get("{{" + key + "}}") or re.sub(
+            r"[^A-Z0-9]+", "_", f"{provider.id}_{key}".upper()
+        )
+        command = ["navi-int", "token", provider.id, *scope, "--field", key]
+        refs[key] = ("${" + var + "}", shlex.join(command))
+    return refs
 
 
 def _entry(server: McpServer, runtime: str) -> dict[str, Any]:
@@ -169,11 +163,18 @@ def check_format(runtime: str, *, env_refs: bool = False) -> None:
 def env_ref_server(
     provider: IntegrationProvider, project_id: str | None, env: dict[str, str]
 ) -> McpServer | None:
-    """The provider's declared server with ``${VAR}`` references instead of secrets.
+    """The provider's declared server with ``${VAR}`` references instead of every value.
 
-    ``env`` receives, for each variable, the command that prints its value.
+    ``env`` receives, for each variable the server uses, the command that prints its value.
     """
-    return fill_mcp_server(provider, _refs(provider, project_id, env))
+    from ..models import Credentials
+
+    refs = _refs(provider, project_id)
+    server = fill_mcp_server(provider, Credentials({k: ref for k, (ref, _) in refs.items()}))
+    if server is not None:
+        used = server.model_dump_json()
+        env.update({ref[2:-1]: command for ref, command in refs.values() if ref in used})
+    return server
 
 
 def render(servers: dict[str, McpServer], runtime: str) -> dict[str, Any]:

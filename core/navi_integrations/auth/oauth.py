@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -144,7 +144,8 @@ def refresh(
             client.register_compliance_hook("refresh_token_response", _raise_and_return)
             token = _with_retries(
                 lambda: client.refresh_token(
-                    provider.url("token"), refresh_token=credentials.reveal("refreshToken")
+                    provider.url("token", credentials),
+                    refresh_token=credentials.reveal("refreshToken"),
                 )
             )
     except _oauth_error() as exc:
@@ -303,6 +304,7 @@ class OAuthSignIn:
         self.timeout = timeout
         self.open_browser = open_browser
         self.show_url = show_url or (lambda url: None)
+        self._urls: Credentials | None = existing
 
     def scopes_for(self, services: list[str]) -> list[str]:
         """The scopes the services need, plus the provider's base scopes."""
@@ -319,9 +321,19 @@ class OAuthSignIn:
             scopes += [s for s in oauth.service_scopes[service] if s not in scopes]
         return scopes
 
-    def run(self, client_id: str, client_secret: str, services: list[str]) -> SignInResult:
+    def run(
+        self,
+        client_id: str,
+        client_secret: str,
+        services: list[str],
+        fields: Mapping[str, str] | None = None,
+    ) -> SignInResult:
         """Sign in; the result carries the values to store (``values`` is empty when the
-        scopes were already granted). Raises :class:`OAuthFailed` when it does not complete."""
+        scopes were already granted). Raises :class:`OAuthFailed` when it does not complete.
+
+        ``fields`` are the provider's other non-secret values (a self-hosted
+        instance's ``baseUrl``): the OAuth URLs are resolved with them, and they are stored.
+        """
         from authlib.common.security import generate_token
 
         from ..models import Credentials
@@ -331,6 +343,11 @@ class OAuthSignIn:
         previous = self.previous
         if previous is not None and previous.reveal("clientId") != client_id:
             previous = None  # another OAuth client: its grants do not carry over
+        # the provider's own fields (a self-hosted instance's URL) carry over unless given anew
+        declared = {f.key for f in self.provider.credentials} - {"clientId", "clientSecret"}
+        extra = {k: previous.reveal(k) for k in declared if previous and k in previous}
+        extra.update({k: v for k, v in (fields or {}).items() if v})
+        self._urls = Credentials(extra)
         wanted = self.scopes_for(services)
         granted = (
             set(previous.reveal("scope").split()) if previous and "scope" in previous else set()
@@ -352,7 +369,7 @@ class OAuthSignIn:
                 timeout=30.0,
             )
             url, _ = client.create_authorization_url(
-                self.provider.url("auth"),
+                self.provider.url("auth", self._urls),
                 state=state,
                 code_verifier=verifier if oauth.pkce else None,
                 **oauth.auth_params,
@@ -380,7 +397,7 @@ class OAuthSignIn:
             try:
                 token = _with_retries(
                     lambda: client.fetch_token(
-                        self.provider.url("token"),
+                        self.provider.url("token", self._urls),
                         code=answer.get("code", ""),
                         code_verifier=verifier if oauth.pkce else None,
                     )
@@ -394,7 +411,7 @@ class OAuthSignIn:
                 raise OAuthFailed(
                     f"{_transport_failure(self.provider.name, exc)}; nothing was saved"
                 ) from None
-        values = {"clientId": client_id, "clientSecret": client_secret}
+        values = {**extra, "clientId": client_id, "clientSecret": client_secret}
         values.update(_token_values(token, asking, previous))
         account = self._account(values["accessToken"])
         if account:
@@ -414,7 +431,7 @@ class OAuthSignIn:
 
         try:
             response = shared_client().get(
-                self.provider.url("userinfo"),
+                self.provider.url("userinfo", self._urls),
                 headers={"Authorization": f"Bearer {access_token}"},
                 timeout=30.0,
             )

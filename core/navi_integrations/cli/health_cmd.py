@@ -74,7 +74,7 @@ def doctor(project_id: str | None, as_json: bool) -> None:
     Changes nothing (it never creates a key). Exits 1, after the whole
     report, when the store or the master key cannot be used.
     """
-    from .. import __version__
+    from .._version import __version__
     from ..store.crypto import MasterKeyMissing
 
     report: dict[str, Any] = {

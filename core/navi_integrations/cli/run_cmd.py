@@ -62,18 +62,26 @@ def run(providers: str, project_id: str | None, command: tuple[str, ...]) -> Non
     COMMAND not found exits 127; found but not executable, 126.
     """
     inherited = _open_fds()  # before navi opens anything: the caller's, kept for COMMAND
+    from ..models import MissingValue
+
     svc = service()
     env = dict(os.environ)
     for provider_id in [p.strip() for p in providers.split(",") if p.strip()]:
         doc = catalog().document(provider_id)
         credentials = svc.get_credentials(provider_id, project_id=project_id)
+        fields = doc.get("credentials") or []
+        defaults = {f["key"]: f["default"] for f in fields if f.get("default")}
+        optional = {f["key"] for f in fields if not f.get("required", True)}
         for var, template in (doc.get("env") or {}).items():
             try:
-                env[var] = credentials.fill(template)
-            except KeyError as missing:
+                value = credentials.fill_or_omit(template, defaults=defaults, optional=optional)
+            except MissingValue as missing:
                 raise click.ClickException(
-                    f"{provider_id} has no {missing} value for {var} ({scope_text(project_id)})"
+                    f"{provider_id} has no '{missing.field}' value for {var} "
+                    f"({scope_text(project_id)})"
                 ) from None
+            if value is not None:  # an optional field left empty: the variable is left out
+                env[var] = value
     for var in MASTER_KEY_VARS:
         env.pop(var, None)
     _exec(list(command), env, inherited)

@@ -36,22 +36,22 @@ import uuid
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import Advice, IntegrationError, NaviError, ProviderFailure
 from ..scopes import Scope
+from .handlers import Handlers
 from .parts import (
+    SEPARATOR,
     GatewaySettings,
     Listing,
     _default_listings_path,
-    _explain,
-    _tool_error,
     load_listings,
     save_listing,
     shape_key,
 )
+from .parts import ProviderState as _Provider
 from .upstream import Upstream, UpstreamCrashed
 
 if TYPE_CHECKING:
@@ -67,27 +67,8 @@ __all__ = ["SEPARATOR", "Gateway", "GatewaySettings"]
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: Between the provider id and the upstream's own name (provider ids never contain it).
-SEPARATOR = "__"
 
-
-@dataclass
-class _Provider:
-    """The gateway's state for one provider in the scope."""
-
-    provider_id: str
-    name: str
-    credential_scope: str | None
-    upstream: Upstream | None = None
-    listing: Listing | None = None
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    failures: int = 0
-    isolated_until: float = 0.0
-    last_error: str = ""
-    health_written: float = 0.0
-
-
-class Gateway:
+class Gateway(Handlers):
     """The MCP server fronting the providers of one scope (see the module docstring)."""
 
     def __init__(
@@ -511,129 +492,3 @@ class Gateway:
             return await self._fetch_listing(state.upstream)
 
         return await self._invoke(state, listing, policy=policy)
-
-    # -- handlers --------------------------------------------------------------
-
-    async def _list_tools(self, _request: Any) -> types.ListToolsResult:
-        from mcp import types
-
-        tools = []
-        for state in await self._listings():
-            assert state.listing is not None
-            for tool in state.listing.tools:
-                named = {**tool, "name": f"{state.provider_id}{SEPARATOR}{tool['name']}"}
-                tools.append(types.Tool.model_validate(named))
-        return types.ListToolsResult(tools=tools)
-
-    def _route(self, name: str) -> tuple[_Provider | None, str]:
-        provider_id, _, inner = name.partition(SEPARATOR)
-        return self._providers.get(provider_id), inner
-
-    async def _call_tool(self, request: types.CallToolRequest) -> types.CallToolResult:
-
-        name = request.params.name
-        arguments = request.params.arguments
-        state, tool = self._route(name)
-        if state is None or not tool:
-            return _tool_error(
-                f"No tool named '{name}': its integration is not connected, enabled and "
-                "MCP-enabled here, or the name is wrong. List the tools again."
-            )
-        started = time.monotonic()
-        outcome = "ok"
-        try:
-            result: types.CallToolResult = await self._invoke(
-                state, lambda session: session.call_tool(tool, arguments)
-            )
-            if result.isError:
-                outcome = "tool_error"  # the upstream's own answer: health is fine
-            return result
-        except IntegrationError as exc:
-            outcome = exc.kind or exc.action
-            return _tool_error(_explain(exc))
-        finally:
-            self._write(
-                self.service.record_audit,
-                "tool_call",
-                state.provider_id,
-                project_id=self.project_id,
-                caller=self._session_id(),
-                tool=tool,
-                duration_ms=int((time.monotonic() - started) * 1000),
-                outcome=outcome,
-            )
-
-    async def _list_resources(self, _request: Any) -> types.ListResourcesResult:
-        from mcp import types
-
-        resources = []
-        for state in await self._listings():
-            assert state.listing is not None
-            for item in state.listing.resources:
-                resources.append(types.Resource.model_validate(self._named(state, item, "uri")))
-        return types.ListResourcesResult(resources=resources)
-
-    async def _list_templates(self, _request: Any) -> types.ListResourceTemplatesResult:
-        from mcp import types
-
-        templates = []
-        for state in await self._listings():
-            assert state.listing is not None
-            for item in state.listing.templates:
-                named = self._named(state, item, "uriTemplate")
-                templates.append(types.ResourceTemplate.model_validate(named))
-        return types.ListResourceTemplatesResult(resourceTemplates=templates)
-
-    @staticmethod
-    def _named(state: _Provider, item: dict[str, Any], uri_key: str) -> dict[str, Any]:
-        return {
-            **item,
-            "name": f"{state.provider_id}{SEPARATOR}{item['name']}",
-            uri_key: f"{state.provider_id}+{item[uri_key]}",
-        }
-
-    async def _read_resource(self, request: types.ReadResourceRequest) -> types.ReadResourceResult:
-        from mcp import McpError, types
-        from pydantic import AnyUrl
-
-        provider_id, _, inner = str(request.params.uri).partition("+")
-        state = self._providers.get(provider_id)
-        if state is None or not inner:
-            raise McpError(types.ErrorData(code=-32602, message=f"Unknown resource {inner!r}"))
-        try:
-            result: types.ReadResourceResult = await self._invoke(
-                state, lambda session: session.read_resource(AnyUrl(inner))
-            )
-        except IntegrationError as exc:
-            raise McpError(types.ErrorData(code=-32603, message=_explain(exc))) from None
-        for content in result.contents:
-            content.uri = AnyUrl(f"{provider_id}+{content.uri}")
-        return result
-
-    async def _list_prompts(self, _request: Any) -> types.ListPromptsResult:
-        from mcp import types
-
-        prompts = []
-        for state in await self._listings():
-            assert state.listing is not None
-            for item in state.listing.prompts:
-                named = {**item, "name": f"{state.provider_id}{SEPARATOR}{item['name']}"}
-                prompts.append(types.Prompt.model_validate(named))
-        return types.ListPromptsResult(prompts=prompts)
-
-    async def _get_prompt(self, request: types.GetPromptRequest) -> types.GetPromptResult:
-        from mcp import McpError, types
-
-        state, prompt = self._route(request.params.name)
-        if state is None or not prompt:
-            raise McpError(
-                types.ErrorData(code=-32602, message=f"Unknown prompt {request.params.name!r}")
-            )
-        arguments = request.params.arguments
-        try:
-            result: types.GetPromptResult = await self._invoke(
-                state, lambda session: session.get_prompt(prompt, arguments)
-            )
-        except IntegrationError as exc:
-            raise McpError(types.ErrorData(code=-32603, message=_explain(exc))) from None
-        return result

@@ -3,6 +3,7 @@ texts agents read."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -17,10 +18,22 @@ if TYPE_CHECKING:
 
     from ..errors import IntegrationError
     from ..health.recovery import RecoveryPolicy
+    from .upstream import Upstream
 
-__all__ = ["GatewaySettings", "Listing", "load_listings", "save_listing", "shape_key"]
+__all__ = [
+    "SEPARATOR",
+    "GatewaySettings",
+    "Listing",
+    "ProviderState",
+    "load_listings",
+    "save_listing",
+    "shape_key",
+]
 
 _log = logging.getLogger(__name__)
+
+#: Between the provider id and the upstream's own name (provider ids never contain it).
+SEPARATOR = "__"
 
 
 def _env_float(environ: Mapping[str, str], name: str, default: float) -> float:
@@ -141,3 +154,19 @@ def _tool_error(text: str) -> types.CallToolResult:
     from mcp import types
 
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], isError=True)
+
+
+@dataclass
+class ProviderState:
+    """The gateway's state for one provider in the scope."""
+
+    provider_id: str
+    name: str
+    credential_scope: str | None
+    upstream: Upstream | None = None
+    listing: Listing | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    failures: int = 0
+    isolated_until: float = 0.0
+    last_error: str = ""
+    health_written: float = 0.0

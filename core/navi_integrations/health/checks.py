@@ -8,6 +8,18 @@ Plugins call :func:`http_check` from their ``health_check`` hook::
         parse=lambda body: HealthResult.healthy(body["data"]["viewer"]["email"]),
     )
 
+A plugin that needs the whole response (status, headers, body) passes
+``judge`` instead: it sees every answer, and returns a result or ``None`` for
+the generic judgement. Its failures can carry the plugin's own advice::
+
+    def judge(response: httpx.Response) -> HealthResult | None:
+        if "X-Sentry-Error" not in response.headers and response.status_code == 404:
+            return HealthResult.failed(
+                "bad_response", f"{response.url} does not answer like a Sentry server",
+                advice="check baseUrl: navi-int connect sentry",
+            )
+        return None
+
 It sends the credential the way ``provider.api.auth`` says, maps every
 transport error and status to a :class:`~navi_integrations.results.HealthResult`
 of the right kind, and turns a parse error (missing key, wrong type, bad
@@ -129,11 +141,16 @@ def shared_client() -> httpx.Client:
 def auth_parts(
     provider: IntegrationProvider, credentials: Credentials
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Headers and query parameters that carry the credential, per ``provider.api.auth``."""
+    """Headers and query parameters that carry the credential, per ``provider.api.auth``.
+
+    Nothing is sent when the template names an optional field the connection left empty.
+    """
     auth = provider.api.auth if provider.api is not None else None
     if auth is None:
         return {}, {}
-    value = credentials.fill(auth.template)
+    value = provider.fill(auth.template, credentials)
+    if value is None:
+        return {}, {}
     if auth.query is not None:
         return {}, {auth.query: value}
     assert auth.header is not None
@@ -152,6 +169,7 @@ def http_check(
     expected_status: int = 200,
     parse: Callable[[Any], HealthResult] | None = None,
     parse_statuses: Collection[int] = (),
+    judge: Callable[[httpx.Response], HealthResult | None] | None = None,
 ) -> HealthResult:
     """Send one authenticated request and judge the answer (see the module docstring).
 
@@ -159,6 +177,12 @@ def http_check(
     and returns the result (healthy with the account, or a failure the body
     reveals, e.g. Slack's ``{"ok": false}``); ``parse_statuses`` are other
     statuses whose body ``parse`` should judge (GraphQL errors come as 400).
+
+    ``judge`` receives every response whatever its status (an
+    :class:`httpx.Response`: ``status_code``, ``headers``, ``json()``,
+    ``text``) and returns the result, or ``None`` to fall back to the
+    status mapping and ``parse``. A missing key or bad JSON it runs into
+    becomes ``bad_response``, as with ``parse``.
     """
     import httpx
 
@@ -176,6 +200,17 @@ def http_check(
         failure = failure_of(provider.name, exc)
         assert failure is not None
         return failure
+    if judge is not None:
+        try:
+            verdict = judge(response)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return HealthResult.failed(
+                "bad_response",
+                f"{provider.name} sent a malformed response",
+                http_status=response.status_code,
+            )
+        if verdict is not None:
+            return verdict
     judged = response.status_code == expected_status or response.status_code in parse_statuses
     if not judged:
         return failure_from_response(provider.name, response)

@@ -12,13 +12,22 @@ from ..models import Credentials, IntegrationProvider
 from ..results import HealthResult
 
 
-def endpoint_url(provider: IntegrationProvider, endpoint: str) -> str:
-    """A named URL of the provider, or a path relative to its (overridable) API base URL."""
+def endpoint_url(
+    provider: IntegrationProvider, endpoint: str, credentials: Credentials | None = None
+) -> str:
+    """A named URL of the provider, an absolute URL, or a path relative to its API base URL.
+
+    Named and base URLs resolve as :meth:`IntegrationProvider.url` does
+    (``NAVI_<PROVIDER>_<NAME>_URL``, else the connection's field value, else
+    the field's default); ``{{field}}`` placeholders in ``endpoint`` are filled the same way.
+    """
     if endpoint in provider.endpoints():
-        return provider.url(endpoint)
-    if endpoint.startswith(("http://", "https://")):
-        return endpoint
-    return provider.url("api").rstrip("/") + "/" + endpoint.lstrip("/")
+        return provider.url(endpoint, credentials)
+    filled = provider.fill(endpoint, credentials)
+    assert filled is not None  # refused at load time: a URL names no optional-without-default
+    if filled.startswith(("http://", "https://")):
+        return filled
+    return provider.url("api", credentials).rstrip("/") + "/" + filled.lstrip("/")
 
 
 @hookimpl(trylast=True)
@@ -35,7 +44,7 @@ def health_check(
         provider,
         credentials,
         min(timeout, spec.timeout_seconds),
-        url=endpoint_url(provider, spec.endpoint),
+        url=endpoint_url(provider, spec.endpoint, credentials),
         method=spec.method,
         expected_status=spec.expected_status,
     )

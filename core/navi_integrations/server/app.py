@@ -131,7 +131,7 @@ def create_app(
     ``service`` defaults to one over the default store; ``settings`` to
     loopback names and the data dir's API token.
     """
-    from .. import __version__
+    from .._version import __version__
     from ..service import IntegrationService
     from . import api, page
     from .events import Broadcaster

@@ -2,7 +2,8 @@
 
 The pytest plugin (:mod:`navi_integrations.testing.pytest_plugin`) is
 registered through ``pytest11`` and offers the fixtures ``navi_home``,
-``navi_registry``, ``navi_register`` and ``local_http_server``. This package
+``navi_registry``, ``navi_register``, ``navi_service`` and ``local_http_server``
+(each documented there; ``Register`` is ``navi_register``'s type). This package
 exports :func:`check_provider` (the conformance check) and the local HTTP
 server helper. Names load lazily so that pytest start-up stays cheap.
 """
@@ -15,6 +16,7 @@ from typing import Any
 __all__ = [
     "HEAVY_MODULES",
     "LocalHTTPServer",
+    "Register",
     "Reply",
     "Request",
     "check_provider",
@@ -26,6 +28,7 @@ _WHERE = {
     "HEAVY_MODULES": "conformance",
     "check_provider": "conformance",
     "LocalHTTPServer": "http",
+    "Register": "pytest_plugin",
     "Reply": "http",
     "Request": "http",
     "write_distribution": "dists",

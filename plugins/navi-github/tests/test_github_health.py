@@ -68,7 +68,8 @@ def test_healthy_login(github: LocalHTTPServer, navi_registry: Registry, monkeyp
 def test_not_logged_in(github: LocalHTTPServer, navi_registry: Registry) -> None:
     result = _check(navi_registry)
     assert result.kind == "not_logged_in"  # type: ignore[attr-defined]
-    assert "gh auth login --hostname 127.0.0.1" in result.message  # type: ignore[attr-defined]
+    assert result.message == "gh is not logged in to 127.0.0.1"  # type: ignore[attr-defined]
+    assert result.advice == "Run: gh auth login --hostname 127.0.0.1"  # type: ignore[attr-defined]
     assert github.requests == []
 
 

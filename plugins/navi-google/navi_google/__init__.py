@@ -181,6 +181,6 @@ def health_check(
         provider,
         credentials,
         timeout,
-        url=provider.url("userinfo"),
+        url=provider.url("userinfo", credentials),
         parse=lambda body: HealthResult.healthy(str(body["email"])),
     )

@@ -135,7 +135,7 @@ def health_check(
         credentials,
         timeout,
         method="POST",
-        url=provider.url("api"),
+        url=provider.url("api", credentials),
         json={"query": _VIEWER_QUERY},
         parse=_judge_viewer,
         parse_statuses=(400,),

@@ -136,7 +136,7 @@ def health_check(
         provider,
         credentials,
         timeout,
-        url=provider.url("users_me"),
+        url=provider.url("users_me", credentials),
         headers={"Notion-Version": NOTION_VERSION},
         parse=_judge_me,
     )

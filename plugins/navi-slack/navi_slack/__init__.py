@@ -182,6 +182,6 @@ def health_check(
         credentials,
         timeout,
         method="POST",
-        url=provider.url("auth_test"),
+        url=provider.url("auth_test", credentials),
         parse=_judge_auth_test(credentials.reveal("teamId")),
     )

@@ -1,0 +1,101 @@
+"""Credential values as handed to plugins: :class:`Credentials` (each value a ``SecretStr``)
+and the ``{{field}}`` templates they fill."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterator, Mapping
+
+from pydantic import SecretStr
+
+__all__ = ["Credentials", "MissingValue", "placeholders"]
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}")
+
+
+class MissingValue(KeyError):
+    """A template names a field that has no value and no default (``field`` says which)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"no '{self.field}' value"
+
+
+def placeholders(template: str) -> set[str]:
+    """Return the field names referenced by ``{{field}}`` placeholders in ``template``."""
+    return set(_PLACEHOLDER.findall(template))
+
+
+class Credentials(Mapping[str, SecretStr]):
+    """Credential values keyed by field, each a :class:`~pydantic.SecretStr`.
+
+    Its repr lists the keys only, so logging a ``Credentials`` leaks nothing.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, str | SecretStr] | None = None) -> None:
+        self._values: dict[str, SecretStr] = {
+            key: value if isinstance(value, SecretStr) else SecretStr(value)
+            for key, value in (values or {}).items()
+        }
+
+    def __getitem__(self, key: str) -> SecretStr:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Credentials(keys={sorted(self._values)!r})"
+
+    def reveal(self, key: str) -> str:
+        """Return the plain value of ``key``. Use it only where the secret is sent."""
+        return self._values[key].get_secret_value()
+
+    def fill(self, template: str, *, defaults: Mapping[str, str] | None = None) -> str:
+        """Fill ``{{field}}`` placeholders of ``template`` from these credentials.
+
+        An empty or absent value falls back to ``defaults`` (the fields'
+        declared defaults). Raises :class:`MissingValue` (a ``KeyError``)
+        naming the first placeholder with neither.
+        """
+        filled = self.fill_or_omit(template, defaults=defaults)
+        assert filled is not None  # nothing is optional here
+        return filled
+
+    def fill_or_omit(
+        self,
+        template: str,
+        *,
+        defaults: Mapping[str, str] | None = None,
+        optional: Collection[str] = (),
+    ) -> str | None:
+        """Like :meth:`fill`, but ``None`` when a field in ``optional`` has no value nor default.
+
+        ``None`` means "leave this entry out" (an env variable, an MCP
+        argument or header); a required field still raises :class:`MissingValue`.
+        """
+        omitted = False
+
+        def _value(match: re.Match[str]) -> str:
+            nonlocal omitted
+            key = match.group(1)
+            value = self.reveal(key) if key in self._values else ""
+            if value:
+                return value
+            if defaults and defaults.get(key):
+                return defaults[key]
+            if key in optional:
+                omitted = True
+                return ""
+            raise MissingValue(key)
+
+        filled = _PLACEHOLDER.sub(_value, template)
+        return None if omitted else filled
