@@ -449,6 +449,22 @@ def test_statuses_are_the_services_from_either_driver(svc: IntegrationService) -
 # -- run ---------------------------------------------------------------------
 
 
+def _run_env(svc: IntegrationService, ids: list[str], project_id: str | None) -> dict[str, str]:
+    """The variables as ``navi-int run`` computes them on the service's path."""
+    env = {}
+    for pid in ids:
+        doc = _doc(svc, pid)
+        credentials = svc.get_credentials(pid, project_id=project_id)
+        fields = doc.get("credentials") or []
+        defaults = {f["key"]: f["default"] for f in fields if f.get("default")}
+        optional = {f["key"] for f in fields if not f.get("required", True)}
+        for var, template in (doc.get("env") or {}).items():
+            value = credentials.fill_or_omit(template, defaults=defaults, optional=optional)
+            if value is not None:
+                env[var] = value
+    return env
+
+
 def test_env_for_fills_the_templates_like_run(svc: IntegrationService) -> None:
     svc.connect("linear", {"apiKey": LINEAR})
     svc.connect("slack", SLACK)
@@ -456,14 +472,9 @@ def test_env_for_fills_the_templates_like_run(svc: IntegrationService) -> None:
     for pid in ("linear", "slack"):
         svc.get_credentials(pid)
     filled = direct.env_for(["linear", "slack"], "p1", svc.catalog.document)
-    slow = {}
-    for pid in ("linear", "slack"):
-        credentials = svc.get_credentials(pid, project_id="p1")
-        for var, template in _doc(svc, pid)["env"].items():
-            slow[var] = credentials.fill(template)
     assert (
         filled
-        == slow
+        == _run_env(svc, ["linear", "slack"], "p1")
         == {
             "LINEAR_API_KEY": LINEAR,
             "SLACK_BOT_TOKEN": SLACK["botToken"],
@@ -483,6 +494,31 @@ def test_env_for_fills_the_templates_like_run(svc: IntegrationService) -> None:
     svc.store_credentials("slack", {"botToken": SLACK["botToken"]})
     svc.get_credentials("slack")
     assert direct.env_for(["slack"], None, svc.catalog.document) is None
+
+
+def test_env_for_takes_defaults_and_leaves_out_optional_values(
+    svc: IntegrationService, navi_register: Any
+) -> None:
+    from navi_integrations import IntegrationProvider
+
+    navi_register(
+        IntegrationProvider(
+            id="acme",
+            name="Acme",
+            description="d",
+            auth_type="api_key",
+            credentials=[
+                {"key": "apiKey", "label": "Key"},
+                {"key": "region", "label": "Region", "type": "text", "default": "eu"},
+                {"key": "team", "label": "Team", "type": "text", "required": False},
+            ],
+            env={"ACME_KEY": "{{apiKey}}", "ACME_REGION": "{{region}}", "ACME_TEAM": "{{team}}"},
+        )
+    )
+    svc.store_credentials("acme", {"apiKey": "k-1"})
+    _used_now(svc)
+    filled = direct.env_for(["acme"], None, svc.catalog.document)
+    assert filled == _run_env(svc, ["acme"], None) == {"ACME_KEY": "k-1", "ACME_REGION": "eu"}
 
 
 # -- the provider cache, checked without discovery ----------------------------

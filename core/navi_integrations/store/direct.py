@@ -307,7 +307,7 @@ def token(
     return Token(doc["authType"], cast("SecretStr", _Revealed(value)), expires)
 
 
-# As models._PLACEHOLDER; a pattern string, compiled (and cached by re) only by `run`.
+# As credentials._PLACEHOLDER; a pattern string, compiled (and cached by re) only by `run`.
 _PLACEHOLDER = r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}"
 
 
@@ -319,13 +319,14 @@ def env_for(
     environ: Mapping[str, str] | None = None,
 ) -> dict[str, str] | None:
     """The variables ``navi-int run --with`` sets: each provider's ``env`` templates filled
-    from its credentials; ``None`` when only the service can answer.
+    from its credentials, an empty value taking its field's default, and a variable whose
+    optional field has neither left out; ``None`` when only the service can answer.
 
     Providers are taken in order, as the slow path takes them: ``document``
     (the catalog's) raises for an unknown id, and the first provider that is
     not connected or disabled raises the service's error. A template naming a
-    value the credentials lack also returns ``None``, so that ``run`` reports
-    it in its own words.
+    required value the credentials lack also returns ``None``, so that ``run``
+    reports it in its own words.
     """
     env = os.environ if environ is None else environ
     project_id = checked_project(project_id)
@@ -336,23 +337,38 @@ def env_for(
             for provider_id in provider_ids:
                 doc = document(provider_id)
                 values = _credentials(reader, keys, doc, project_id, env)
+                fields = doc.get("credentials") or []
+                defaults = {f["key"]: f["default"] for f in fields if f.get("default")}
+                optional = {f["key"] for f in fields if not f.get("required", True)}
                 for var, template in (doc.get("env") or {}).items():
-                    filled[var] = _fill(template, values)
+                    value = _fill(template, values, defaults, optional)
+                    if value is not None:
+                        filled[var] = value
     except CannotAnswer:
         return None
     return filled
 
 
-def _fill(template: str, values: Mapping[str, str]) -> str:
-    """``Credentials.fill`` without pydantic; a missing value leaves the answer to ``run``."""
+def _fill(
+    template: str, values: Mapping[str, str], defaults: Mapping[str, str], optional: set[str]
+) -> str | None:
+    """``Credentials.fill_or_omit`` without pydantic: ``None`` leaves the variable out; a
+    required value with no default leaves the answer to ``run``."""
+    omitted = False
 
     def value(match: re.Match[str]) -> str:
-        try:
-            return values[match.group(1)]
-        except KeyError:
-            raise CannotAnswer from None
+        nonlocal omitted
+        key = match.group(1)
+        found = values.get(key) or defaults.get(key)
+        if found:
+            return found
+        if key in optional:
+            omitted = True
+            return ""
+        raise CannotAnswer
 
-    return re.sub(_PLACEHOLDER, value, template)
+    text = re.sub(_PLACEHOLDER, value, template)
+    return None if omitted else text
 
 
 def _scope_rows(
