@@ -23,7 +23,6 @@ cryptography libraries load only when a feature needs them.
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .hookspecs import hookimpl
 
 # Public name -> defining module. Loaded on first access (PEP 562), so that
 # `navi-int list` and plugin discovery do not pay for pydantic model building.
@@ -75,6 +74,7 @@ _LAZY = {
     "Scope": "scopes",
     "ProviderStatus": "documents",
     "Token": "documents",
+    "hookimpl": "hookspecs",  # lazy too: pluggy is for loading plugins, not for every command
     "ENTRY_POINT_GROUP": "plugins.discovery",
     "LoadProblem": "plugins.info",
     "PluginInfo": "plugins.info",
@@ -223,6 +223,7 @@ if TYPE_CHECKING:
     from .health.tracker import (
         HealthRecord,
     )
+    from .hookspecs import hookimpl
     from .models import (
         ApiAuth,
         ApiConfig,

@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .results import Health
 from .scopes import Effective
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: `navi-int token` loads neither (see store.direct)
     from pydantic import SecretStr
+
+    from .results import Health
 
 __all__ = ["ProviderStatus", "Token"]
 

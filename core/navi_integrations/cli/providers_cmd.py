@@ -2,7 +2,9 @@
 
 Both answer from the provider catalog (documents with camelCase keys), so
 they never import a plugin when the cache is fresh; ``list`` adds the state
-read from the store.
+read from the store through the direct read path
+(:mod:`navi_integrations.store.direct`), or the service when that path
+cannot answer alone (e.g. a database still to create or migrate).
 """
 
 from __future__ import annotations
@@ -33,12 +35,20 @@ def list_providers(project_id: str | None, as_json: bool) -> None:
 
     --json prints the document of the PRD's GET /api/integrations/status.
     """
-    svc = service()
+    from ..store import direct
+
+    found = catalog()
+    documents = {pid: found.document(pid) for pid in found.provider_ids()}
     if as_json:
-        echo_json(svc.status_document(project_id=project_id))
+        document = direct.status_document(documents, project_id)
+        if document is None:
+            document = service().status_document(project_id=project_id)
+        echo_json(document)
         return
+    items = direct.statuses(documents, project_id)
+    if items is None:
+        items = service().status(project_id=project_id)
     rows = []
-    items = svc.status(project_id=project_id)
     for item in items:
         state = item.effective
         rows.append(
@@ -59,7 +69,7 @@ def list_providers(project_id: str | None, as_json: bool) -> None:
     for item in items:
         if item.rate_limited_until:
             click.echo(f"{item.provider}: rate limited until {_when(item.rate_limited_until)}")
-    problems = catalog().problems
+    problems = found.problems
     if problems:
         click.echo(
             f"\n{len(problems)} plugin problem(s): run 'navi-int plugins' for details.", err=True

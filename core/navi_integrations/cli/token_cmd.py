@@ -1,10 +1,17 @@
-"""``navi-int token``: hand a credential to a script (the one command that prints a secret)."""
+"""``navi-int token``: hand a credential to a script (the one command that prints a secret).
+
+Agents call it in loops, so it answers through the direct read path
+(:mod:`navi_integrations.store.direct`: the DB-API driver, no SQLAlchemy or
+pydantic) and asks the service only when that path cannot answer alone
+(a token to refresh, a write due, a schema to migrate, a CLI provider).
+Either way the read is audited (caller ``cli``).
+"""
 
 from __future__ import annotations
 
 import click
 
-from ._common import echo_json, json_option, project_option, service
+from ._common import catalog, echo_json, json_option, project_option, service
 
 
 @click.command()
@@ -14,8 +21,20 @@ from ._common import echo_json, json_option, project_option, service
 @json_option
 def token(provider_id: str, project_id: str | None, field: str | None, as_json: bool) -> None:
     """Print PROVIDER's token or API key for the scope (--json: {type, value, expiresAt})."""
-    found = service().get_token(provider_id, project_id=project_id, field=field, caller="cli")
+    from ..store import direct
+
+    doc = catalog().document(provider_id)
     if as_json:
+        found = direct.token(doc, project_id=project_id, field=field, caller="cli")
+        if found is None:
+            found = service().get_token(
+                provider_id, project_id=project_id, field=field, caller="cli"
+            )
         echo_json(found.to_document())
-    else:
-        click.echo(found.value.get_secret_value())
+        return
+    # The plain value needs no token document (one module of dataclasses less to load).
+    value = direct.token_value(doc, project_id=project_id, field=field, caller="cli")
+    if value is None:
+        found = service().get_token(provider_id, project_id=project_id, field=field, caller="cli")
+        value = found.value.get_secret_value()
+    click.echo(value)

@@ -6,17 +6,24 @@ cache (``navi-int plugins``, ``list``, ``show``) never build a model class.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
-from collections.abc import Mapping
-from pathlib import Path
+import sys
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..paths import custom_providers_dir
 
-__all__ = ["ENTRY_POINT_GROUP", "Candidate", "discover", "env_list", "fingerprint"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Candidate",
+    "discover",
+    "env_list",
+    "fingerprint",
+    "path_stamp",
+    "saved_candidates",
+]
 
 ENTRY_POINT_GROUP = "navi_integrations"
 CORE_DISTRIBUTION = "navi-integrations"
@@ -64,15 +71,85 @@ class Candidate:
         """The module the entry point names."""
         return str(self.value.split(":")[0].strip())
 
+    @property
+    def dist_path(self) -> str | None:
+        """The distribution's ``.dist-info`` folder, when it has one."""
+        path = getattr(self.entry_point.dist, "_path", None)
+        return None if path is None else str(path)
+
     def stamp(self) -> list[Any]:
         """What identifies the installed distribution without parsing its metadata."""
-        path = getattr(self.entry_point.dist, "_path", None)  # the .dist-info folder
+        path = self.dist_path
         if path is None:
             return [self.distribution, self.version]
         try:
-            return [str(path), Path(path).stat().st_mtime_ns]
+            return [path, os.stat(path).st_mtime_ns]
         except OSError:
-            return [str(path), None]
+            return [path, None]
+
+    def to_saved(self) -> list[str] | None:
+        """``[name, value, dist-info folder]`` for :func:`saved_candidates` (None: no folder)."""
+        path = self.dist_path
+        return None if path is None else [self.name, self.value, path]
+
+
+class _SavedCandidate(Candidate):
+    """A candidate remembered by the catalog cache: enough to recompute its fingerprint part."""
+
+    def __init__(self, name: str, value: str, dist_path: str) -> None:
+        self.name = name
+        self.value = value
+        self._dist_path = dist_path
+
+    @property
+    def dist_path(self) -> str | None:
+        return self._dist_path
+
+
+def saved_candidates(saved: Sequence[Sequence[str]]) -> list[Candidate]:
+    """Candidates from their :meth:`Candidate.to_saved` forms, without reading entry points."""
+    return [_SavedCandidate(str(name), str(value), str(path)) for name, value, path in saved]
+
+
+def path_stamp(empty: Mapping[str, int] | None = None) -> tuple[list[Any], dict[str, int]]:
+    """The ``sys.path`` entries that hold distributions, each with its modification time.
+
+    Installing, upgrading or removing a distribution adds, renames or removes
+    a ``.dist-info`` folder in one of these directories, which changes its
+    time; so while this stamp holds, :func:`discover` would find the same
+    entry points, and the catalog cache can skip it (reading every installed
+    distribution's entry points is most of the cost of a cache check).
+    Entries holding no distribution (the script's folder, the working
+    directory of ``python -m``) are left out, so that the stamp does not
+    depend on where the command runs from.
+
+    ``empty`` maps folders found to hold no distribution to their time then:
+    while that time holds they are not listed again. Returns the stamp and
+    that map for the next call.
+    """
+    stamp: list[Any] = []
+    none: dict[str, int] = {}
+    known = empty or {}
+    for entry in sys.path:
+        folder = os.path.abspath(entry or ".")
+        try:
+            mtime = os.stat(folder).st_mtime_ns
+        except OSError:
+            continue  # missing or unreadable: it holds nothing discover could read
+        if known.get(folder) == mtime:
+            none[folder] = mtime
+            continue
+        try:
+            holds = any(n.endswith((".dist-info", ".egg-info")) for n in os.listdir(folder))
+        except NotADirectoryError:
+            holds = True  # a zip or egg file: its time says whether it changed
+        except OSError:
+            continue
+        if holds:
+            stamp.append([folder, mtime])
+        else:
+            none[folder] = mtime
+    return stamp, none
 
 
 def env_list(name: str, environ: Mapping[str, str]) -> set[str] | None:
@@ -114,25 +191,32 @@ def _source_stamp(module: str) -> list[Any]:
         return [top, None]
     if spec is None or spec.origin is None:
         return [top, None]
-    origin = Path(spec.origin)
-    files = sorted(origin.parent.rglob("*.py")) if origin.name == "__init__.py" else [origin]
+    files = [spec.origin]
+    if os.path.basename(spec.origin) == "__init__.py":
+        files = []
+        # os.walk rather than Path.rglob: this runs on every cache check (token, run).
+        for folder, subfolders, names in os.walk(os.path.dirname(spec.origin)):
+            subfolders[:] = [d for d in subfolders if d != "__pycache__"]
+            files.extend(os.path.join(folder, n) for n in names if n.endswith(".py"))
     stamp: list[Any] = [top]
-    for path in files:
+    for path in sorted(files):
         try:
-            st = path.stat()
+            st = os.stat(path)
         except OSError:
             continue
-        stamp.append([str(path), st.st_mtime_ns, st.st_size])
+        stamp.append([path, st.st_mtime_ns, st.st_size])
     return stamp
 
 
 def fingerprint(environ: Mapping[str, str], candidates: list[Candidate]) -> str:
-    """A digest of everything ``describe`` answers may depend on.
+    """Everything ``describe`` answers may depend on, as one text.
 
     The allowed entry points with their distributions, versions and source
     file stamps; the core's own sources; the switches; and each user-defined
     provider file. Two processes with the same fingerprint see the same
-    providers, so the second can answer from the cache.
+    providers, so the second can answer from the cache. The text is compared
+    whole rather than digested: exact, and one import less on every check
+    (``token`` and ``run`` pay for each in agents' loops).
     """
     parts: list[Any] = [
         sorted(blocked(environ)),
@@ -141,19 +225,19 @@ def fingerprint(environ: Mapping[str, str], candidates: list[Candidate]) -> str:
     ]
     for c in candidates:
         parts.append([c.name, c.value, c.stamp(), _source_stamp(c.module)])
-    folder = custom_providers_dir()
-    try:
-        entries = sorted(folder.glob("*.toml"))
+    folder = str(custom_providers_dir())
+    try:  # os.listdir, not Path.glob: no pattern to compile on every check
+        entries = sorted(n for n in os.listdir(folder) if n.endswith(".toml"))
     except OSError:
         entries = []
-    for path in entries:
+    for name in entries:
+        path = os.path.join(folder, name)
         try:
-            st = path.stat()
+            st = os.stat(path)
         except OSError:
             continue
-        parts.append([str(path), st.st_mtime_ns, st.st_size])
-    raw = json.dumps(parts, sort_keys=True, default=str).encode()
-    return hashlib.sha256(raw).hexdigest()
+        parts.append([path, st.st_mtime_ns, st.st_size])
+    return json.dumps(parts, sort_keys=True, default=str)
 
 
 def cache_disabled(environ: Mapping[str, str] | None = None) -> bool:

@@ -33,7 +33,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import StoreBusy, StoreError
-from ..paths import data_dir, private_dir
+from ..paths import private_dir
 from .failures import (
     BUSY_TIMEOUT_MS,
     NOT_TRANSLATED,
@@ -45,6 +45,8 @@ from .failures import (
     StoreUnavailable,
     server_failure,
 )
+from .schema import SCHEMA_REVISION, database_url
+from .schema import configure_sqlite as _configure_sqlite
 
 __all__ = [
     "SCHEMA_REVISION",
@@ -60,23 +62,8 @@ __all__ = [
     "key_ids_in_database",
 ]
 
-#: The alembic head this code expects (a test checks it equals the migrations' head).
-SCHEMA_REVISION = "0004"
 _BUSY_TIMEOUT_MS = BUSY_TIMEOUT_MS
 _PG_MIGRATION_LOCK = 0x6E617669  # "navi": advisory lock held while migrating
-
-
-def database_url(environ: Mapping[str, str] | None = None) -> str:
-    """The database URL: ``NAVI_INTEGRATIONS_DB_URL``, else the SQLite file in the data dir."""
-    env = os.environ if environ is None else environ
-    url = env.get("NAVI_INTEGRATIONS_DB_URL", "").strip()
-    if not url:
-        return f"sqlite:///{data_dir() / 'navi.db'}"
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url.removeprefix("postgres://")
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return url
 
 
 def _prepare_sqlite_file(url: sa.engine.URL) -> None:
@@ -98,16 +85,6 @@ def _prepare_sqlite_file(url: sa.engine.URL) -> None:
             os.chmod(path, 0o600)
     else:
         os.close(fd)  # the file did not exist: no SQLite connection can hold it yet
-
-
-def _configure_sqlite(dbapi_conn: Any) -> None:
-    dbapi_conn.isolation_level = None  # autocommit; Store issues BEGIN itself
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
 
 
 class _ThreadConnection:

@@ -36,6 +36,7 @@ from ..errors import (
     StoreReadOnly,
     StoreUnavailable,
 )
+from .schema import BUSY_TIMEOUT_MS  # re-exported: defined where SQLAlchemy is not needed
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -48,9 +49,6 @@ __all__ = [
     "StoreUnavailable",
     "server_failure",
 ]
-
-#: How long SQLite connections wait for a lock (milliseconds).
-BUSY_TIMEOUT_MS = 30_000
 
 
 # SQLite primary result codes (sqlite3.h), from exc.sqlite_errorcode & 0xFF.

@@ -27,11 +27,8 @@ import base64
 import binascii
 import contextlib
 import functools
-import hashlib
 import os
-import secrets
 import stat
-import tempfile
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +68,8 @@ class MasterKey:
     @property
     def key_id(self) -> str:
         """First 16 hex digits of SHA-256 of the key: identifies it without revealing it."""
+        import hashlib  # here: reading a credential with the current key needs no id
+
         return hashlib.sha256(b"navi-key-id:" + self.secret).hexdigest()[:16]
 
     def __repr__(self) -> str:
@@ -110,6 +109,8 @@ def encode_key(key: MasterKey) -> str:
 
 def generate_key(source: str) -> MasterKey:
     """A new random key."""
+    import secrets  # imported here, as tempfile below: reading a key needs neither
+
     return MasterKey(secrets.token_bytes(32), source)
 
 
@@ -485,6 +486,8 @@ def write_key_file(path: Path, key: MasterKey, *, replace: bool = False) -> bool
     Without ``replace`` an existing file (or symbolic link, even a dangling
     one) is left as it is and ``False`` is returned; ``True`` when written.
     """
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key-")
     try:
         with os.fdopen(fd, "w", encoding="ascii") as out:

@@ -1,0 +1,258 @@
+"""Connections to the store through the DB-API driver, for the fast read path.
+
+``sqlite3`` for the default ``sqlite:///…`` URL, psycopg for PostgreSQL, with
+the engine's settings (:mod:`navi_integrations.store.schema`), at the schema
+revision this code expects; and the master keys, read as the service reads
+them. Anything these cannot do raises :class:`CannotAnswer`: the caller
+(:mod:`navi_integrations.store.direct`) then leaves the answer to the service.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from ..errors import DecryptionFailed, MasterKeyError, scope_label
+from ..paths import data_dir
+from ..scopes import check_project_id
+from .schema import BUSY_TIMEOUT_MS, SCHEMA_REVISION, configure_sqlite, database_url
+
+if TYPE_CHECKING:  # crypto is imported where a value is opened: `list` opens none
+    from .crypto import KeySource, MasterKey
+
+__all__ = [
+    "SCHEMA_REVISION_SQL",
+    "CannotAnswer",
+    "Keys",
+    "Reader",
+    "checked_project",
+    "connect",
+    "expand",
+    "now_ms",
+    "open_row",
+]
+
+Row = Mapping[str, Any]
+
+#: The alembic revision the database is at.
+SCHEMA_REVISION_SQL = "SELECT version_num FROM alembic_version"
+
+
+class CannotAnswer(Exception):
+    """The fast path cannot answer alone: the caller leaves the answer to the service."""
+
+
+def now_ms() -> int:
+    """Milliseconds since the epoch: the store's time unit."""
+    return int(time.time() * 1000)
+
+
+def checked_project(project_id: str | None) -> str | None:
+    """The project id, refused as the service refuses it (:class:`InvalidInput`)."""
+    return None if project_id is None else check_project_id(project_id)
+
+
+def expand(sql: str, provider_ids: Sequence[str]) -> tuple[str, dict[str, str]]:
+    """``sql`` with its ``{providers}`` list spelt as one parameter per id, and those."""
+    names = [f"p{i}" for i in range(len(provider_ids))]
+    text = sql.format(providers=", ".join(f":{n}" for n in names))
+    return text, dict(zip(names, provider_ids, strict=True))
+
+
+class Reader:
+    """One connection through the DB-API driver; rows come back as dicts by column name."""
+
+    def __init__(
+        self,
+        conn: Any,
+        *,
+        pyformat: bool,
+        errors: type[Exception],
+        writer: Callable[[], Any] | None = None,
+    ) -> None:
+        self._conn = conn
+        self._pyformat = pyformat
+        self.errors = errors
+        self._writer = writer
+
+    def fetch(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
+        """Run one statement; each row as a mapping by column name."""
+        cursor = self._run(sql, params)
+        try:
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def write(self, sql: str, params: Mapping[str, Any]) -> None:
+        """Run one writing statement, committed at once (autocommit)."""
+        if self._writer is None:
+            self._run(sql, params).close()
+            return
+        conn = self._writer()
+        try:
+            self._run(sql, params, conn).close()
+        finally:
+            conn.close()
+
+    def _run(self, sql: str, params: Mapping[str, Any], conn: Any = None) -> Any:
+        if self._pyformat:  # psycopg: %(name)s
+            sql = re.sub(r"(?<!:):([A-Za-z_]\w*)", r"%(\1)s", sql)
+        cursor = (conn or self._conn).cursor()
+        try:
+            cursor.execute(sql, dict(params))
+        except BaseException:
+            cursor.close()
+            raise
+        return cursor
+
+    def close(self) -> None:
+        """Close the connection (ending a read-only transaction)."""
+        self._conn.close()
+
+
+def _connect_sqlite(path: str, *, writes: bool) -> Reader:
+    import sqlite3
+    from urllib.parse import quote
+
+    if not path or path == ":memory:" or not os.path.isfile(path):
+        raise CannotAnswer  # nothing stored yet: the service creates the database
+    uri = f"file:{quote(os.path.abspath(path))}"
+
+    def open_as(mode: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(f"{uri}?mode={mode}", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            configure_sqlite(conn)  # autocommit, as the engine's connections
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    try:
+        conn = open_as("ro")
+    except sqlite3.Error:
+        raise CannotAnswer from None
+    if not writes:
+        try:
+            conn.execute("BEGIN")  # one snapshot for every statement of this read
+        except sqlite3.Error:
+            conn.close()
+            raise CannotAnswer from None
+        return Reader(conn, pyformat=False, errors=sqlite3.Error)
+    # Each write goes through its own connection, closed while the reading one is still
+    # open: the connection that closes last checkpoints the WAL into the database (three
+    # fsyncs) and deletes it, which a token read would otherwise pay every time; the
+    # WAL is checkpointed by SQLite's automatic checkpoint (each 1000 pages) instead.
+    return Reader(conn, pyformat=False, errors=sqlite3.Error, writer=lambda: open_as("rw"))
+
+
+def _connect_postgresql(url: str, *, writes: bool) -> Reader:
+    try:
+        import psycopg
+    except ImportError:
+        raise CannotAnswer from None
+    try:
+        conn = psycopg.connect(url, connect_timeout=10, autocommit=writes)
+        if not writes:
+            conn.read_only = True
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # one snapshot
+    except psycopg.Error:
+        raise CannotAnswer from None
+    return Reader(conn, pyformat=True, errors=psycopg.Error)
+
+
+@contextmanager
+def connect(environ: Mapping[str, str], *, writes: bool = False) -> Iterator[Reader]:
+    """A connection to the configured database at the expected schema, else
+    :class:`CannotAnswer`. Read-only unless ``writes`` (then each statement commits)."""
+    url = database_url(environ)
+    if url.startswith("sqlite:///") and "?" not in url:
+        reader = _connect_sqlite(url.removeprefix("sqlite:///"), writes=writes)
+    elif url.startswith("postgresql+psycopg://"):
+        plain = "postgresql://" + url.removeprefix("postgresql+psycopg://")
+        reader = _connect_postgresql(plain, writes=writes)
+    else:
+        raise CannotAnswer  # another SQLAlchemy dialect: only the engine knows it
+    try:
+        try:
+            revision = reader.fetch(SCHEMA_REVISION_SQL, {})
+        except reader.errors:
+            raise CannotAnswer from None  # no alembic_version: a database to create
+        if [r["version_num"] for r in revision] != [SCHEMA_REVISION]:
+            raise CannotAnswer  # older (to migrate) or newer (the service says so)
+        yield reader
+    except reader.errors:
+        raise CannotAnswer from None
+    finally:
+        reader.close()
+
+
+class Keys:
+    """The master keys, read as the service reads them; never creates one.
+
+    Any key problem (missing, malformed, open to other users) is left to the
+    service, which words it with the key ids the store expects.
+    """
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        from .crypto import key_source
+
+        # No lookup of the sealed key ids (the engine's): a missing key falls back anyway.
+        self._source: KeySource = key_source(data_dir(), environ, sealed_key_ids=tuple)
+        self._current: MasterKey | None = None
+        self._by_id: dict[str, MasterKey] | None = None
+
+    def current(self) -> MasterKey:
+        """The key new values are sealed with (nearly every row's)."""
+        if self._current is None:
+            try:
+                self._current = self._source.current(create=False)
+            except MasterKeyError:
+                raise CannotAnswer from None
+        return self._current
+
+    def by_id(self, key_id: str) -> MasterKey | None:
+        """The key whose id is ``key_id``, current or retired, if we have it."""
+        if self._by_id is None:
+            try:
+                self._by_id = self._source.by_id()
+            except MasterKeyError:
+                raise CannotAnswer from None
+        return self._by_id.get(key_id)
+
+
+def open_row(keys: Keys, provider_id: str, scope: str, row: Row) -> dict[str, str]:
+    """Decrypt a credential row (bound to provider, scope and project), as the service does.
+
+    The current key is tried first: when it authenticates the value, it is the
+    key that sealed it, and no key id (a SHA-256) needs computing. Otherwise the
+    row's key is looked up by id, and the errors are the service's: no such key
+    ("the master key does not match"), or that key refuses the value ("damaged").
+    """
+    from .crypto import InvalidCiphertext, associated_data, open_sealed
+
+    project_id = str(row["project_id"]) or None
+    label = scope_label(project_id)
+    blob, aad = bytes(row["value"]), associated_data(provider_id, scope, project_id)
+    try:
+        plain = open_sealed(keys.current(), blob, aad)
+    except InvalidCiphertext:
+        key = keys.by_id(str(row["key_id"]))
+        if key is None:
+            raise DecryptionFailed(provider_id, label, "key") from None
+        try:
+            plain = open_sealed(key, blob, aad)
+        except InvalidCiphertext:
+            raise DecryptionFailed(provider_id, label, "damaged") from None
+    try:
+        values = json.loads(plain)
+    except ValueError:
+        raise DecryptionFailed(provider_id, label, "damaged") from None
+    if not isinstance(values, dict):
+        raise DecryptionFailed(provider_id, label, "damaged")
+    return {str(k): str(v) for k, v in values.items()}
