@@ -80,6 +80,8 @@ def test_status_document_has_the_prd_shape(service: Any) -> None:
         "account": None,  # what a settings page shows: "Connected as …", the last error
         "lastCheckAt": None,
         "lastError": None,
+        # what is set for the project itself (None: inherited from the global switch)
+        "projectSwitches": {"enabled": False, "mcpEnabled": False, "skillEnabled": None},
         "status": {
             "global": {
                 "enabled": True,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import IntegrationDisabled, NotConnected
 from .scopes import Scope
+from .statuses import project_switches
 
 if TYPE_CHECKING:
     from .documents import ProviderStatus
@@ -212,14 +213,7 @@ class HealthChecks:
         )
         found: dict[str, dict[str, Any]] = {}
         for item in listed:
-            switches = None
-            if project_id:
-                row = own.get(item.provider) or {}
-                switches = {
-                    "enabled": row.get("enabled"),
-                    "mcpEnabled": row.get("mcp_enabled"),
-                    "skillEnabled": row.get("skill_enabled"),
-                }
+            switches = project_switches(own.get(item.provider)) if project_id else None
             found[item.provider] = {
                 "account": None,
                 "lastCheckAt": None,

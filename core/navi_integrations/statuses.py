@@ -48,7 +48,12 @@ Row = Mapping[str, Any]
 _Key = tuple[str, str]
 
 #: The details of a status entry whose provider is not connected.
-NO_DETAILS: Mapping[str, Any] = {"account": None, "lastCheckAt": None, "lastError": None}
+NO_DETAILS: Mapping[str, Any] = {
+    "account": None,
+    "lastCheckAt": None,
+    "lastError": None,
+    "projectSwitches": None,
+}
 
 #: Columns of the rows :func:`credential_in_effect` reads: each credential row of the
 #: provider in the user scope and the asked project, with both scopes' "enabled" switch.
@@ -201,6 +206,17 @@ def health_detail(health_row: Row | None) -> dict[str, Any] | None:
         "account": meta.get("account"),
         "lastCheckAt": health_row["last_check_at"],
         "lastError": None,
+    }
+
+
+def project_switches(row: Row | None) -> dict[str, bool | None]:
+    """``projectSwitches`` of a status entry: the switches set for the project itself, from
+    its switch row (``None`` where unset: inherited from the global switch)."""
+    found = row or {}
+    return {
+        "enabled": _bool(found.get("enabled")),
+        "mcpEnabled": _bool(found.get("mcp_enabled")),
+        "skillEnabled": _bool(found.get("skill_enabled")),
     }
 
 

@@ -47,10 +47,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import NaviError
 from ..statuses import (
+    NO_DETAILS,
     credential_in_effect,
     credential_key,
     granted_services,
     health_detail,
+    project_switches,
     provider_statuses,
     token_field,
 )
@@ -422,17 +424,24 @@ def status_document(
             by_key = {(str(r["provider"]), str(r["project_id"])): r for r in health}
             details: dict[str, dict[str, Any]] = {}
             keys: Keys | None = None
+            own = {str(r["provider"]): r for r in switches if project_id and r["project_id"]}
             for item in items:
                 key = credential_key(item)
+                if project_id:  # the project's own switches, for every provider
+                    details[item.provider] = {
+                        **NO_DETAILS,
+                        "projectSwitches": project_switches(own.get(item.provider)),
+                    }
                 if key is None:
-                    continue  # not connected: no details
+                    continue  # not connected: no more details
                 detail = health_detail(by_key.get(key))
                 if detail is None:
                     raise CannotAnswer
                 if item.auth_type == "oauth":
                     keys = keys or Keys(env)
                     detail["services"] = _services(reader, keys, documents[item.provider], item)
-                details[item.provider] = detail
+                own_switches = details.get(item.provider, NO_DETAILS)["projectSwitches"]
+                details[item.provider] = {**detail, "projectSwitches": own_switches}
     except CannotAnswer:
         return None
     return status_document_of(items, details)
