@@ -177,3 +177,14 @@ def test_below_the_facade_nothing_knows_the_service() -> None:
         if "migrations" not in path.parts:
             lines = len(path.read_text(encoding="utf-8").splitlines())
             assert lines <= 600, f"{path.relative_to(core)} has {lines} lines"
+
+
+def test_list_shows_no_mcp_for_a_provider_without_a_server(navi_home: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "navi_integrations.cli", "list"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    google = next(line for line in out.stdout.splitlines() if line.startswith("google "))
+    linear = next(line for line in out.stdout.splitlines() if line.startswith("linear "))
+    assert google.split()[-3] == "-"  # Google declares no MCP server: not "yes"
+    assert linear.split()[-3] in ("yes", "no")

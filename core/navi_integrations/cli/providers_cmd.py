@@ -58,8 +58,8 @@ def list_providers(project_id: str | None, as_json: bool) -> None:
                 _AUTH_LABEL.get(item.auth_type, item.auth_type),
                 state.credential_scope or "-",
                 _yes(state.enabled),
-                _yes(state.mcp_enabled),
-                _yes(state.skill_enabled),
+                _yes(state.mcp_enabled) if documents[item.provider].get("mcp") else "-",
+                _yes(state.skill_enabled) if documents[item.provider].get("skill") else "-",
                 item.health,
             ]
         )
