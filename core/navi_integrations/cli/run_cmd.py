@@ -62,11 +62,26 @@ def run(providers: str, project_id: str | None, command: tuple[str, ...]) -> Non
     COMMAND not found exits 127; found but not executable, 126.
     """
     inherited = _open_fds()  # before navi opens anything: the caller's, kept for COMMAND
+    from ..store import direct
+
+    ids = [p.strip() for p in providers.split(",") if p.strip()]
+    env = dict(os.environ)
+    filled = direct.env_for(ids, project_id, catalog().document)  # None: the service answers
+    if filled is not None:
+        env.update(filled)
+    else:
+        _fill_through_service(ids, project_id, env)
+    for var in MASTER_KEY_VARS:
+        env.pop(var, None)
+    _exec(list(command), env, inherited)
+
+
+def _fill_through_service(ids: list[str], project_id: str | None, env: dict[str, str]) -> None:
+    """Each provider's declared variables from the service (refreshing OAuth tokens first)."""
     from ..models import MissingValue
 
     svc = service()
-    env = dict(os.environ)
-    for provider_id in [p.strip() for p in providers.split(",") if p.strip()]:
+    for provider_id in ids:
         doc = catalog().document(provider_id)
         credentials = svc.get_credentials(provider_id, project_id=project_id)
         fields = doc.get("credentials") or []
@@ -82,9 +97,6 @@ def run(providers: str, project_id: str | None, command: tuple[str, ...]) -> Non
                 ) from None
             if value is not None:  # an optional field left empty: the variable is left out
                 env[var] = value
-    for var in MASTER_KEY_VARS:
-        env.pop(var, None)
-    _exec(list(command), env, inherited)
 
 
 def _exec(argv: Sequence[str], env: Mapping[str, str], inherited: set[int]) -> None:
