@@ -30,6 +30,7 @@ from ._service_agent import AgentAccess
 from ._service_audit import AuditTrail
 from ._service_health import HealthChecks
 from ._service_status import StatusReads, defaults_of
+from .credentials import Credentials
 from .documents import ProviderStatus, Token
 from .errors import (
     Advice,
@@ -46,14 +47,13 @@ from .health.events import ChangeEvent, EventBus
 from .paths import data_dir
 from .results import ConnectResult
 from .scopes import Effective, Scope, Switches, resolve
-from .store.queries import CredentialView
+from .store.queries import CredentialView, now_ms
 
 if TYPE_CHECKING:
     from .agent.mcp import McpConfig
     from .auth.refresh import TokenRefresher
     from .health.recovery import RecoveryPolicy
     from .health.tracker import HealthRecord, HealthTracker
-    from .models import Credentials
     from .plugins.catalog import Catalog
     from .plugins.registry import Registry
     from .results import HealthResult
@@ -140,6 +140,8 @@ class IntegrationService(StatusReads, HealthChecks, AgentAccess, AuditTrail):
     @property
     def catalog(self) -> Catalog:
         """Provider documents (from the cache when nothing changed)."""
+        if self._registry is None and self._catalog is not None:
+            return self._catalog  # the hot path: no import, no lock
         from .plugins.catalog import Catalog, load_catalog
 
         if self._registry is not None:  # follow the host app's registrations
@@ -167,6 +169,9 @@ class IntegrationService(StatusReads, HealthChecks, AgentAccess, AuditTrail):
     @property
     def vault(self) -> Vault:
         """Seals and opens credential sets with the master key."""
+        found_now = self._lazy.get("vault")
+        if found_now is not None:
+            return found_now  # type: ignore[no-any-return]
         from .store.vault import Vault
 
         found: Vault = self._make("vault", lambda: Vault(self.keys))
@@ -175,6 +180,9 @@ class IntegrationService(StatusReads, HealthChecks, AgentAccess, AuditTrail):
     @property
     def queries(self) -> Queries:
         """Every SQL statement, bound to this service's store."""
+        found_now = self._lazy.get("queries")
+        if found_now is not None:
+            return found_now  # type: ignore[no-any-return]
         from .store.queries import Queries
 
         found: Queries = self._make("queries", lambda: Queries(self.store))
@@ -183,6 +191,9 @@ class IntegrationService(StatusReads, HealthChecks, AgentAccess, AuditTrail):
     @property
     def health(self) -> HealthTracker:
         """The health tracker over this service's store."""
+        found_now = self._lazy.get("health")
+        if found_now is not None:
+            return found_now  # type: ignore[no-any-return]
         from .health.tracker import HealthTracker
 
         found: HealthTracker = self._make(
@@ -193,6 +204,9 @@ class IntegrationService(StatusReads, HealthChecks, AgentAccess, AuditTrail):
     @property
     def tokens(self) -> TokenRefresher:
         """Refreshes OAuth tokens ahead of expiry, once across callers."""
+        found_now = self._lazy.get("tokens")
+        if found_now is not None:
+            return found_now  # type: ignore[no-any-return]
         from .auth.refresh import TokenRefresher, refresh_margin
 
         found: TokenRefresher = self._make(
@@ -400,20 +414,16 @@ class IntegrationService(StatusReads, HealthChecks, AgentAccess, AuditTrail):
         (once across every caller: see :mod:`navi_integrations.auth.refresh`)
         and a ``cli`` provider's runtime values are added.
         """
-        from .models import Credentials
-
         doc = self.catalog.document(provider_id)
         view = self.queries.credential_view(provider_id, scope)
         row = self._row_in_effect(provider_id, scope, doc, view, require_enabled)
         found = Credentials(self.vault.open(provider_id, row.scope, row.key_id, row.value))
-        if touch:
-            from .store.queries import now_ms
-
-            if row.last_used_at is None or now_ms() - row.last_used_at >= LAST_USED_RESOLUTION_MS:
-                # Bookkeeping only: a full or read-only disk must not block a read.
-                with contextlib.suppress(StoreFull, StoreReadOnly):
-                    self.queries.touch(row.id)
-        if fresh and self.tokens.needs_refresh(doc, found):
+        due = row.last_used_at is None or now_ms() - row.last_used_at >= LAST_USED_RESOLUTION_MS
+        if touch and due:
+            # Bookkeeping only: a full or read-only disk must not block a read.
+            with contextlib.suppress(StoreFull, StoreReadOnly):
+                self.queries.touch(row.id)
+        if fresh and doc["authType"] == "oauth" and self.tokens.needs_refresh(doc, found):
             found = self.tokens.refresh(provider_id, row.scope, scope)
         if fresh and doc["authType"] == "cli":  # e.g. GitHub's token lives in gh
             found = self.registry.runtime_credentials(provider_id, found)
