@@ -140,8 +140,11 @@ class IntegrationService(StatusReads, HealthChecks, AgentAccess, AuditTrail):
     @property
     def catalog(self) -> Catalog:
         """Provider documents (from the cache when nothing changed)."""
-        if self._registry is None and self._catalog is not None:
-            return self._catalog  # the hot path: no import, no lock
+        found = self._catalog
+        if found is not None and (
+            self._registry is None or self._catalog_generation == self._registry.generation
+        ):
+            return found  # the hot path: no import, no lock
         from .plugins.catalog import Catalog, load_catalog
 
         if self._registry is not None:  # follow the host app's registrations
