@@ -33,11 +33,8 @@ from ._service_status import StatusReads, defaults_of
 from .credentials import Credentials
 from .documents import ProviderStatus, Token
 from .errors import (
-    Advice,
-    CredentialsError,
     CredentialsInvalid,
     IntegrationDisabled,
-    InvalidInput,
     NaviError,
     NotConnected,
     StoreFull,
@@ -47,6 +44,7 @@ from .health.events import ChangeEvent, EventBus
 from .paths import data_dir
 from .results import ConnectResult
 from .scopes import Effective, Scope, Switches, resolve
+from .statuses import token_field
 from .store.queries import CredentialView, now_ms
 
 if TYPE_CHECKING:
@@ -513,29 +511,9 @@ class IntegrationService(StatusReads, HealthChecks, AgentAccess, AuditTrail):
 
 def token_of(doc: Mapping[str, Any], credentials: Credentials, field: str | None) -> Token:
     """The token a provider document says to hand out from ``credentials`` (or ``field``)."""
-    provider_id = doc["id"]
-    auth_type = doc["authType"]
-    if field is not None:
-        if field not in credentials:
-            raise InvalidInput(
-                f"{provider_id} has no '{field}' value",
-                hint="fields: " + ", ".join(sorted(credentials)),
-            )
-    elif auth_type == "oauth":
-        field = "accessToken"
-    elif auth_type == "cli":
-        field = "token"
-    else:
-        secret_fields = [f["key"] for f in doc.get("credentials", []) if f["type"] == "password"]
-        field = next((k for k in secret_fields if k in credentials), "")
-    if field not in credentials:
-        raise CredentialsError(
-            provider_id,
-            f"{provider_id} has no token to hand out ({auth_type} auth)",
-            advice=Advice("fix_input", hint="name the value to print with --field"),
-        )
+    field = token_field(doc, doc["id"], list(credentials), field)
     expires = credentials.reveal("expiresAt") if "expiresAt" in credentials else None
-    return Token(auth_type, credentials[field], int(expires) if expires else None)
+    return Token(doc["authType"], credentials[field], int(expires) if expires else None)
 
 
 def call_with_recovery(
