@@ -49,6 +49,9 @@ class Credentials(Mapping[str, SecretStr]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._values
+
     def __len__(self) -> int:
         return len(self._values)
 

@@ -18,12 +18,21 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["CredentialScope", "Effective", "Scope", "Switches", "check_project_id", "resolve"]
+__all__ = [
+    "CredentialScope",
+    "Effective",
+    "Scope",
+    "Switches",
+    "check_project_id",
+    "credential_scope",
+    "resolve",
+    "switch_value",
+]
 
 CredentialScope = Literal["user", "project"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Switches:
     """Switch values stored for one scope; ``None`` = unset (inherit)."""
 
@@ -32,7 +41,7 @@ class Switches:
     skill_enabled: bool | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Effective:
     """What applies in a scope after inheritance."""
 
@@ -62,19 +71,43 @@ def resolve(
     :param user_credentials: ``None`` if no user-scope row, else whether it is enabled.
     :param project_credentials: the same for the project's row.
     """
+    project = project_switches or _UNSET
+    global_ = global_switches or _UNSET
+    return Effective(
+        switch_value(project.enabled, global_.enabled, defaults.enabled),
+        switch_value(project.mcp_enabled, global_.mcp_enabled, defaults.mcp_enabled),
+        switch_value(project.skill_enabled, global_.skill_enabled, defaults.skill_enabled),
+        credential_scope(user_credentials, project_credentials),
+    )
 
-    def pick(name: str) -> bool:
-        for layer in (project_switches, global_switches, defaults):
-            if layer is not None and getattr(layer, name) is not None:
-                return bool(getattr(layer, name))
-        raise ValueError(f"defaults must set {name}")
 
-    scope: CredentialScope | None = None
+def switch_value(project: bool | None, global_: bool | None, default: bool | None) -> bool:
+    """One switch: the project's value if set, else the global value if set, else the default.
+
+    (:func:`resolve` applies it to each switch; the hot read of a token to
+    ``enabled`` alone.)
+    """
+    if project is not None:
+        return bool(project)
+    if global_ is not None:
+        return bool(global_)
+    if default is None:
+        raise ValueError("defaults must set every switch")
+    return bool(default)
+
+
+def credential_scope(
+    user_credentials: bool | None, project_credentials: bool | None
+) -> CredentialScope | None:
+    """Whose credentials apply: the project's own enabled ones, else the user's, else none.
+
+    Each argument is ``None`` when that scope has no row, else whether the row is enabled.
+    """
     if project_credentials:
-        scope = "project"
-    elif user_credentials:
-        scope = "user"
-    return Effective(pick("enabled"), pick("mcp_enabled"), pick("skill_enabled"), scope)
+        return "project"
+    if user_credentials:
+        return "user"
+    return None
 
 
 _PROJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,127}$")
@@ -108,12 +141,19 @@ class Scope:
     @classmethod
     def of(cls, project_id: str | None) -> Scope:
         """The scope a ``project_id`` argument names (``None``: the user scope)."""
-        return _USER if project_id is None else cls(project_id)
+        if project_id is None:
+            return _USER
+        found = _KNOWN.get(project_id)  # every token read names one: validated once
+        if found is None:
+            found = cls(project_id)
+            if len(_KNOWN) < _KNOWN_MAX:
+                _KNOWN[project_id] = found
+        return found
 
     @classmethod
     def from_key(cls, key: str) -> Scope:
         """The scope a stored ``project_id`` column names (``''``: the user scope)."""
-        return _USER if key == "" else cls(key)
+        return cls.of(key or None)
 
     @property
     def key(self) -> str:
@@ -158,3 +198,7 @@ def check_project_id(project_id: str) -> str:
 
 
 _USER = Scope(None)
+#: Scopes already built, by project id (they are immutable; a bounded number is kept).
+_KNOWN: dict[str, Scope] = {}
+_KNOWN_MAX = 4096
+_UNSET = Switches()

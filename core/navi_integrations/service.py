@@ -29,23 +29,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._service_agent import AgentAccess
 from ._service_audit import AuditTrail
 from ._service_health import HealthChecks
-from ._service_status import StatusReads, defaults_of
+from ._service_status import StatusReads
 from .credentials import Credentials
 from .documents import ProviderStatus, Token
 from .errors import (
     CredentialsInvalid,
-    IntegrationDisabled,
     NaviError,
-    NotConnected,
     StoreFull,
     StoreReadOnly,
 )
 from .health.events import ChangeEvent, EventBus
 from .paths import data_dir
 from .results import ConnectResult
-from .scopes import Effective, Scope, Switches, resolve
-from .statuses import token_field
-from .store.queries import CredentialView, now_ms
+from .scopes import Effective, Scope
+from .statuses import credential_in_effect, token_field
+from .store.queries import now_ms
 
 if TYPE_CHECKING:
     from .agent.mcp import McpConfig
@@ -416,40 +414,22 @@ class IntegrationService(StatusReads, HealthChecks, AgentAccess, AuditTrail):
         and a ``cli`` provider's runtime values are added.
         """
         doc = self.catalog.document(provider_id)
-        view = self.queries.credential_view(provider_id, scope)
-        row = self._row_in_effect(provider_id, scope, doc, view, require_enabled)
-        found = Credentials(self.vault.open(provider_id, row.scope, row.key_id, row.value))
-        due = row.last_used_at is None or now_ms() - row.last_used_at >= LAST_USED_RESOLUTION_MS
-        if touch and due:
+        rows = self.queries.credential_rows(provider_id, scope)
+        _, row = credential_in_effect(
+            doc, provider_id, scope.project_id, rows, require_enabled=require_enabled
+        )
+        row_scope = scope if row["project_id"] else Scope.user()
+        found = Credentials(self.vault.open(provider_id, row_scope, row["key_id"], row["value"]))
+        last_used = row["last_used_at"]
+        if touch and (last_used is None or now_ms() - last_used >= LAST_USED_RESOLUTION_MS):
             # Bookkeeping only: a full or read-only disk must not block a read.
             with contextlib.suppress(StoreFull, StoreReadOnly):
-                self.queries.touch(row.id)
+                self.queries.touch(row["id"])
         if fresh and doc["authType"] == "oauth" and self.tokens.needs_refresh(doc, found):
-            found = self.tokens.refresh(provider_id, row.scope, scope)
+            found = self.tokens.refresh(provider_id, row_scope, scope)
         if fresh and doc["authType"] == "cli":  # e.g. GitHub's token lives in gh
             found = self.registry.runtime_credentials(provider_id, found)
-        return found, row.scope
-
-    @staticmethod
-    def _row_in_effect(
-        provider_id: str,
-        scope: Scope,
-        doc: Mapping[str, Any],
-        view: CredentialView,
-        require_enabled: bool,
-    ) -> Any:
-        state = resolve(
-            defaults_of(doc),
-            Switches(view.global_enabled),
-            Switches(view.project_enabled) if not scope.is_user else None,
-            None if view.user is None else view.user.enabled,
-            None if view.project is None else view.project.enabled,
-        )
-        if state.credential_scope is None:
-            raise NotConnected(provider_id, scope.project_id)
-        if require_enabled and not state.enabled:
-            raise IntegrationDisabled(provider_id, scope.project_id)
-        return view.project if state.credential_scope == "project" else view.user
+        return found, row_scope
 
     def refresh_credentials(
         self, provider_id: str, *, project_id: str | None = None, rejected: str | None = None
@@ -511,7 +491,7 @@ class IntegrationService(StatusReads, HealthChecks, AgentAccess, AuditTrail):
 
 def token_of(doc: Mapping[str, Any], credentials: Credentials, field: str | None) -> Token:
     """The token a provider document says to hand out from ``credentials`` (or ``field``)."""
-    field = token_field(doc, doc["id"], list(credentials), field)
+    field = token_field(doc, doc["id"], credentials, field)
     expires = credentials.reveal("expiresAt") if "expiresAt" in credentials else None
     return Token(doc["authType"], credentials[field], int(expires) if expires else None)
 

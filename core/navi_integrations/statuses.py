@@ -25,7 +25,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import Advice, CredentialsError, IntegrationDisabled, InvalidInput, NotConnected
-from .scopes import Effective, Switches, resolve
+from .scopes import CredentialScope, Effective, Switches, credential_scope, resolve, switch_value
 
 if TYPE_CHECKING:
     from .documents import ProviderStatus
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CREDENTIAL_COLUMNS",
+    "DEFAULT_KEYS",
     "NO_DETAILS",
     "credential_in_effect",
     "credential_key",
@@ -73,13 +74,21 @@ def _bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
+#: Each switch's key in a provider document's ``defaults`` (each ``true`` when absent).
+DEFAULT_KEYS = {
+    "enabled": "enabledGlobally",
+    "mcp_enabled": "mcpEnabled",
+    "skill_enabled": "skillEnabled",
+}
+
+
 def defaults_of(doc: Mapping[str, Any]) -> Switches:
     """A provider document's ``defaults`` as switches (every one set)."""
     defaults = doc.get("defaults", {})
     return Switches(
-        defaults.get("enabledGlobally", True),
-        defaults.get("mcpEnabled", True),
-        defaults.get("skillEnabled", True),
+        defaults.get(DEFAULT_KEYS["enabled"], True),
+        defaults.get(DEFAULT_KEYS["mcp_enabled"], True),
+        defaults.get(DEFAULT_KEYS["skill_enabled"], True),
     )
 
 
@@ -249,32 +258,41 @@ def credential_in_effect(
     rows: Sequence[Row],
     *,
     require_enabled: bool,
-) -> tuple[Effective, Row]:
-    """The state and the credential row that apply to one provider in a scope.
+) -> tuple[CredentialScope, Row]:
+    """Whose credentials apply to one provider in a scope, and their row.
 
     ``rows`` has the :data:`CREDENTIAL_COLUMNS` (one row per stored scope, each
     carrying both scopes' switches). Raises :class:`NotConnected` when no
     enabled credentials apply, and :class:`IntegrationDisabled` when the
-    provider is switched off there and ``require_enabled``.
+    provider is switched off there and ``require_enabled``. The same rules as
+    :func:`~navi_integrations.scopes.resolve`, for ``enabled`` alone: this is
+    every token read.
     """
-    by_scope = {str(row["project_id"]): row for row in rows}
-    project_row = by_scope.get(project_id) if project_id else None
-    user_row = by_scope.get("")
-    switch = rows[0] if rows else None
-    state = resolve(
-        defaults_of(doc),
-        Switches(_bool(switch["global_enabled"])) if switch else None,
-        Switches(_bool(switch["project_enabled"])) if switch and project_id else None,
+    project_row: Row | None = None
+    user_row: Row | None = None
+    for row in rows:
+        if not row["project_id"]:
+            user_row = row
+        elif row["project_id"] == project_id:
+            project_row = row
+    scope = credential_scope(
         None if user_row is None else bool(user_row["enabled"]),
         None if project_row is None else bool(project_row["enabled"]),
     )
-    if state.credential_scope is None:
+    if scope is None:
         raise NotConnected(provider_id, project_id)
-    if require_enabled and not state.enabled:
-        raise IntegrationDisabled(provider_id, project_id)
-    row = project_row if state.credential_scope == "project" else user_row
-    assert row is not None  # resolve names a scope only when its row exists
-    return state, row
+    if require_enabled:
+        switch = rows[0]
+        enabled = switch_value(
+            switch["project_enabled"] if project_id else None,
+            switch["global_enabled"],
+            doc.get("defaults", {}).get(DEFAULT_KEYS["enabled"], True),
+        )
+        if not enabled:
+            raise IntegrationDisabled(provider_id, project_id)
+    found = project_row if scope == "project" else user_row
+    assert found is not None  # a scope is named only when its row exists
+    return scope, found
 
 
 def token_field(

@@ -11,8 +11,11 @@ re-exported here, where callers have always imported them.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
+
+from cryptography.exceptions import InvalidTag
 
 from ..errors import InvalidCiphertext
 from .keys import (
@@ -47,6 +50,7 @@ __all__ = [
     "generate_key",
     "key_source",
     "open_sealed",
+    "open_values",
     "parse_key",
     "read_key_file",
     "seal",
@@ -78,11 +82,26 @@ def seal(key: MasterKey, plaintext: bytes, aad: bytes) -> Sealed:
 
 def open_sealed(key: MasterKey, blob: bytes, aad: bytes) -> bytes:
     """Decrypt ``blob``; raises :class:`InvalidCiphertext` (never returns garbage)."""
-    from cryptography.exceptions import InvalidTag
-
     if len(blob) < _NONCE + 16:
         raise InvalidCiphertext("truncated")
+    if type(blob) is not bytes:  # a driver's memoryview or bytearray
+        blob = bytes(blob)
     try:
-        return bytes(key.aead.decrypt(blob[:_NONCE], blob[_NONCE:], aad))
+        plain: bytes = key.aead.decrypt(blob[:_NONCE], blob[_NONCE:], aad)
     except InvalidTag:
         raise InvalidCiphertext("authentication failed") from None
+    return plain
+
+
+def open_values(key: MasterKey, blob: bytes, aad: bytes) -> dict[str, str]:
+    """Decrypt a sealed credential set (a JSON object of strings) and parse it.
+
+    Raises :class:`InvalidCiphertext` when it does not authenticate or is not one.
+    """
+    try:
+        values = json.loads(open_sealed(key, blob, aad))
+    except ValueError:
+        raise InvalidCiphertext("not a credential set") from None
+    if not isinstance(values, dict):
+        raise InvalidCiphertext("not a credential set")
+    return {str(k): str(v) for k, v in values.items()}

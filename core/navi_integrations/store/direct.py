@@ -97,11 +97,17 @@ REFRESH_MARGIN_SECONDS = 300.0
 CREDENTIAL_SQL = """
 SELECT c.id, c.project_id, c.value, c.key_id, c.enabled, c.last_used_at,
   (SELECT d.enabled FROM integration_defaults d
-    WHERE d.provider = c.provider AND d.project_id = :pid) AS project_enabled,
+    WHERE d.provider = :provider AND d.project_id = :pid) AS project_enabled,
   (SELECT d.enabled FROM integration_defaults d
-    WHERE d.provider = c.provider AND d.project_id = '') AS global_enabled
-FROM credentials c
-WHERE c.provider = :provider AND c.project_id IN (:pid, '')
+    WHERE d.provider = :provider AND d.project_id = '') AS global_enabled
+FROM credentials c WHERE c.provider = :provider AND c.project_id = :pid
+UNION ALL
+SELECT c.id, c.project_id, c.value, c.key_id, c.enabled, c.last_used_at,
+  (SELECT d.enabled FROM integration_defaults d
+    WHERE d.provider = :provider AND d.project_id = :pid) AS project_enabled,
+  (SELECT d.enabled FROM integration_defaults d
+    WHERE d.provider = :provider AND d.project_id = '') AS global_enabled
+FROM credentials c WHERE c.provider = :provider AND c.project_id = '' AND :pid <> ''
 """
 
 #: Credential rows (no values) of some providers in the user scope and project ``:pid``.
@@ -153,11 +159,10 @@ def _row_values(
     """The credential row in effect and its values, decrypted (the service's errors)."""
     provider_id = str(doc["id"])
     rows = reader.fetch(CREDENTIAL_SQL, {"provider": provider_id, "pid": project_id or ""})
-    state, row = credential_in_effect(
+    scope, row = credential_in_effect(
         doc, provider_id, project_id, rows, require_enabled=require_enabled
     )
-    assert state.credential_scope is not None
-    return row, open_row(keys, provider_id, state.credential_scope, row)
+    return row, open_row(keys, provider_id, scope, row)
 
 
 def _credentials(

@@ -9,7 +9,6 @@ them. Anything these cannot do raises :class:`CannotAnswer`: the caller
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
@@ -234,25 +233,18 @@ def open_row(keys: Keys, provider_id: str, scope: str, row: Row) -> dict[str, st
     row's key is looked up by id, and the errors are the service's: no such key
     ("the master key does not match"), or that key refuses the value ("damaged").
     """
-    from .crypto import InvalidCiphertext, associated_data, open_sealed
+    from .crypto import InvalidCiphertext, associated_data, open_values
 
     project_id = str(row["project_id"]) or None
     label = scope_label(project_id)
-    blob, aad = bytes(row["value"]), associated_data(provider_id, scope, project_id)
+    blob, aad = row["value"], associated_data(provider_id, scope, project_id)
     try:
-        plain = open_sealed(keys.current(), blob, aad)
+        return open_values(keys.current(), blob, aad)
     except InvalidCiphertext:
         key = keys.by_id(str(row["key_id"]))
         if key is None:
             raise DecryptionFailed(provider_id, label, "key") from None
         try:
-            plain = open_sealed(key, blob, aad)
+            return open_values(key, blob, aad)
         except InvalidCiphertext:
             raise DecryptionFailed(provider_id, label, "damaged") from None
-    try:
-        values = json.loads(plain)
-    except ValueError:
-        raise DecryptionFailed(provider_id, label, "damaged") from None
-    if not isinstance(values, dict):
-        raise DecryptionFailed(provider_id, label, "damaged")
-    return {str(k): str(v) for k, v in values.items()}

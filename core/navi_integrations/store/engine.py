@@ -105,6 +105,7 @@ class Store:
         self.url = sa.engine.make_url(url or database_url())
         self.engine = self._create_engine()
         self._local = threading.local()
+        self._statements: dict[str, str] = {}  # :name SQL -> the driver's parameter style
         if migrate:
             self.ensure_schema()
 
@@ -230,13 +231,12 @@ class Store:
                 holder = _ThreadConnection(self._connect_raw())
                 self._local.holder = holder
             try:
-                cursor = holder.conn.cursor()
-                try:
-                    cursor.execute(self._paramstyle(sql), dict(params))
-                    names = [column[0] for column in cursor.description or ()]
-                    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-                finally:
-                    cursor.close()
+                cursor = holder.conn.execute(self._paramstyle(sql), params)
+                rows = cursor.fetchall()
+                if not rows:
+                    return []
+                names = [column[0] for column in cursor.description]
+                return [dict(zip(names, row, strict=True)) for row in rows]
             except self.engine.dialect.loaded_dbapi.OperationalError:
                 self._local.holder = None  # dropped connection: reconnect once
                 if attempt == 2:
@@ -257,9 +257,13 @@ class Store:
         return conn
 
     def _paramstyle(self, sql: str) -> str:
-        if self.engine.dialect.paramstyle == "pyformat":
-            return re.sub(r"(?<!:):([A-Za-z_]\w*)", r"%(\1)s", sql)
-        return sql
+        found = self._statements.get(sql)
+        if found is None:
+            found = sql
+            if self.engine.dialect.paramstyle == "pyformat":
+                found = re.sub(r"(?<!:):([A-Za-z_]\w*)", r"%(\1)s", sql)
+            self._statements[sql] = found
+        return found
 
     # -- schema ----------------------------------------------------------
 

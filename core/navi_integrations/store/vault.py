@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import DecryptionFailed, InvalidCiphertext
 from ..scopes import Scope
-from .crypto import KeySource, MasterKey, Sealed, associated_data, open_sealed, seal
+from .crypto import KeySource, MasterKey, Sealed, associated_data, open_values, seal
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -66,20 +66,14 @@ class Vault:
 
     def open(self, provider_id: str, scope: Scope, key_id: str, blob: bytes) -> dict[str, str]:
         """Decrypt a row's value; :class:`DecryptionFailed` (wrong key, damaged row) otherwise."""
-        label = scope.label()
-        key = self.key_for(key_id)
+        key = self._known.get(key_id) or self.key_for(key_id)  # a dict read needs no lock
         if key is None:
-            raise DecryptionFailed(provider_id, label, "key")
+            raise DecryptionFailed(provider_id, scope.label(), "key")
+        aad = associated_data(provider_id, scope.kind, scope.project_id)
         try:
-            plain = open_sealed(
-                key, bytes(blob), associated_data(provider_id, scope.kind, scope.project_id)
-            )
-            values = json.loads(plain)
-        except (InvalidCiphertext, ValueError):
-            raise DecryptionFailed(provider_id, label, "damaged") from None
-        if not isinstance(values, dict):
-            raise DecryptionFailed(provider_id, label, "damaged")
-        return {str(k): str(v) for k, v in values.items()}
+            return open_values(key, blob, aad)
+        except InvalidCiphertext:
+            raise DecryptionFailed(provider_id, scope.label(), "damaged") from None
 
     def save(
         self,
