@@ -1,7 +1,7 @@
 """Figures for the credential store, with 200,000 rows (10,000 projects x 20 providers).
 
 1. In-process get_token (resolve scope + read + decrypt), median, against a raw
-   sqlite3 primary-key read plus one AES-GCM decrypt: target <= 10x.
+   sqlite3 primary-key read plus one AES-GCM decrypt: target <= 5x (issue 9; was 10x).
 2. status() for one project in a store of 10,000 projects, against the same call
    in a store of one project: target <= 1.5x.
 3. `navi-int list --json` whole process against
@@ -23,6 +23,7 @@ import _store_fixture
 from _timing import median_runtimes, report
 
 PROJECTS = int(os.environ.get("NAVI_BENCH_PROJECTS", "10000"))
+GET_TOKEN_TARGET = 5
 
 
 def per_call(fn, calls: list, repeat: int = 5) -> float:  # type: ignore[no-untyped-def]
@@ -81,12 +82,12 @@ def main() -> int:
         base = per_call(baseline, pairs)
         ours = per_call(token, pairs)
         ratio = ours / base
-        ok = ok and ratio <= 10
+        ok = ok and ratio <= GET_TOKEN_TARGET
         print(f"\nget_token with {len(ids):,} rows (median of 5 rounds x {len(pairs)} calls)")
         print(f"  baseline: sqlite3 PK read + AES-GCM decrypt  {base * 1e6:8.1f} us  1.00x")
         print(
             f"  service.get_token                             {ours * 1e6:8.1f} us  {ratio:5.2f}x"
-            f"  {'ok' if ratio <= 10 else 'OVER 10x'}"
+            f"  {'ok' if ratio <= GET_TOKEN_TARGET else f'OVER {GET_TOKEN_TARGET}x'}"
         )
 
         small_service = IntegrationService(store=Store(f"sqlite:///{small / 'navi.db'}"))

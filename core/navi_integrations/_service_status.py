@@ -1,6 +1,6 @@
-"""The service's status reads: what applies to each provider in a scope, with its health,
-through the one resolver (:func:`navi_integrations.scopes.resolve`). Part of
-``IntegrationService`` (a mixin, to keep each module to one concern).
+"""The service's switches and status reads: what applies to each provider in a scope,
+with its health, through the one resolver (:func:`navi_integrations.scopes.resolve`).
+Part of ``IntegrationService`` (a mixin, to keep each module to one concern).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from .documents import ProviderStatus
-from .scopes import Scope
+from .scopes import Effective, Scope
 from .statuses import defaults_of, provider_statuses
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ __all__ = ["StatusReads", "defaults_of"]
 
 
 class StatusReads:
-    """Status reads; mixed into ``IntegrationService``."""
+    """Switches and status reads; mixed into ``IntegrationService``."""
 
     if TYPE_CHECKING:
 
@@ -28,6 +28,68 @@ class StatusReads:
         def catalog(self) -> Catalog: ...
         @property
         def queries(self) -> Queries: ...
+        def _emit_connection(self, provider_id: str, scope: Scope, after: str) -> None: ...
+
+    # -- switches ------------------------------------------------------------
+
+    def enable(self, provider_id: str, *, project_id: str | None = None) -> Effective:
+        """Enable the provider globally, or for one project; returns what now applies."""
+        return self._set_switches(provider_id, project_id, "enabled", enabled=True)
+
+    def disable(self, provider_id: str, *, project_id: str | None = None) -> Effective:
+        """Disable the provider globally, or for one project; returns what now applies."""
+        return self._set_switches(provider_id, project_id, "disabled", enabled=False)
+
+    def update_settings(
+        self,
+        provider_id: str,
+        *,
+        project_id: str | None = None,
+        mcp_enabled: bool | None = None,
+        skill_enabled: bool | None = None,
+    ) -> Effective:
+        """Set MCP and skill switches in a scope (``None`` leaves one unchanged)."""
+        return self._set_switches(
+            provider_id,
+            project_id,
+            "settings",
+            mcp_enabled=mcp_enabled,
+            skill_enabled=skill_enabled,
+        )
+
+    def reset_switches(
+        self,
+        provider_id: str,
+        *,
+        project_id: str | None = None,
+        enabled: bool = True,
+        mcp: bool = True,
+        skill: bool = True,
+    ) -> Effective:
+        """Unset switches in a scope so they inherit again (a project's from the global ones,
+        the global ones from the provider's defaults); returns what now applies."""
+        scope = Scope.of(project_id)
+        self.catalog.document(provider_id)
+        chosen = [n for n, on in (("enabled", enabled), ("mcp_enabled", mcp)) if on]
+        chosen += ["skill_enabled"] if skill else []
+        if self.queries.reset_switches(provider_id, scope, chosen):
+            self._emit_connection(provider_id, scope, "settings")
+        return self.effective(provider_id, project_id=project_id)
+
+    def _set_switches(
+        self, provider_id: str, project_id: str | None, event: str, **switches: bool | None
+    ) -> Effective:
+        scope = Scope.of(project_id)
+        self.catalog.document(provider_id)
+        changes = {k: v for k, v in switches.items() if v is not None}
+        if changes:
+            self.queries.set_switches(provider_id, scope, changes)
+            self._emit_connection(provider_id, scope, event)
+        return self.effective(provider_id, project_id=project_id)
+
+    def effective(self, provider_id: str, *, project_id: str | None = None) -> Effective:
+        """What applies to one provider in a scope."""
+        return self.status(project_id=project_id, providers=[provider_id])[0].effective
 
     def status(
         self, *, project_id: str | None = None, providers: Iterable[str] | None = None

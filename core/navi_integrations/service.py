@@ -41,7 +41,7 @@ from .errors import (
 from .health.events import ChangeEvent, EventBus
 from .paths import data_dir
 from .results import ConnectResult
-from .scopes import Effective, Scope
+from .scopes import Scope
 from .statuses import credential_in_effect, token_field
 from .store.queries import now_ms
 
@@ -309,63 +309,6 @@ class IntegrationService(StatusReads, HealthChecks, AgentAccess, AuditTrail):
             self._emit_connection(provider_id, scope, "disconnected")
         return deleted
 
-    # -- switches ------------------------------------------------------------
-
-    def enable(self, provider_id: str, *, project_id: str | None = None) -> Effective:
-        """Enable the provider globally, or for one project; returns what now applies."""
-        return self._set_switches(provider_id, project_id, "enabled", enabled=True)
-
-    def disable(self, provider_id: str, *, project_id: str | None = None) -> Effective:
-        """Disable the provider globally, or for one project; returns what now applies."""
-        return self._set_switches(provider_id, project_id, "disabled", enabled=False)
-
-    def update_settings(
-        self,
-        provider_id: str,
-        *,
-        project_id: str | None = None,
-        mcp_enabled: bool | None = None,
-        skill_enabled: bool | None = None,
-    ) -> Effective:
-        """Set MCP and skill switches in a scope (``None`` leaves one unchanged)."""
-        return self._set_switches(
-            provider_id,
-            project_id,
-            "settings",
-            mcp_enabled=mcp_enabled,
-            skill_enabled=skill_enabled,
-        )
-
-    def reset_switches(
-        self,
-        provider_id: str,
-        *,
-        project_id: str | None = None,
-        enabled: bool = True,
-        mcp: bool = True,
-        skill: bool = True,
-    ) -> Effective:
-        """Unset switches in a scope so they inherit again (a project's from the global ones,
-        the global ones from the provider's defaults); returns what now applies."""
-        scope = Scope.of(project_id)
-        self.catalog.document(provider_id)
-        chosen = [n for n, on in (("enabled", enabled), ("mcp_enabled", mcp)) if on]
-        chosen += ["skill_enabled"] if skill else []
-        if self.queries.reset_switches(provider_id, scope, chosen):
-            self._emit_connection(provider_id, scope, "settings")
-        return self.effective(provider_id, project_id=project_id)
-
-    def _set_switches(
-        self, provider_id: str, project_id: str | None, event: str, **switches: bool | None
-    ) -> Effective:
-        scope = Scope.of(project_id)
-        self.catalog.document(provider_id)
-        changes = {k: v for k, v in switches.items() if v is not None}
-        if changes:
-            self.queries.set_switches(provider_id, scope, changes)
-            self._emit_connection(provider_id, scope, event)
-        return self.effective(provider_id, project_id=project_id)
-
     # -- reading -------------------------------------------------------------
 
     def status_document(
@@ -380,10 +323,6 @@ class IntegrationService(StatusReads, HealthChecks, AgentAccess, AuditTrail):
                 {**s.to_document(), **details.get(s.provider, _NO_DETAILS)} for s in items
             ]
         }
-
-    def effective(self, provider_id: str, *, project_id: str | None = None) -> Effective:
-        """What applies to one provider in a scope."""
-        return self.status(project_id=project_id, providers=[provider_id])[0].effective
 
     def health_record(self, provider_id: str, *, project_id: str | None = None) -> HealthRecord:
         """The health of the credentials in effect for the scope (account, errors, …)."""

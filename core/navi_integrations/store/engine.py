@@ -106,6 +106,7 @@ class Store:
         self.engine = self._create_engine()
         self._local = threading.local()
         self._statements: dict[str, str] = {}  # :name SQL -> the driver's parameter style
+        self._columns: dict[str, tuple[str, ...]] = {}  # SQL -> its result's column names
         if migrate:
             self.ensure_schema()
 
@@ -235,7 +236,9 @@ class Store:
                 rows = cursor.fetchall()
                 if not rows:
                     return []
-                names = [column[0] for column in cursor.description]
+                names = self._columns.get(sql)
+                if names is None:  # a statement's columns never change: read them once
+                    names = self._columns[sql] = tuple(d[0] for d in cursor.description)
                 return [dict(zip(names, row, strict=True)) for row in rows]
             except self.engine.dialect.loaded_dbapi.OperationalError:
                 self._local.holder = None  # dropped connection: reconnect once

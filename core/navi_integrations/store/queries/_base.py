@@ -1,0 +1,106 @@
+"""What every group of statements shares: the time unit, row values, the upsert."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ...scopes import Scope
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from ..engine import Store
+
+__all__ = ["CredentialRow", "CredentialView", "QueriesBase", "ScopeRows", "now_ms"]
+
+
+def now_ms() -> int:
+    """Milliseconds since the epoch: the store's time unit."""
+    return int(time.time() * 1000)
+
+
+def _bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+@dataclass(frozen=True)
+class CredentialRow:
+    """One stored credential set (still sealed)."""
+
+    id: int
+    scope: Scope
+    value: bytes
+    key_id: str
+    enabled: bool
+    last_used_at: int | None
+
+
+@dataclass(frozen=True)
+class CredentialView:
+    """What one statement tells about a provider's credentials in a scope."""
+
+    user: CredentialRow | None
+    project: CredentialRow | None
+    global_enabled: bool | None
+    project_enabled: bool | None
+
+    def in_effect(self) -> CredentialRow | None:
+        """The row that applies: the project's own enabled credentials, else the user's."""
+        if self.project is not None and self.project.enabled:
+            return self.project
+        if self.user is not None and self.user.enabled:
+            return self.user
+        return None
+
+
+@dataclass(frozen=True)
+class ScopeRows:
+    """The rows of the three tables for some providers, in the user scope and one project.
+
+    Each maps ``(provider, project_id column)`` to the row as a mapping by column name.
+    """
+
+    credentials: dict[tuple[str, str], Mapping[str, Any]]
+    switches: dict[tuple[str, str], Mapping[str, Any]]
+    status: dict[tuple[str, str], Mapping[str, Any]]
+
+
+class QueriesBase:
+    """A store and the helpers every group of statements shares."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        # Audit writes queue here rather than in SQLite's busy handler, whose sleeps back
+        # off up to 100 ms: many threads reading tokens at once would wait far longer.
+        self._audit_lock = threading.Lock()
+
+    @staticmethod
+    def _tables() -> tuple[sa.Table, sa.Table, sa.Table]:
+        from ..tables import CREDENTIALS, DEFAULTS, STATUS
+
+        return CREDENTIALS, DEFAULTS, STATUS
+
+    def _upsert(
+        self, conn: sa.Connection, table: sa.Table, values: dict[str, Any], update: dict[str, Any]
+    ) -> None:
+        keys = ["provider", "project_id"]
+        dialect = self.store.dialect
+        if dialect == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
+            lite = sqlite.insert(table).values(**values)
+            conn.execute(lite.on_conflict_do_update(index_elements=keys, set_=update))
+            return
+        if dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            pg = postgresql.insert(table).values(**values)
+            conn.execute(pg.on_conflict_do_update(index_elements=keys, set_=update))
+            return
+        where = [table.c[k] == values[k] for k in keys]
+        if conn.execute(table.update().where(*where).values(**update)).rowcount == 0:
+            conn.execute(table.insert().values(**values))

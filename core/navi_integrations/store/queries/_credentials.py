@@ -1,0 +1,225 @@
+"""Statements on credential rows and switch rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ...scopes import Scope
+from ._base import CredentialRow, CredentialView, QueriesBase, ScopeRows, _bool, now_ms
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+__all__ = ["CREDENTIAL_VIEW_SQL", "CredentialQueries"]
+
+#: Both scopes' credentials of one provider, and both scopes' "enabled" switch: one statement.
+#: Two equality lookups joined by UNION ALL, not ``IN (:pid, '')``: SQLite builds a
+#: temporary index for an IN list on every run, a third of this statement's cost.
+CREDENTIAL_VIEW_SQL = """
+SELECT c.id, c.project_id, c.value, c.key_id, c.enabled, c.last_used_at,
+  (SELECT d.enabled FROM integration_defaults d
+    WHERE d.provider = :provider AND d.project_id = :pid) AS project_enabled,
+  (SELECT d.enabled FROM integration_defaults d
+    WHERE d.provider = :provider AND d.project_id = '') AS global_enabled
+FROM credentials c WHERE c.provider = :provider AND c.project_id = :pid
+UNION ALL
+SELECT c.id, c.project_id, c.value, c.key_id, c.enabled, c.last_used_at,
+  (SELECT d.enabled FROM integration_defaults d
+    WHERE d.provider = :provider AND d.project_id = :pid) AS project_enabled,
+  (SELECT d.enabled FROM integration_defaults d
+    WHERE d.provider = :provider AND d.project_id = '') AS global_enabled
+FROM credentials c WHERE c.provider = :provider AND c.project_id = '' AND :pid <> ''
+"""
+
+
+class CredentialQueries(QueriesBase):
+    """Credentials (sealed values) and switches, in the user scope and projects."""
+
+    # -- credentials ---------------------------------------------------------
+
+    def credential_rows(self, provider_id: str, scope: Scope) -> list[dict[str, Any]]:
+        """Both scopes' rows of a provider with both scopes' switches, by column name
+        (:data:`~navi_integrations.statuses.CREDENTIAL_COLUMNS`): the hot read."""
+        return self.store.fetch(CREDENTIAL_VIEW_SQL, {"provider": provider_id, "pid": scope.key})
+
+    def credential_view(self, provider_id: str, scope: Scope) -> CredentialView:
+        """Both scopes' rows and switches, as values."""
+        rows = self.credential_rows(provider_id, scope)
+        by_key = {
+            row["project_id"]: CredentialRow(
+                row["id"],
+                Scope.from_key(row["project_id"]),
+                bytes(row["value"]),
+                row["key_id"],
+                bool(row["enabled"]),
+                row["last_used_at"],
+            )
+            for row in rows
+        }
+        first = rows[0] if rows else None
+        return CredentialView(
+            by_key.get(""),
+            by_key.get(scope.key) if not scope.is_user else None,
+            _bool(first["global_enabled"]) if first else None,
+            _bool(first["project_enabled"]) if first and not scope.is_user else None,
+        )
+
+    def save_credential(
+        self, conn: sa.Connection, provider_id: str, scope: Scope, blob: bytes, key_id: str
+    ) -> None:
+        """Insert or replace a scope's sealed credentials (errors reset, enabled)."""
+        credentials, _, _ = self._tables()
+        now = now_ms()
+        row = {
+            "provider": provider_id,
+            "scope": scope.kind,
+            "project_id": scope.key,
+            "value": blob,
+            "key_id": key_id,
+            "enabled": True,
+            "error_count": 0,
+            "last_error": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        update = {k: row[k] for k in ("value", "key_id", "enabled", "error_count", "last_error")}
+        update["updated_at"] = now
+        self._upsert(conn, credentials, row, update)
+
+    def clear_health(self, conn: sa.Connection, provider_id: str, scope: Scope) -> None:
+        """Forget a credential row's health (its credentials were just replaced)."""
+        _, _, status = self._tables()
+        conn.execute(
+            status.delete().where(
+                status.c.provider == provider_id, status.c.project_id == scope.key
+            )
+        )
+
+    def delete_connection(self, provider_id: str, scope: Scope) -> bool:
+        """Delete a scope's credentials and their health; whether credentials existed."""
+        credentials, _, status = self._tables()
+        with self.store.write() as conn:
+            deleted = conn.execute(
+                credentials.delete().where(
+                    credentials.c.provider == provider_id, credentials.c.project_id == scope.key
+                )
+            ).rowcount
+            conn.execute(
+                status.delete().where(
+                    status.c.provider == provider_id, status.c.project_id == scope.key
+                )
+            )
+        return bool(deleted)
+
+    def touch(self, credential_id: int) -> None:
+        """Record a use of a credential row now."""
+        credentials, _, _ = self._tables()
+        with self.store.write() as conn:
+            conn.execute(
+                credentials.update()
+                .where(credentials.c.id == credential_id)
+                .values(last_used_at=now_ms())
+            )
+
+    def lock_credential(
+        self, conn: sa.Connection, provider_id: str, scope: Scope
+    ) -> Mapping[str, Any] | None:
+        """Read a credential row inside a write transaction, holding it (FOR UPDATE on PG)."""
+        import sqlalchemy as sa
+
+        credentials, _, _ = self._tables()
+        query = sa.select(credentials.c.id, credentials.c.value, credentials.c.key_id).where(
+            credentials.c.provider == provider_id, credentials.c.project_id == scope.key
+        )
+        if self.store.dialect == "postgresql":
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        return None if row is None else dict(row._mapping)
+
+    def replace_value(self, conn: sa.Connection, row_id: int, blob: bytes, key_id: str) -> None:
+        """Replace a row's sealed value (after a refresh), inside the caller's transaction."""
+        credentials, _, _ = self._tables()
+        conn.execute(
+            credentials.update()
+            .where(credentials.c.id == row_id)
+            .values(value=blob, key_id=key_id, updated_at=now_ms())
+        )
+
+    # -- switches ------------------------------------------------------------
+
+    def set_switches(self, provider_id: str, scope: Scope, changes: Mapping[str, bool]) -> None:
+        """Set some of ``enabled``/``mcp_enabled``/``skill_enabled`` for a scope."""
+        _, defaults, _ = self._tables()
+        row = {
+            "id": f"{provider_id}:{scope.project_id or 'global'}",
+            "provider": provider_id,
+            "project_id": scope.key,
+            **changes,
+        }
+        with self.store.write() as conn:
+            self._upsert(conn, defaults, row, dict(changes))
+
+    def own_switches(self, provider_ids: Iterable[str], scope: Scope) -> dict[str, Any]:
+        """Each provider's switches as set in exactly ``scope`` (``enabled``, ``mcp_enabled``,
+        ``skill_enabled``; None where unset: inherited); providers with no row are left out."""
+        _, table, _ = self._tables()
+        names = ("enabled", "mcp_enabled", "skill_enabled")
+        query = table.select().where(
+            table.c.provider.in_(list(provider_ids)), table.c.project_id == scope.key
+        )
+        with self.store.read() as conn:
+            return {
+                r.provider: {n: _bool(r._mapping[n]) for n in names} for r in conn.execute(query)
+            }
+
+    def reset_switches(self, provider_id: str, scope: Scope, columns: Iterable[str]) -> bool:
+        """Unset some of ``enabled``/``mcp_enabled``/``skill_enabled`` in a scope so they
+        inherit again; a row left with nothing set is deleted. Returns whether any was set."""
+        import sqlalchemy as sa
+
+        _, table, _ = self._tables()
+        names = [c for c in ("enabled", "mcp_enabled", "skill_enabled") if c in set(columns)]
+        if not names:
+            return False
+        where = (table.c.provider == provider_id, table.c.project_id == scope.key)
+        with self.store.write() as conn:
+            changed = conn.execute(
+                table.update()
+                .where(*where, sa.or_(*(table.c[n].is_not(None) for n in names)))
+                .values(**dict.fromkeys(names))
+            ).rowcount
+            unset = (table.c[n].is_(None) for n in ("enabled", "mcp_enabled", "skill_enabled"))
+            conn.execute(table.delete().where(*where, *unset))
+        return bool(changed)
+
+    def scope_rows(self, provider_ids: Iterable[str], scope: Scope) -> ScopeRows:
+        """The three tables' rows for the providers, in the user scope and ``scope``."""
+        import sqlalchemy as sa
+
+        credentials, defaults, status = self._tables()
+        ids = list(provider_ids)
+        keys = sorted({"", scope.key})
+
+        def rows(table: sa.Table, *columns: sa.Column[Any]) -> dict[tuple[str, str], Any]:
+            query = sa.select(table.c.provider, table.c.project_id, *columns).where(
+                table.c.provider.in_(ids), table.c.project_id.in_(keys)
+            )
+            return {(r.provider, r.project_id): dict(r._mapping) for r in conn.execute(query)}
+
+        with self.store.read() as conn:
+            return ScopeRows(
+                rows(credentials, credentials.c.enabled, credentials.c.last_error),
+                rows(
+                    defaults, defaults.c.enabled, defaults.c.mcp_enabled, defaults.c.skill_enabled
+                ),
+                rows(
+                    status,
+                    status.c.status,
+                    status.c.rate_limited_until,
+                    status.c.error_message,
+                    status.c.last_check_at,
+                    status.c.last_success_at,
+                    status.c.metadata,
+                ),
+            )
