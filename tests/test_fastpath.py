@@ -31,6 +31,7 @@ from navi_integrations.plugins.catalog import load_catalog
 from navi_integrations.statuses import provider_statuses
 from navi_integrations.store import direct
 from navi_integrations.store.engine import Store
+from navi_integrations.store.queries import statements
 
 from .conftest import InstallFn
 from .test_registry import GOOD
@@ -435,9 +436,9 @@ def test_statuses_are_the_services_from_either_driver(svc: IntegrationService) -
         rows = []
         with svc.store.read() as conn:
             for sql in (
-                direct.CREDENTIALS_IN_SCOPE_SQL,
-                direct.SWITCHES_IN_SCOPE_SQL,
-                direct.HEALTH_IN_SCOPE_SQL,
+                statements.CREDENTIALS_IN_SCOPE_SQL,
+                statements.SWITCHES_IN_SCOPE_SQL,
+                statements.HEALTH_IN_SCOPE_SQL,
             ):
                 names = {f"p{i}": pid for i, pid in enumerate(ids)}
                 text = sql.format(providers=", ".join(f":{n}" for n in names))
@@ -560,10 +561,8 @@ def test_cached_plugin_documents_become_objects_only_when_read(navi_home: Path) 
 def test_the_fast_path_shares_the_services_rules() -> None:
     from navi_integrations import service as service_module
     from navi_integrations.auth.refresh import DEFAULT_REFRESH_MARGIN
-    from navi_integrations.store.queries import CREDENTIAL_VIEW_SQL
     from navi_integrations.store.schema import SCHEMA_REVISION
 
-    assert direct.CREDENTIAL_SQL == CREDENTIAL_VIEW_SQL
     assert direct.LAST_USED_RESOLUTION_MS == service_module.LAST_USED_RESOLUTION_MS
     assert direct.REFRESH_MARGIN_SECONDS == DEFAULT_REFRESH_MARGIN
     from navi_integrations.store import engine

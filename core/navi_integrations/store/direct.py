@@ -58,6 +58,13 @@ from ..statuses import (
 )
 from ..statuses import status_document as status_document_of
 from .driver import CannotAnswer, Keys, Reader, checked_project, connect, expand, now_ms, open_row
+from .queries.statements import (
+    AUDIT_INSERT_SQL,
+    CREDENTIAL_VIEW_SQL,
+    CREDENTIALS_IN_SCOPE_SQL,
+    HEALTH_IN_SCOPE_SQL,
+    SWITCHES_IN_SCOPE_SQL,
+)
 
 # Imported where used: `list` decrypts nothing, and plain `token` builds no document
 # (each frozen dataclass a module defines costs about 2 % of the whole process).
@@ -67,13 +74,8 @@ if TYPE_CHECKING:
     from ..documents import ProviderStatus, Token
 
 __all__ = [
-    "AUDIT_INSERT_SQL",
-    "CREDENTIALS_IN_SCOPE_SQL",
-    "CREDENTIAL_SQL",
-    "HEALTH_IN_SCOPE_SQL",
     "LAST_USED_RESOLUTION_MS",
     "REFRESH_MARGIN_SECONDS",
-    "SWITCHES_IN_SCOPE_SQL",
     "credentials",
     "env_for",
     "status_document",
@@ -86,55 +88,6 @@ __all__ = [
 LAST_USED_RESOLUTION_MS = 60_000
 #: Default of ``NAVI_INTEGRATIONS_REFRESH_MARGIN`` (the token refresher's margin, seconds).
 REFRESH_MARGIN_SECONDS = 300.0
-
-# The statements. ``:name`` parameters (SQLAlchemy's text style, sqlite3's named
-# style; converted for psycopg); ``{providers}`` expands to one parameter per id.
-
-#: One provider's credential rows in the user scope and project ``:pid``, each with both
-#: scopes' "enabled" switch (columns: :data:`navi_integrations.statuses.CREDENTIAL_COLUMNS`).
-#: The text of ``queries.CREDENTIAL_VIEW_SQL`` (a test keeps them equal): importing that
-#: module's dataclasses would cost the fast path several percent.
-CREDENTIAL_SQL = """
-SELECT c.id, c.project_id, c.value, c.key_id, c.enabled, c.last_used_at,
-  (SELECT d.enabled FROM integration_defaults d
-    WHERE d.provider = :provider AND d.project_id = :pid) AS project_enabled,
-  (SELECT d.enabled FROM integration_defaults d
-    WHERE d.provider = :provider AND d.project_id = '') AS global_enabled
-FROM credentials c WHERE c.provider = :provider AND c.project_id = :pid
-UNION ALL
-SELECT c.id, c.project_id, c.value, c.key_id, c.enabled, c.last_used_at,
-  (SELECT d.enabled FROM integration_defaults d
-    WHERE d.provider = :provider AND d.project_id = :pid) AS project_enabled,
-  (SELECT d.enabled FROM integration_defaults d
-    WHERE d.provider = :provider AND d.project_id = '') AS global_enabled
-FROM credentials c WHERE c.provider = :provider AND c.project_id = '' AND :pid <> ''
-"""
-
-#: Credential rows (no values) of some providers in the user scope and project ``:pid``.
-CREDENTIALS_IN_SCOPE_SQL = """
-SELECT provider, project_id, enabled, last_error FROM credentials
-WHERE provider IN ({providers}) AND project_id IN (:pid, '')
-"""
-
-#: Switch rows of some providers in the user scope and project ``:pid``.
-SWITCHES_IN_SCOPE_SQL = """
-SELECT provider, project_id, enabled, mcp_enabled, skill_enabled FROM integration_defaults
-WHERE provider IN ({providers}) AND project_id IN (:pid, '')
-"""
-
-#: Health rows of some providers in the user scope and project ``:pid``.
-HEALTH_IN_SCOPE_SQL = """
-SELECT provider, project_id, status, rate_limited_until, error_message, last_check_at,
-  last_success_at, metadata
-FROM integration_status
-WHERE provider IN ({providers}) AND project_id IN (:pid, '')
-"""
-
-#: One audit entry (``queries.record_audit`` writes the same columns through SQLAlchemy).
-AUDIT_INSERT_SQL = """
-INSERT INTO audit (kind, provider, project_id, caller, tool, duration_ms, outcome, at)
-VALUES (:kind, :provider, :project_id, :caller, :tool, :duration_ms, :outcome, :at)
-"""
 
 Row = Mapping[str, Any]
 Document = Mapping[str, Any]
@@ -158,7 +111,7 @@ def _row_values(
 ) -> tuple[Row, dict[str, str]]:
     """The credential row in effect and its values, decrypted (the service's errors)."""
     provider_id = str(doc["id"])
-    rows = reader.fetch(CREDENTIAL_SQL, {"provider": provider_id, "pid": project_id or ""})
+    rows = reader.fetch(CREDENTIAL_VIEW_SQL, {"provider": provider_id, "pid": project_id or ""})
     scope, row = credential_in_effect(
         doc, provider_id, project_id, rows, require_enabled=require_enabled
     )

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 from ..errors import DecryptionFailed, MasterKeyError, scope_label
 from ..paths import data_dir
 from ..scopes import check_project_id
+from .queries.statements import SCHEMA_REVISION_SQL
 from .schema import BUSY_TIMEOUT_MS, SCHEMA_REVISION, configure_sqlite, database_url
 
 if TYPE_CHECKING:  # crypto is imported where a value is opened: `list` opens none
     from .crypto import KeySource, MasterKey
 
 __all__ = [
-    "SCHEMA_REVISION_SQL",
     "CannotAnswer",
     "Keys",
     "Reader",
@@ -37,9 +37,6 @@ __all__ = [
 ]
 
 Row = Mapping[str, Any]
-
-#: The alembic revision the database is at.
-SCHEMA_REVISION_SQL = "SELECT version_num FROM alembic_version"
 
 
 class CannotAnswer(Exception):

@@ -8,16 +8,27 @@ reads go through :meth:`Store.fetch` (the driver, no ORM).
 
 :class:`Queries` groups them by the rows they touch: credentials and switches
 (:mod:`._credentials`), health (:mod:`._health`), keys, audit and change
-detection (:mod:`._keys`). The fast read path's driver-level statements
-(:mod:`navi_integrations.store.direct`) read the same tables.
+detection (:mod:`._keys`). The statements written as SQL text, which the fast
+read path (:mod:`navi_integrations.store.direct`) runs through the driver
+alone, are in :mod:`.statements`; this package's names load on first use, so
+importing that module costs nothing more.
 """
 
 from __future__ import annotations
 
-from ._base import CredentialRow, CredentialView, ScopeRows, now_ms
-from ._credentials import CREDENTIAL_VIEW_SQL, CredentialQueries
-from ._health import RATE_LIMIT_SQL, STATUS_OF_SQL, HealthQueries
-from ._keys import CHANGE_MARKER_SQL, ROTATION_LOCK, KeyQueries
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._base import CredentialRow, CredentialView, ScopeRows, now_ms
+    from ._keys import ROTATION_LOCK
+    from ._queries import Queries
+    from .statements import (
+        CHANGE_MARKER_SQL,
+        CREDENTIAL_VIEW_SQL,
+        RATE_LIMIT_SQL,
+        STATUS_OF_SQL,
+    )
 
 __all__ = [
     "CHANGE_MARKER_SQL",
@@ -32,6 +43,28 @@ __all__ = [
     "now_ms",
 ]
 
+_HOMES = {
+    "CredentialRow": "._base",
+    "CredentialView": "._base",
+    "ScopeRows": "._base",
+    "now_ms": "._base",
+    "ROTATION_LOCK": "._keys",
+    "Queries": "._queries",
+    "CHANGE_MARKER_SQL": ".statements",
+    "CREDENTIAL_VIEW_SQL": ".statements",
+    "RATE_LIMIT_SQL": ".statements",
+    "STATUS_OF_SQL": ".statements",
+}
 
-class Queries(CredentialQueries, HealthQueries, KeyQueries):
-    """The statements, bound to one store."""
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

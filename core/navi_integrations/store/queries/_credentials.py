@@ -7,30 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from ...scopes import Scope
 from ._base import CredentialRow, CredentialView, QueriesBase, ScopeRows, _bool, now_ms
+from .statements import CREDENTIAL_VIEW_SQL
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-__all__ = ["CREDENTIAL_VIEW_SQL", "CredentialQueries"]
-
-#: Both scopes' credentials of one provider, and both scopes' "enabled" switch: one statement.
-#: Two equality lookups joined by UNION ALL, not ``IN (:pid, '')``: SQLite builds a
-#: temporary index for an IN list on every run, a third of this statement's cost.
-CREDENTIAL_VIEW_SQL = """
-SELECT c.id, c.project_id, c.value, c.key_id, c.enabled, c.last_used_at,
-  (SELECT d.enabled FROM integration_defaults d
-    WHERE d.provider = :provider AND d.project_id = :pid) AS project_enabled,
-  (SELECT d.enabled FROM integration_defaults d
-    WHERE d.provider = :provider AND d.project_id = '') AS global_enabled
-FROM credentials c WHERE c.provider = :provider AND c.project_id = :pid
-UNION ALL
-SELECT c.id, c.project_id, c.value, c.key_id, c.enabled, c.last_used_at,
-  (SELECT d.enabled FROM integration_defaults d
-    WHERE d.provider = :provider AND d.project_id = :pid) AS project_enabled,
-  (SELECT d.enabled FROM integration_defaults d
-    WHERE d.provider = :provider AND d.project_id = '') AS global_enabled
-FROM credentials c WHERE c.provider = :provider AND c.project_id = '' AND :pid <> ''
-"""
+__all__ = ["CredentialQueries"]
 
 
 class CredentialQueries(QueriesBase):

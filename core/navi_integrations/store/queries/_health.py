@@ -8,20 +8,9 @@ from typing import Any
 
 from ...scopes import Scope
 from ._base import QueriesBase, now_ms
+from .statements import RATE_LIMIT_SQL, STATUS_OF_SQL
 
 __all__ = ["RATE_LIMIT_SQL", "STATUS_OF_SQL", "HealthQueries"]
-
-#: The health row of one credential row and its consecutive error count.
-STATUS_OF_SQL = """
-SELECT s.status, c.error_count FROM credentials c LEFT JOIN integration_status s
-  ON s.provider = c.provider AND s.project_id = c.project_id
-WHERE c.provider = :provider AND c.project_id = :pid
-"""
-
-RATE_LIMIT_SQL = """
-SELECT project_id, rate_limited_until FROM integration_status
-WHERE provider = :provider AND project_id IN (:pid, '')
-"""
 
 
 class HealthQueries(QueriesBase):

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._base import QueriesBase, now_ms
+from .statements import CHANGE_MARKER_SQL
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -14,24 +15,6 @@ __all__ = ["CHANGE_MARKER_SQL", "ROTATION_LOCK", "KeyQueries"]
 
 #: PostgreSQL advisory lock id that orders sealing writers and key rotation.
 ROTATION_LOCK = 0x6E617672
-
-
-#: A cheap fingerprint of every row a status document depends on: it changes when any
-#: process connects, disconnects, switches or records health (see Queries.change_marker).
-CHANGE_MARKER_SQL = """
-SELECT
-  (SELECT COUNT(*) FROM credentials) AS credentials,
-  (SELECT COALESCE(MAX(updated_at), 0) FROM credentials) AS credentials_at,
-  (SELECT COUNT(*) FROM integration_status) AS status,
-  (SELECT COALESCE(MAX(last_check_at), 0) FROM integration_status) AS checked_at,
-  (SELECT COALESCE(MAX(rate_limited_until), 0) FROM integration_status) AS held_until,
-  (SELECT COUNT(*) FROM integration_defaults) AS switches,
-  (SELECT COALESCE(SUM((LENGTH(id) + 1) * (
-      CASE WHEN enabled IS NULL THEN 0 WHEN enabled THEN 1 ELSE 2 END
-    + CASE WHEN mcp_enabled IS NULL THEN 0 WHEN mcp_enabled THEN 3 ELSE 6 END
-    + CASE WHEN skill_enabled IS NULL THEN 0 WHEN skill_enabled THEN 9 ELSE 18 END)), 0)
-   FROM integration_defaults) AS switch_sum
-"""
 
 
 class KeyQueries(QueriesBase):
