@@ -333,9 +333,9 @@ def _fill(
 
 def _scope_rows(
     reader: Reader, ids: Sequence[str], project_id: str | None
-) -> tuple[list[Row], list[Row], list[Row]]:
+) -> tuple[Sequence[Row], Sequence[Row], Sequence[Row]]:
     params: dict[str, Any] = {"pid": project_id or ""}
-    found = []
+    found: list[list[dict[str, Any]]] = []
     for sql in (CREDENTIALS_IN_SCOPE_SQL, SWITCHES_IN_SCOPE_SQL, HEALTH_IN_SCOPE_SQL):
         text, names = expand(sql, ids)
         found.append(reader.fetch(text, {**params, **names}))

@@ -38,6 +38,11 @@ __all__ = [
 
 Row = Mapping[str, Any]
 
+# Per statement text: its result's column names, and its psycopg form. Statements are
+# the package's own constants (and their expansions per number of providers): few.
+_COLUMNS: dict[str, tuple[str, ...]] = {}
+_PYFORMAT: dict[str, str] = {}
+
 
 class CannotAnswer(Exception):
     """The fast path cannot answer alone: the caller leaves the answer to the service."""
@@ -76,14 +81,16 @@ class Reader:
         self.errors = errors
         self._writer = writer
 
-    def fetch(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
-        """Run one statement; each row as a mapping by column name."""
-        cursor = self._run(sql, params)
-        try:
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        finally:
-            cursor.close()
+    def fetch(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Run one statement; each row as a dict by column name."""
+        cursor = self._conn.execute(self._text(sql), params)
+        rows = cursor.fetchall()
+        if not rows:
+            return []
+        names = _COLUMNS.get(sql)
+        if names is None:  # a statement's columns never change: read them once
+            names = _COLUMNS[sql] = tuple(d[0] for d in cursor.description)
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def write(self, sql: str, params: Mapping[str, Any]) -> None:
         """Run one writing statement, committed at once (autocommit)."""
@@ -96,12 +103,18 @@ class Reader:
         finally:
             conn.close()
 
+    def _text(self, sql: str) -> str:
+        if not self._pyformat:
+            return sql
+        found = _PYFORMAT.get(sql)
+        if found is None:  # psycopg: %(name)s
+            found = _PYFORMAT[sql] = re.sub(r"(?<!:):([A-Za-z_]\w*)", r"%(\1)s", sql)
+        return found
+
     def _run(self, sql: str, params: Mapping[str, Any], conn: Any = None) -> Any:
-        if self._pyformat:  # psycopg: %(name)s
-            sql = re.sub(r"(?<!:):([A-Za-z_]\w*)", r"%(\1)s", sql)
         cursor = (conn or self._conn).cursor()
         try:
-            cursor.execute(sql, dict(params))
+            cursor.execute(self._text(sql), dict(params))
         except BaseException:
             cursor.close()
             raise

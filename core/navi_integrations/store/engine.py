@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -34,6 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..errors import StoreBusy, StoreError
 from ..paths import private_dir
+from .driver import Reader
 from .failures import (
     BUSY_TIMEOUT_MS,
     NOT_TRANSLATED,
@@ -90,12 +90,12 @@ def _prepare_sqlite_file(url: sa.engine.URL) -> None:
 class _ThreadConnection:
     """One thread's own DBAPI connection, closed when the thread's locals go away."""
 
-    def __init__(self, conn: Any) -> None:
-        self.conn = conn
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):  # interpreter shutdown, already closed
-            self.conn.close()
+            self.reader.close()
 
 
 class Store:
@@ -105,8 +105,6 @@ class Store:
         self.url = sa.engine.make_url(url or database_url())
         self.engine = self._create_engine()
         self._local = threading.local()
-        self._statements: dict[str, str] = {}  # :name SQL -> the driver's parameter style
-        self._columns: dict[str, tuple[str, ...]] = {}  # SQL -> its result's column names
         if migrate:
             self.ensure_schema()
 
@@ -229,17 +227,16 @@ class Store:
         for attempt in (1, 2):
             holder = getattr(self._local, "holder", None)
             if holder is None:
-                holder = _ThreadConnection(self._connect_raw())
-                self._local.holder = holder
+                dbapi = self.engine.dialect.loaded_dbapi
+                reader = Reader(
+                    self._connect_raw(),
+                    pyformat=self.engine.dialect.paramstyle == "pyformat",
+                    errors=dbapi.Error,
+                )
+                holder = self._local.holder = _ThreadConnection(reader)
             try:
-                cursor = holder.conn.execute(self._paramstyle(sql), params)
-                rows = cursor.fetchall()
-                if not rows:
-                    return []
-                names = self._columns.get(sql)
-                if names is None:  # a statement's columns never change: read them once
-                    names = self._columns[sql] = tuple(d[0] for d in cursor.description)
-                return [dict(zip(names, row, strict=True)) for row in rows]
+                found: list[dict[str, Any]] = holder.reader.fetch(sql, params)
+                return found
             except self.engine.dialect.loaded_dbapi.OperationalError:
                 self._local.holder = None  # dropped connection: reconnect once
                 if attempt == 2:
@@ -258,15 +255,6 @@ class Store:
         elif self.dialect == "postgresql":
             conn.autocommit = True
         return conn
-
-    def _paramstyle(self, sql: str) -> str:
-        found = self._statements.get(sql)
-        if found is None:
-            found = sql
-            if self.engine.dialect.paramstyle == "pyformat":
-                found = re.sub(r"(?<!:):([A-Za-z_]\w*)", r"%(\1)s", sql)
-            self._statements[sql] = found
-        return found
 
     # -- schema ----------------------------------------------------------
 
