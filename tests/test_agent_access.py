@@ -175,7 +175,9 @@ def test_remote_servers_over_http_and_sse_with_the_bearer_header(
     navi_register: Any,
 ) -> None:
     monkeypatch.setenv("NAVI_LINEAR_MCP_URL", f"{remote_mcp}/mcp")
-    linear = build_mcp_config(connected).document["linear"]
+    config = build_mcp_config(connected)
+    assert LINEAR_KEY not in repr(config) and "'linear'" in repr(config)  # logged, leaks nothing
+    linear = config.document["linear"]
     assert linear == {
         "type": "http",
         "url": f"{remote_mcp}/mcp",

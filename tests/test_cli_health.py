@@ -68,8 +68,12 @@ def test_test_command_exit_codes_and_advice(served: Any) -> None:
     assert unknown.returncode == 2 and "Did you mean 'linear'?" in unknown.stderr
 
 
-def test_test_all_checks_every_connected_provider(served: Any) -> None:
+def test_test_all_checks_every_connected_provider(
+    served: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     server, _ = served
+    monkeypatch.setenv("GH_CONFIG_DIR", str(tmp_path / "gh-logged-out"))  # the real gh, no login
+    assert navi("connect", "github", "--no-test", "--field", "host=github.com").returncode == 0
     navi("connect", "linear", "--no-test", "--field", f"apiKey={LINEAR_KEY}")
     navi("connect", "notion", "--no-test", "--field", f"token={NOTION_TOKEN}")
     navi(
@@ -86,15 +90,18 @@ def test_test_all_checks_every_connected_provider(served: Any) -> None:
     assert out.returncode == 1
     results = {r["provider"]: (r["ok"], r["account"]) for r in json.loads(out.stdout)["results"]}
     assert results == {
+        "github": (False, None),  # one provider failing before its check stops no other
         "linear": (True, "ada@example.com"),
         "notion": (True, "Navi in Acme"),
         "slack": (False, None),
     }
     text = navi("test", "--all")
     assert (
-        "checked 3/3" in text.stderr
+        "checked 4/4" in text.stderr
         and "Slack rejected the bot token (token_revoked)" in text.stderr
+        and "gh is not logged in to github.com" in text.stderr
     )
+    assert "github: failed" in navi("doctor").stdout  # the outcome was recorded
 
 
 def test_doctor_report_is_complete_and_redacted(served: Any) -> None:

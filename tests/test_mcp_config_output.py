@@ -159,4 +159,4 @@ def test_env_ref_hints_run_nothing_but_navi_int_whatever_the_project_id(
     sourced = _source(hint, "true")
     assert not marker.exists()  # nothing but navi-int ran
     # ... and navi-int got the whole id as one argument (it says how long, not what).
-    assert f"invalid project id ({len(project)} characters)" in sourced.stderr
+    assert f"invalid project id ({len(project)} characters):" in sourced.stderr

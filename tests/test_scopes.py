@@ -101,3 +101,25 @@ def test_service_agrees_with_the_reference_after_any_operations(
             creds["p1"] if project else None,
         )
         assert (got.enabled, got.mcp_enabled, got.skill_enabled, got.credential_scope) == expected
+
+
+def test_project_ids_are_whole_strings_and_refusals_say_what_is_wrong() -> None:
+    from navi_integrations import InvalidInput, Scope
+
+    cases = {
+        "ok\n": "(3 characters): '\\n' is not allowed",  # `$` alone would accept it
+        "a b": "(3 characters): ' ' is not allowed",
+        "-x": "it starts with '-'",
+        "": "an empty id",
+        "x" * 129: "longer than 128 characters",
+        5: "a value of type int, not a string",
+        Scope.project("p3"): "pass its .project_id",
+    }
+    for value, reason in cases.items():
+        try:
+            Scope.of(value)  # type: ignore[arg-type]
+        except InvalidInput as exc:
+            assert reason in exc.message, (value, exc.message)
+        else:
+            raise AssertionError(f"{value!r} was accepted")
+    assert Scope.of("acme-site.v2").project_id == "acme-site.v2"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .errors import IntegrationDisabled, NotConnected
+from .errors import IntegrationDisabled, NaviError, NotConnected, OAuthFailed
 from .scopes import Scope
 from .statuses import project_switches
 
@@ -103,8 +103,11 @@ class HealthChecks:
         from .results import HealthResult
 
         scope = Scope.of(project_id)
+        # A CLI provider's check asks its CLI itself, login included: its runtime values
+        # (e.g. gh's token) are not fetched first, or a logged-out CLI would be an error.
+        fresh = self.catalog.document(provider_id)["authType"] != "cli"
         credentials, row_scope = self.credentials_in_scope(
-            provider_id, scope, require_enabled=False
+            provider_id, scope, require_enabled=False, fresh=fresh
         )
         result = self.check_values(provider_id, credentials, timeout=timeout)
         if result is None:
@@ -152,6 +155,9 @@ class HealthChecks:
             return TestResult(provider_id, project_id, result, exc.advice, "fail")
         except DecryptionFailed as exc:
             result = HealthResult.failed("store", exc.message)
+            return TestResult(provider_id, project_id, result, exc.advice, "fail")
+        except NaviError as exc:  # e.g. a refused refresh: this provider's test failed, alone
+            result = HealthResult.failed(_failure_kind(exc), exc.message)
             return TestResult(provider_id, project_id, result, exc.advice, "fail")
         if result.ok:
             return TestResult(provider_id, project_id, result)
@@ -242,8 +248,6 @@ class HealthChecks:
         return found
 
     def _granted_services(self, provider_id: str, project_id: str | None) -> list[str]:
-        from .errors import NaviError
-
         oauth = self.catalog.document(provider_id).get("oauth") or {}
         try:
             creds, _ = self.credentials_in_scope(
@@ -257,3 +261,16 @@ class HealthChecks:
             for name in oauth.get("services", [])
             if set(oauth.get("serviceScopes", {}).get(name, [])) <= granted
         ]
+
+
+def _failure_kind(exc: NaviError) -> FailureKind:
+    """The failure kind of an error that stopped a check before it ran."""
+    from .errors import ConfigurationError, ProviderError, StoreError
+
+    if isinstance(exc, StoreError):
+        return "store"
+    if isinstance(exc, ConfigurationError):
+        return "plugin"
+    if isinstance(exc, ProviderError) and not isinstance(exc, OAuthFailed):
+        return "unavailable"
+    return "auth"  # credentials refused or not renewable: sign in again

@@ -185,16 +185,34 @@ def check_project_id(project_id: str) -> str:
     letter or digit. An empty id is refused (it is not the user scope: omit
     the project for that).
     """
-    if not isinstance(project_id, str) or not _PROJECT_ID.match(project_id):
-        from .errors import InvalidInput
+    if isinstance(project_id, str) and _PROJECT_ID.fullmatch(project_id):
+        return project_id
+    from .errors import InvalidInput
 
-        shown = "an empty id" if not project_id else f"{len(project_id)} characters"
-        raise InvalidInput(
-            f"invalid project id ({shown})",
-            hint="use 1-128 letters, digits and . _ : @ / + -, starting with a letter or digit;"
-            " omit --project for the user scope",
-        )
-    return project_id
+    raise InvalidInput(
+        f"invalid project id{_length(project_id)}: {_what_is_wrong(project_id)}",
+        hint="use 1-128 letters, digits and . _ : @ / + -, starting with a letter or digit;"
+        " omit --project for the user scope",
+    )
+
+
+def _length(project_id: object) -> str:
+    return f" ({len(project_id)} characters)" if isinstance(project_id, str) and project_id else ""
+
+
+def _what_is_wrong(project_id: object) -> str:
+    if isinstance(project_id, Scope):
+        return "a Scope where a project id (a string) is expected: pass its .project_id"
+    if not isinstance(project_id, str):
+        return f"a value of type {type(project_id).__name__}, not a string"
+    if not project_id:
+        return "an empty id"
+    if len(project_id) > 128:
+        return "longer than 128 characters"
+    if not project_id[0].isascii() or not project_id[0].isalnum():
+        return f"it starts with {project_id[0]!r}"
+    bad = next(c for c in project_id if not _PROJECT_ID.fullmatch("a" + c))
+    return f"{bad!r} is not allowed"
 
 
 _USER = Scope(None)

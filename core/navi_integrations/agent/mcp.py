@@ -101,6 +101,11 @@ class McpConfig:
         inner = self.document.get("mcpServers", self.document)
         return inner if isinstance(inner, dict) else {}
 
+    def __repr__(self) -> str:
+        # The document holds credentials (headers, env values): a logged result leaks none.
+        skipped = [s.provider for s in self.skipped]
+        return f"McpConfig(servers={sorted(self.servers)!r}, skipped={skipped!r})"
+
 
 def _refs(provider: IntegrationProvider, project_id: str | None) -> dict[str, tuple[str, str]]:
     """For each placeholder name: the ``${VAR}`` reference and the command printing its value.

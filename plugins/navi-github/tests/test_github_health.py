@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from navi_integrations import Registry
-from navi_integrations.models import Credentials
+from navi_integrations import Credentials, Registry
 from navi_integrations.testing import LocalHTTPServer, Reply, Request, self_signed
 
 HOST = "127.0.0.1"

@@ -57,7 +57,7 @@ def test_health_check_asks_userinfo(
     local_http_server,
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    from navi_integrations.models import Credentials
+    from navi_integrations import Credentials
     from navi_integrations.testing import Reply
 
     def userinfo(request):  # type: ignore[no-untyped-def]

@@ -40,7 +40,7 @@ def test_health_check_asks_graphql_for_the_viewer(
     local_http_server,
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    from navi_integrations.models import Credentials
+    from navi_integrations import Credentials
     from navi_integrations.testing import Reply
 
     def graphql(request):  # type: ignore[no-untyped-def]

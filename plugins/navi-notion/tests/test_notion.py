@@ -36,7 +36,7 @@ def test_health_check_reads_users_me(
     local_http_server,
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    from navi_integrations.models import Credentials
+    from navi_integrations import Credentials
     from navi_integrations.testing import Reply
 
     def me(request):  # type: ignore[no-untyped-def]

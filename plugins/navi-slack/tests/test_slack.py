@@ -45,7 +45,7 @@ def test_health_check_calls_auth_test(
     local_http_server,
     monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
-    from navi_integrations.models import Credentials
+    from navi_integrations import Credentials
     from navi_integrations.testing import Reply
 
     def auth_test(request):  # type: ignore[no-untyped-def]
