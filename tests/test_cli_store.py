@@ -131,9 +131,9 @@ def test_no_secret_in_any_output_but_token(
 
 def test_db_upgrade_and_keys_commands(navi_home: Path) -> None:
     assert (
-        navi("db", "upgrade").stdout.strip() == "Upgraded the database from revision none to 0004."
+        navi("db", "upgrade").stdout.strip() == "Upgraded the database from revision none to 0005."
     )
-    assert navi("db", "upgrade").stdout.strip() == "The database is up to date (revision 0004)."
+    assert navi("db", "upgrade").stdout.strip() == "The database is up to date (revision 0005)."
     navi("connect", "linear", "--no-test", "--field", f"apiKey={KEY}")
     status = navi("keys", "status").stdout
     assert "1 credential(s) under" in status and "(current)" in status

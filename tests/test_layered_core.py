@@ -96,6 +96,16 @@ def test_a_raising_health_check_is_the_plugins_failure_not_reauth(
     assert result.advice is not None and result.advice.action == "fix_plugin"
     assert "navi-int connect" not in str(result.advice)
 
+    # Saved untested, then tested: the stored failure keeps its kind, so every later
+    # reader words the same advice (not "retry later"), and a plugin bug is no blip.
+    navi_service.connect("broken", {"apiKey": "k" * 20})
+    assert navi_service.test("broken").advice.action == "fix_plugin"  # type: ignore[union-attr]
+    assert navi_service.health_record("broken").status == "failed"
+    entry = next(
+        e for e in navi_service.status_document()["integrations"] if e["provider"] == "broken"
+    )
+    assert entry["lastError"]["advice"]["action"] == "fix_plugin"
+
 
 def test_one_provider_whose_mcp_config_fails_leaves_the_others(
     navi_service: IntegrationService, navi_registry: Any, navi_register: Any

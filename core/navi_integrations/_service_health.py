@@ -205,10 +205,10 @@ class HealthChecks:
         For every connected provider: ``account`` ("Connected as …"),
         ``lastCheckAt``, ``lastError`` (``{message, advice}``, the stored error
         text with the fix for it) and, for OAuth providers, the granted
-        ``services``. The advice is derived from the stored health: a failure
-        that needs the user (``failed`` before three errors in a row) is a
-        refused credential, a rate limit is a wait, anything else a retry.
+        ``services``. The advice is the recovery rules' for the stored failure
+        kind (a live Retry-After makes it a wait).
         """
+        from .health.tracker import FAILED_AFTER_ERRORS
         from .results import HealthResult
 
         listed = list(items)
@@ -232,10 +232,16 @@ class HealthChecks:
             detail = found[item.provider]
             detail.update(account=record.account, lastCheckAt=record.last_check_at)
             if record.last_error and record.status in ("failed", "degraded"):
-                kind: FailureKind = "unavailable"
+                kind: FailureKind = record.error_kind or "unavailable"
                 if record.rate_limited:
                     kind = "rate_limited"
-                elif record.status == "failed" and record.error_count < 3:
+                elif (
+                    record.error_kind is None
+                    and record.status == "failed"
+                    and record.error_count < FAILED_AFTER_ERRORS
+                ):
+                    # Recorded before kinds were kept: a failure before three errors in a
+                    # row needed the user; three transient ones in a row did not.
                     kind = "not_logged_in" if item.auth_type == "cli" else "auth"
                 failure = HealthResult.failed(kind, record.last_error)
                 _, advice = self.classify(item.provider, failure, project_id=project_id)

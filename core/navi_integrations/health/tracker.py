@@ -41,7 +41,7 @@ __all__ = ["FAILED_AFTER_ERRORS", "NEEDS_USER", "HealthRecord", "HealthTracker"]
 FAILED_AFTER_ERRORS = 3
 #: Failure kinds that only the user can fix: failed at once.
 NEEDS_USER: frozenset[FailureKind] = frozenset(
-    {"auth", "forbidden", "not_logged_in", "not_installed"}
+    {"auth", "forbidden", "not_logged_in", "not_installed", "plugin"}
 )
 _MAX_ERROR_TEXT = 500
 
@@ -63,6 +63,9 @@ class HealthRecord:
     last_error: str | None = None
     account: str | None = None
     rate_limited_until: int | None = None
+    #: The failure kind of ``last_error`` (None before it was recorded, in stores older
+    #: than schema 0005, or after a success).
+    error_kind: FailureKind | None = None
 
     @property
     def rate_limited(self) -> bool:
@@ -108,6 +111,7 @@ class HealthTracker:
             row["error_message"],
             meta.get("account"),
             row["rate_limited_until"],
+            row.get("error_kind"),
         )
 
     def rate_limited_until(self, provider_id: str, scope: Scope) -> float | None:
@@ -159,6 +163,7 @@ class HealthTracker:
             ok=result.ok,
             error_text=text,
             account=result.account,
+            error_kind=None if result.ok else result.kind,
             retry_until=until,
             status_after=lambda errors: _status_after(result, errors),
         )

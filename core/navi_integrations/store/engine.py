@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..errors import StoreBusy, StoreError
 from ..paths import private_dir
-from .driver import Reader
+from ._reader import Reader
 from .failures import (
     BUSY_TIMEOUT_MS,
     NOT_TRANSLATED,

@@ -67,6 +67,8 @@ class IntegrationStatus(SQLModel, table=True):
     metadata_json: str | None = Field(default=None, sa_column=Column("metadata", Text))
     rate_limited_until: int | None = Field(default=None, sa_type=BigInteger)
     error_total: int = 0
+    #: The failure kind of ``error_message`` (``auth``, ``plugin``…; see results.FailureKind).
+    error_kind: str | None = Field(default=None, max_length=32)
 
 
 class IntegrationDefault(SQLModel, table=True):

@@ -89,13 +89,15 @@ class HealthQueries(QueriesBase):
         ok: bool,
         error_text: str | None,
         account: str | None,
+        error_kind: str | None = None,
         retry_until: int | None,
         status_after: Any,
     ) -> tuple[str, int]:
         """Store one check or call outcome; returns (new status, consecutive errors).
 
         ``status_after(consecutive_errors)`` computes the new status inside the
-        transaction, from the error count this very write produced.
+        transaction, from the error count this very write produced. ``error_kind``
+        is the failure kind of ``error_text`` (kept to word its advice later).
         """
         import sqlalchemy as sa
 
@@ -128,6 +130,7 @@ class HealthQueries(QueriesBase):
                 "last_check_at": now,
                 "last_success_at": now if ok else None,
                 "error_message": error_text,
+                "error_kind": error_kind,
                 "error_total": 0 if ok else 1,
                 "rate_limited_until": retry_until,
                 "metadata": meta,
@@ -136,6 +139,7 @@ class HealthQueries(QueriesBase):
                 "status": status,
                 "last_check_at": now,
                 "error_message": error_text,
+                "error_kind": error_kind,
             }
             if ok:
                 # A success does not lift a Retry-After: it may have been in flight before it.
