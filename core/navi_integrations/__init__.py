@@ -89,7 +89,7 @@ _LAZY = {
     "McpConfig": "agent.mcp",
     "McpSkipped": "agent.mcp",
     "fill_mcp_server": "agent.mcp",
-    "Skill": "agent.skills",
+    "Skill": "agent._skill_spec",
     "IntegrationService": "service",
     "create_app": "server",
     "acall_with_recovery": "service",
@@ -185,13 +185,13 @@ if TYPE_CHECKING:
         SseMcpServer,
         StdioMcpServer,
     )
+    from .agent._skill_spec import (
+        Skill,
+    )
     from .agent.mcp import (
         McpConfig,
         McpSkipped,
         fill_mcp_server,
-    )
-    from .agent.skills import (
-        Skill,
     )
     from .auth.oauth import (
         SignInResult,
