@@ -49,23 +49,23 @@ _LAZY = {
     "StoreBusy": "errors",
     "StoreError": "errors",
     "UnsupportedAuthType": "errors",
-    "ApiAuth": "models",
-    "ApiConfig": "models",
-    "CliConfig": "models",
+    "ApiAuth": "_model_sections",
+    "ApiConfig": "_model_sections",
+    "CliConfig": "_model_sections",
     "CredentialField": "models",
     "Credentials": "models",
-    "HealthCheckConfig": "models",
-    "HttpMcpServer": "models",
+    "HealthCheckConfig": "_model_sections",
+    "HttpMcpServer": "_model_sections",
     "IntegrationProvider": "models",
-    "McpServer": "models",
+    "McpServer": "_model_sections",
     "MissingValue": "models",
-    "OAuthConfig": "models",
-    "ProviderDefaults": "models",
-    "SetupGuide": "models",
-    "SetupStep": "models",
-    "SkillConfig": "models",
-    "SseMcpServer": "models",
-    "StdioMcpServer": "models",
+    "OAuthConfig": "_model_sections",
+    "ProviderDefaults": "_model_sections",
+    "SetupGuide": "_model_sections",
+    "SetupStep": "_model_sections",
+    "SkillConfig": "_model_sections",
+    "SseMcpServer": "_model_sections",
+    "StdioMcpServer": "_model_sections",
     "env_url_name": "models",
     "ConnectResult": "results",
     "HealthResult": "results",
@@ -89,7 +89,7 @@ _LAZY = {
     "McpConfig": "agent.mcp",
     "McpSkipped": "agent.mcp",
     "fill_mcp_server": "agent.mcp",
-    "Skill": "agent.skills",
+    "Skill": "agent._skill_spec",
     "IntegrationService": "service",
     "create_app": "server",
     "acall_with_recovery": "service",
@@ -170,13 +170,28 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from ._model_sections import (
+        ApiAuth,
+        ApiConfig,
+        CliConfig,
+        HealthCheckConfig,
+        HttpMcpServer,
+        McpServer,
+        OAuthConfig,
+        ProviderDefaults,
+        SetupGuide,
+        SetupStep,
+        SkillConfig,
+        SseMcpServer,
+        StdioMcpServer,
+    )
+    from .agent._skill_spec import (
+        Skill,
+    )
     from .agent.mcp import (
         McpConfig,
         McpSkipped,
         fill_mcp_server,
-    )
-    from .agent.skills import (
-        Skill,
     )
     from .auth.oauth import (
         SignInResult,
@@ -225,22 +240,9 @@ if TYPE_CHECKING:
     )
     from .hookspecs import hookimpl
     from .models import (
-        ApiAuth,
-        ApiConfig,
-        CliConfig,
         CredentialField,
         Credentials,
-        HealthCheckConfig,
-        HttpMcpServer,
         IntegrationProvider,
-        McpServer,
-        OAuthConfig,
-        ProviderDefaults,
-        SetupGuide,
-        SetupStep,
-        SkillConfig,
-        SseMcpServer,
-        StdioMcpServer,
         env_url_name,
     )
     from .plugins.discovery import (

@@ -28,8 +28,7 @@ Every error the library raises on purpose derives from :class:`NaviError`::
         │   ├── StoreReadOnly           the database cannot be written
         │   └── StoreUnavailable        the database cannot be opened or reached
         ├── StoreBusy                 another connection holds the write lock (``wait=False``)
-        └── InvalidCiphertext         a value did not authenticate (internal: surfaces as
-                                      DecryptionFailed)
+        └── InvalidCiphertext         a value did not authenticate (surfaces as DecryptionFailed)
 
 Advice is data: each error carries :attr:`NaviError.advice` (an :class:`Advice`
 with the action that fixes it and, where one exists, the ``navi-int`` command),
@@ -47,38 +46,14 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = [
-    "Advice",
-    "AdviceAction",
-    "ConfigurationError",
-    "CredentialsError",
-    "CredentialsInvalid",
-    "DecryptionFailed",
-    "FieldProblem",
-    "GrantRevoked",
-    "IntegrationDisabled",
-    "IntegrationError",
-    "InvalidCiphertext",
-    "InvalidInput",
-    "MasterKeyError",
-    "MasterKeyMissing",
-    "NaviError",
-    "NotConnected",
-    "OAuthFailed",
-    "PluginError",
-    "ProviderDefinitionError",
-    "ProviderError",
-    "ProviderFailure",
-    "ProviderNotFound",
-    "StoreBusy",
-    "StoreCorrupt",
-    "StoreError",
-    "StoreFull",
-    "StoreProblem",
-    "StoreReadOnly",
-    "StoreUnavailable",
-    "UnsupportedAuthType",
-]
+__all__ = [  # sorted; the tree in the docstring shows how they relate
+    "Advice", "AdviceAction", "ConfigurationError", "CredentialsError", "CredentialsInvalid",
+    "DecryptionFailed", "FieldProblem", "GrantRevoked", "IntegrationDisabled", "IntegrationError",
+    "InvalidCiphertext", "InvalidInput", "MasterKeyError", "MasterKeyMissing", "NaviError",
+    "NotConnected", "OAuthFailed", "PluginError", "ProviderDefinitionError", "ProviderError",
+    "ProviderFailure", "ProviderNotFound", "StoreBusy", "StoreCorrupt", "StoreError", "StoreFull",
+    "StoreProblem", "StoreReadOnly", "StoreUnavailable", "UnsupportedAuthType",
+]  # fmt: skip
 
 #: What fixes a failure: ``connect`` (sign in or enter credentials again), ``enable``
 #: (switch the provider on), ``login`` (a CLI's own login, e.g. ``gh auth login``),
@@ -174,12 +149,8 @@ class InvalidInput(ConfigurationError):
 
 
 class ProviderNotFound(ConfigurationError):
-    """Raised when a provider id is not registered.
-
-    ``suggestion`` holds the closest registered id, if any is close enough;
-    ``refused`` says why a provider with that id was not loaded (e.g. two
-    plugins declare it), when that is the reason.
-    """
+    """Raised when a provider id is not registered. ``suggestion``: the closest registered id, if
+    any is close; ``refused``: why a provider with that id was not loaded (e.g. declared twice)."""
 
     exit_code = 2
 
@@ -211,11 +182,8 @@ class ProviderNotFound(ConfigurationError):
 
 
 class ProviderDefinitionError(ConfigurationError):
-    """Raised (or returned by ``describe``) when a provider definition is invalid.
-
-    ``source`` names where the definition came from: a file path, optionally
-    with ``:line``, or a distribution name.
-    """
+    """Raised (or returned by ``describe``) when a provider definition is invalid; ``source``
+    names where it came from: a file path, optionally with ``:line``, or a distribution name."""
 
     def __init__(self, source: str, message: str) -> None:
         self.source = source
@@ -224,11 +192,8 @@ class ProviderDefinitionError(ConfigurationError):
 
 
 class PluginError(ConfigurationError):
-    """Raised when a plugin fails to import, to register, or raises inside a hook.
-
-    Carries the plugin's entry-point name and its distribution name and
-    version, so the user knows which package to update or remove.
-    """
+    """Raised when a plugin fails to import or register, or raises inside a hook; carries its
+    entry-point name, distribution and version: the package to update or remove."""
 
     def __init__(
         self,
@@ -328,12 +293,8 @@ class IntegrationDisabled(CredentialsError):
 
 
 class DecryptionFailed(CredentialsError):
-    """Raised when a stored credential cannot be decrypted.
-
-    ``reason`` is ``"key"`` when the row was sealed with a key we do not have
-    (the master key does not match) and ``"damaged"`` when the key is right but
-    the value was altered or copied from another provider or scope.
-    """
+    """Raised when a stored credential cannot be decrypted. ``reason``: ``"key"`` (sealed with a
+    key we do not have) or ``"damaged"`` (altered, or copied from another provider or scope)."""
 
     def __init__(self, provider_id: str, scope: str, reason: str) -> None:
         self.scope = scope
@@ -362,11 +323,9 @@ class ProviderError(NaviError):
 
 
 class ProviderFailure(ProviderError):
-    """Raise it from a call wrapped by ``call_with_recovery`` to say how the provider failed.
-
-    ``kind`` is a :data:`~navi_integrations.results.FailureKind`; ``retry_after``
-    is in seconds. httpx errors need no wrapping: they are classified as they are.
-    """
+    """Raise it from a call wrapped by ``call_with_recovery`` to say how the provider failed:
+    ``kind`` is a :data:`~navi_integrations.results.FailureKind`, ``retry_after`` in seconds.
+    httpx errors need no wrapping: they are classified as they are."""
 
     def __init__(
         self,
@@ -384,12 +343,9 @@ class ProviderFailure(ProviderError):
 
 
 class IntegrationError(ProviderError):
-    """A provider call that could not be recovered: what happened and what to do.
-
-    ``action`` is ``wait`` (see ``retry_after``), ``reauth`` (``command``
-    reconnects), ``retry_later`` or ``fail``; ``link`` points to a settings
-    page when the host app serves one (``None`` otherwise).
-    """
+    """A provider call that could not be recovered: what happened and what to do. ``action``:
+    ``wait`` (see ``retry_after``), ``reauth`` (``command`` reconnects), ``retry_later`` or
+    ``fail``; ``link``: a settings page when the host app serves one (``None`` otherwise)."""
 
     def __init__(
         self,

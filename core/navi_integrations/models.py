@@ -3,6 +3,10 @@
 Every model serialises with the PRD's camelCase keys
 (``provider.model_dump(mode="json", by_alias=True)``) and accepts either
 spelling on input. Models are frozen: a provider description is a value.
+The provider's sections (setup guide, OAuth, MCP server, CLI, API, skills,
+health check, defaults) are defined in :mod:`._model_sections` and
+re-exported here; this module holds the provider, its credential fields and
+the rules that tie the sections to those fields.
 
 Templates: strings in ``mcp``, ``env`` and ``api.auth`` may contain
 ``{{field}}`` placeholders naming a credential field (or a runtime value such
@@ -34,18 +38,24 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Discriminator,
-    Field,
-    SecretStr,
-    Tag,
-    field_validator,
-    model_validator,
-)
-from pydantic.alias_generators import to_camel
+from pydantic import Field, SecretStr, field_validator, model_validator
 
+from ._model_sections import (
+    ApiAuth,
+    ApiConfig,
+    CliConfig,
+    DocumentModel,
+    HealthCheckConfig,
+    HttpMcpServer,
+    McpServer,
+    OAuthConfig,
+    ProviderDefaults,
+    SetupGuide,
+    SetupStep,
+    SkillConfig,
+    SseMcpServer,
+    StdioMcpServer,
+)
 from .credentials import Credentials, MissingValue, placeholders
 from .errors import Advice, CredentialsError, FieldProblem
 
@@ -92,16 +102,7 @@ def env_url_name(provider_id: str, name: str) -> str:
     return f"NAVI_{norm}_URL"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        extra="forbid",
-        frozen=True,
-    )
-
-
-class CredentialField(_Model):
+class CredentialField(DocumentModel):
     """One value the user supplies to connect (an API key, a team id, an OAuth client id)."""
 
     key: Annotated[str, Field(pattern=_FIELD_KEY)]
@@ -163,158 +164,7 @@ class CredentialField(_Model):
         return value
 
 
-class SetupStep(_Model):
-    """One step of a setup guide."""
-
-    title: str
-    detail: str = ""
-    url: str | None = None
-
-
-class SetupGuide(_Model):
-    """Instructions shown to a user before connecting."""
-
-    summary: str = ""
-    steps: list[SetupStep] = Field(default_factory=list)
-
-
-class OAuthConfig(_Model):
-    """OAuth 2.0 endpoints and scopes of a provider.
-
-    ``scopes`` maps each scope to a description the user is shown;
-    ``service_scopes`` says which scopes each service (``services``) needs, and
-    ``base_scopes`` are always requested (e.g. ``openid email``).
-    """
-
-    auth_url: str
-    token_url: str
-    scopes: dict[str, str]
-    services: list[str] = Field(default_factory=list)
-    service_scopes: dict[str, list[str]] = Field(default_factory=dict)
-    base_scopes: list[str] = Field(default_factory=list)
-    pkce: bool = True
-    #: Extra authorization-request parameters (e.g. Google's ``access_type=offline``).
-    auth_params: dict[str, str] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _services_consistent(self) -> OAuthConfig:
-        for service in self.services:
-            if service not in self.service_scopes:
-                raise ValueError(f"service '{service}' has no entry in serviceScopes")
-        for service, scopes in self.service_scopes.items():
-            if service not in self.services:
-                raise ValueError(f"serviceScopes names unknown service '{service}'")
-            for scope in scopes:
-                if scope not in self.scopes:
-                    raise ValueError(f"scope '{scope}' of service '{service}' is not in scopes")
-        for scope in self.base_scopes:
-            if scope not in self.scopes:
-                raise ValueError(f"base scope '{scope}' is not in scopes")
-        return self
-
-
-class StdioMcpServer(_Model):
-    """An MCP server the agent runtime launches as a subprocess."""
-
-    transport: Literal["stdio"] = "stdio"
-    command: str
-    args: list[str] = Field(default_factory=list)
-    env: dict[str, str] = Field(default_factory=dict)
-
-
-class SseMcpServer(_Model):
-    """A remote MCP server reached over Server-Sent Events."""
-
-    transport: Literal["sse"]
-    url: str
-    headers: dict[str, str] = Field(default_factory=dict)
-
-
-class HttpMcpServer(_Model):
-    """A remote MCP server reached over streamable HTTP."""
-
-    transport: Literal["http"]
-    url: str
-    headers: dict[str, str] = Field(default_factory=dict)
-
-
-def _mcp_transport(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return str(value.get("transport", "stdio"))
-    return str(getattr(value, "transport", "stdio"))
-
-
-#: An MCP server config; ``transport`` defaults to ``stdio`` when absent.
-McpServer = Annotated[
-    Annotated[StdioMcpServer, Tag("stdio")]
-    | Annotated[SseMcpServer, Tag("sse")]
-    | Annotated[HttpMcpServer, Tag("http")],
-    Discriminator(
-        _mcp_transport,
-        custom_error_type="invalid_transport",
-        custom_error_message="mcp transport must be 'stdio', 'sse' or 'http'",
-    ),
-]
-
-
-class CliConfig(_Model):
-    """An external CLI the provider authenticates through (e.g. ``gh``)."""
-
-    command: str
-    auth_command: str
-    check_command: str | None = None
-    install_hint: str | None = None
-
-
-class ApiAuth(_Model):
-    """How a credential is sent on API requests: in a header (templated) or a query parameter."""
-
-    header: str | None = "Authorization"
-    template: str = "Bearer {{apiKey}}"
-    query: str | None = None
-
-    @model_validator(mode="after")
-    def _one_place(self) -> ApiAuth:
-        if (self.header is None) == (self.query is None):
-            raise ValueError("set exactly one of 'header' and 'query'")
-        return self
-
-
-class ApiConfig(_Model):
-    """The provider's HTTP API: base URL, named endpoint URLs and how to authenticate."""
-
-    base_url: str
-    urls: dict[str, str] = Field(default_factory=dict)
-    auth: ApiAuth | None = None
-    docs_url: str | None = None
-
-
-class SkillConfig(_Model):
-    """Agent Skills associated with a provider (PRD F2)."""
-
-    usage: str | None = None
-    setup: str | None = None
-
-
-class HealthCheckConfig(_Model):
-    """How the provider's health is checked: an HTTP endpoint, or a CLI command."""
-
-    endpoint: str | None = None
-    method: Literal["GET", "POST"] = "GET"
-    command: str | None = None
-    expected_status: int = 200
-    timeout_seconds: float = 10.0
-
-
-class ProviderDefaults(_Model):
-    """What applies when the user has set nothing for a provider."""
-
-    enabled_globally: bool = True
-    mcp_enabled: bool = True
-    skill_enabled: bool = True
-
-
-class IntegrationProvider(_Model):
+class IntegrationProvider(DocumentModel):
     """Everything about one integration (PRD F1): identity, auth, access methods, setup."""
 
     id: Annotated[str, Field(pattern=_PROVIDER_ID)]

@@ -15,6 +15,6 @@ def refresh(provider: IntegrationProvider, credentials: Credentials) -> Credenti
     """Renew the access token of any provider with an ``oauth`` section."""
     if provider.auth_type != "oauth" or provider.oauth is None:
         return None
-    from .oauth import refresh as refresh_token
+    from ._token_endpoint import refresh as refresh_token
 
     return refresh_token(provider, credentials)

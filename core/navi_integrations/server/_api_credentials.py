@@ -1,0 +1,193 @@
+"""The credentials routes of the PRD's API Reference: status, connect, disconnect, test,
+OAuth sign-in and the token to use (each the document the CLI's ``--json`` prints)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import Field
+
+from ..errors import InvalidInput, NaviError
+from ._api_common import (
+    ERRORS,
+    Caller,
+    ProjectQuery,
+    Provider,
+    ScopeBody,
+    counted,
+    project_of,
+    run_check,
+    service_of,
+    status_entry,
+)
+
+__all__ = ["CredentialsBody", "OAuthBody", "router"]
+
+router = APIRouter(responses=ERRORS)
+
+
+class CredentialsBody(ScopeBody):
+    """``POST /api/credentials/{provider}``: the values, tested live before anything is saved
+    (``test: false`` saves untested, e.g. offline)."""
+
+    credentials: dict[str, Annotated[str, Field(max_length=8192)]]
+    test: bool = True
+
+
+@router.get("/api/credentials/providers", tags=["credentials"])
+def providers(request: Request, _who: Caller, project_id: ProjectQuery = None) -> dict[str, Any]:
+    """Every provider's description (``navi-int show --json``) with its credential status."""
+    svc = service_of(request)
+    status = svc.status_document(project_id=project_of(project_id))["integrations"]
+    return {
+        "providers": [
+            {**svc.catalog.document(entry["provider"]), "status": entry} for entry in status
+        ]
+    }
+
+
+@router.get("/api/credentials/{provider}", tags=["credentials"])
+def credential_status(
+    request: Request, provider: Provider, _who: Caller, project_id: ProjectQuery = None
+) -> dict[str, Any]:
+    """Whether the provider has credentials in the scope, whose, and how they are doing."""
+    counted(request, provider, "credentials")
+    return status_entry(request, provider, project_of(project_id))
+
+
+@router.post("/api/credentials/{provider}", tags=["credentials"])
+def set_credentials(
+    request: Request, provider: Provider, body: CredentialsBody, _who: Caller
+) -> JSONResponse:
+    """Validate, test live, then save (``navi-int connect``); a refused test saves nothing
+    (422 with the failure and its advice)."""
+    metrics = request.app.state.metrics
+    counted(request, provider, "connect")
+    project_id = body.project()
+    svc = service_of(request)
+    svc.catalog.document(provider)
+    metrics.setup_attempts.labels(provider).inc()
+    started = time.monotonic()
+    try:
+        result = svc.connect(provider, body.credentials, project_id=project_id, test=body.test)
+    except NaviError as exc:
+        metrics.failure(provider, "connect", exc)
+        raise
+    outcome = "saved" if result.saved else (result.kind or "failed")
+    metrics.setup_seconds.labels(provider, outcome).observe(time.monotonic() - started)
+    if result.saved:
+        metrics.setup_successes.labels(provider).inc()
+        metrics.connected(provider)
+    else:
+        metrics.recovery.labels(provider, result.action or "fail").inc()
+    return JSONResponse(result.to_document(), status_code=200 if result.saved else 422)
+
+
+@router.delete("/api/credentials/{provider}", tags=["credentials"])
+def delete_credentials(
+    request: Request,
+    provider: Provider,
+    _who: Caller,
+    body: ScopeBody | None = None,
+    project_id: ProjectQuery = None,
+    scope: Annotated[Literal["global", "user", "project"] | None, Query()] = None,
+) -> dict[str, Any]:
+    """Delete the scope's credentials (``navi-int disconnect``); scope in the body or query."""
+    counted(request, provider, "disconnect")
+    chosen = body or ScopeBody(scope=scope, projectId=project_id)
+    project = chosen.project()
+    deleted = service_of(request).disconnect(provider, project_id=project)
+    return {"provider": provider, "projectId": project, "deleted": deleted}
+
+
+@router.post("/api/credentials/{provider}/test", tags=["credentials"])
+def test_credentials(
+    request: Request, provider: Provider, _who: Caller, project_id: ProjectQuery = None
+) -> dict[str, Any]:
+    """Check the stored credentials live (``navi-int test --json``'s result)."""
+    return run_check(request, provider, project_of(project_id), "test")
+
+
+class OAuthBody(ScopeBody):
+    """``POST /api/credentials/{provider}/oauth``: the OAuth client (omitted: the one saved in
+    the scope) and the services to grant (omitted: all the provider offers)."""
+
+    clientId: str | None = Field(default=None, max_length=512)
+    clientSecret: str | None = Field(default=None, max_length=512)
+    services: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None, max_length=32)
+
+
+@router.post("/api/credentials/{provider}/oauth", tags=["credentials"])
+def begin_oauth(
+    request: Request, provider: Provider, body: OAuthBody, _who: Caller
+) -> dict[str, Any]:
+    """Start the OAuth sign-in (PKCE) with this server as the redirect target: open
+    ``authorizationUrl`` in a browser; ``GET /oauth/callback`` completes it and stores the
+    credentials. When every service asked for is already granted, ``authorizationUrl`` is
+    null and nothing changes."""
+    counted(request, provider, "oauth")
+    svc = service_of(request)
+    doc = svc.catalog.document(provider)
+    offered = (doc.get("oauth") or {}).get("services") or []
+    if doc.get("authType") != "oauth":
+        raise InvalidInput(
+            f"{doc['name']} does not sign in with OAuth",
+            hint=f"POST /api/credentials/{provider} with its credentials",
+        )
+    unknown = [s for s in body.services or [] if s not in offered]
+    if unknown:
+        raise InvalidInput(
+            f"unknown service(s) for {doc['name']}", hint="choose from " + ", ".join(offered)
+        )
+    project = body.project()
+    client_id, client_secret = body.clientId or "", body.clientSecret or ""
+    if not client_id:
+        saved = svc.oauth_client(provider, project_id=project)
+        if saved is not None and "clientId" in saved:
+            client_id = saved.reveal("clientId")
+            client_secret = saved.reveal("clientSecret") if "clientSecret" in saved else ""
+    request.app.state.metrics.setup_attempts.labels(provider).inc()
+    begun = svc.begin_sign_in(
+        provider,
+        client_id=client_id,
+        client_secret=client_secret,
+        services=body.services or None,
+        project_id=project,
+        redirect_uri=str(request.url_for("oauth_callback")),
+    )
+    url = getattr(begun, "url", None)
+    return {
+        "provider": provider,
+        "projectId": project,
+        "authorizationUrl": url,
+        "account": getattr(begun, "account", None),
+        "services": begun.services,
+    }
+
+
+@router.get("/api/credentials/{provider}/token", tags=["credentials"])
+def token(
+    request: Request,
+    provider: Provider,
+    who: Caller,
+    project_id: ProjectQuery = None,
+    field: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    """The token or API key to use now, refreshed if needed (``navi-int token --json``).
+    Every read is audited (``GET /api/audit``)."""
+    metrics = request.app.state.metrics
+    counted(request, provider, "token")
+    try:
+        found = service_of(request).get_token(
+            provider, project_id=project_of(project_id), field=field, caller=who
+        )
+    except NaviError as exc:
+        metrics.token_reads.labels(provider, type(exc).__name__).inc()
+        raise
+    metrics.token_reads.labels(provider, "ok").inc()
+    metrics.used(provider)
+    document: dict[str, Any] = found.to_document()
+    return document
