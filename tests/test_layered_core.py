@@ -183,10 +183,10 @@ def test_below_the_facade_nothing_knows_the_service() -> None:
     ]
     for path in below:
         assert "IntegrationService" not in path.read_text(encoding="utf-8"), path
-    for path in core.rglob("*.py"):
+    for path in core.rglob("*.py"):  # and no module over ~500 lines (issue 9)
         if "migrations" not in path.parts:
             lines = len(path.read_text(encoding="utf-8").splitlines())
-            assert lines <= 600, f"{path.relative_to(core)} has {lines} lines"
+            assert lines <= 500, f"{path.relative_to(core)} has {lines} lines"
 
 
 def test_list_shows_no_mcp_for_a_provider_without_a_server(navi_home: Path) -> None:
