@@ -79,11 +79,11 @@ class _Broken:
 
     @hookimpl
     def health_check(self, provider: IntegrationProvider, credentials: Credentials) -> None:
-        raise RuntimeError("plugin bug")
+        raise RuntimeError(f"plugin bug near {credentials.reveal('apiKey')}")  # quotes a secret
 
     @hookimpl
     def mcp_config(self, provider: IntegrationProvider, credentials: Credentials) -> None:
-        raise RuntimeError("plugin bug")
+        raise RuntimeError(f"plugin bug near {credentials.reveal('apiKey')}")
 
 
 def test_a_raising_health_check_is_the_plugins_failure_not_reauth(
@@ -93,6 +93,7 @@ def test_a_raising_health_check_is_the_plugins_failure_not_reauth(
     result = navi_service.connect("broken", {"apiKey": "k" * 20}, test=True)
     assert not result.saved and result.kind == "plugin" and result.action == "fail"
     assert result.check is not None and "navi-broken 0.1" in result.check.message
+    assert "k" * 20 not in result.check.message and "near [redacted]" in result.check.message
     assert result.advice is not None and result.advice.action == "fix_plugin"
     assert "navi-int connect" not in str(result.advice)
 
@@ -119,6 +120,15 @@ def test_one_provider_whose_mcp_config_fails_leaves_the_others(
     assert [(s.provider, "navi-broken 0.1" in s.reason) for s in config.skipped] == [
         ("broken", True)
     ]
+    assert "k" * 20 not in config.skipped[0].reason  # the plugin's text quoted the key
+
+
+def test_a_host_app_plugin_without_a_version_is_named_without_one(
+    navi_service: IntegrationService, navi_registry: Any
+) -> None:
+    navi_registry.register_plugin(_Broken(), "broken")
+    result = navi_service.connect("broken", {"apiKey": "k" * 20}, test=True)
+    assert result.check is not None and "None" not in result.check.message, result.check.message
 
 
 def test_mcp_config_command_emits_the_rest_and_says_why(navi_home: Path) -> None:

@@ -4,13 +4,23 @@ and the ``{{field}}`` templates they fill."""
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 
 from pydantic import SecretStr
 
-__all__ = ["Credentials", "MissingValue", "placeholders"]
+__all__ = ["Credentials", "MissingValue", "placeholders", "redact"]
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}")
+_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with each secret (of 4 characters or more) and any bearer token replaced by
+    ``[redacted]``: for error text a plugin or a provider wrote, which may quote a value."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    return _BEARER.sub(r"\1[redacted]", text)
 
 
 class MissingValue(KeyError):
@@ -57,6 +67,10 @@ class Credentials(Mapping[str, SecretStr]):
 
     def __repr__(self) -> str:
         return f"Credentials(keys={sorted(self._values)!r})"
+
+    def redact(self, text: str) -> str:
+        """``text`` with each of these values replaced by ``[redacted]`` (see :func:`redact`)."""
+        return redact(text, (v.get_secret_value() for v in self._values.values()))
 
     def reveal(self, key: str) -> str:
         """Return the plain value of ``key``. Use it only where the secret is sent."""

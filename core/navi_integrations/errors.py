@@ -206,10 +206,9 @@ class PluginError(ConfigurationError):
         self.plugin = plugin
         self.distribution = distribution
         self.version = version
-        origin = f"{distribution} {version}" if distribution else f"plugin '{plugin}'"
         name = distribution or plugin
         super().__init__(
-            f"{origin}: {message}",
+            f"{self.origin}: {message}",
             advice=Advice("fix_plugin", hint=f"update or uninstall {name}; this is its bug"),
         )
         self.message = message
@@ -217,11 +216,9 @@ class PluginError(ConfigurationError):
     @property
     def origin(self) -> str:
         """The distribution and version (or the plugin name) to blame."""
-        return (
-            f"{self.distribution} {self.version}".strip()
-            if self.distribution
-            else f"plugin '{self.plugin}'"
-        )
+        if not self.distribution:
+            return f"plugin '{self.plugin}'"
+        return f"{self.distribution} {self.version}" if self.version else self.distribution
 
 
 class UnsupportedAuthType(ConfigurationError):

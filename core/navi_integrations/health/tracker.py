@@ -21,7 +21,6 @@ deadline. Every change of state is published on the event bus.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -174,12 +173,9 @@ class HealthTracker:
         return HealthRecord(provider_id, pid.project_id, status, now, error_count=count)  # type: ignore[arg-type]
 
     def _redact(self, provider_id: str, row_scope: Scope, message: str) -> str:
-        secrets = list(self._secrets_of(provider_id, row_scope))
-        for secret in sorted(secrets, key=len, reverse=True):
-            if len(secret) >= 4:
-                message = message.replace(secret, "[redacted]")
-        message = re.sub(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}", r"\1[redacted]", message)
-        return message[:_MAX_ERROR_TEXT]
+        from ..credentials import redact
+
+        return redact(message, self._secrets_of(provider_id, row_scope))[:_MAX_ERROR_TEXT]
 
 
 def _status_after(result: HealthResult, consecutive_errors: int) -> Health:

@@ -297,9 +297,13 @@ class Registry(PluginLoader):
         except Exception as exc:
             origin = self._origins.get(impl.plugin_name, Origin("<unknown>", ""))
             target = f" for provider '{provider_id}'" if provider_id else ""
+            text = describe_error(exc)
+            credentials = args.get("credentials")
+            if isinstance(credentials, Credentials):  # its text may quote a value it was given
+                text = credentials.redact(text)
             raise PluginError(
                 impl.plugin_name,
-                f"raised in hook '{hook_name}'{target}: {describe_error(exc)}",
+                f"raised in hook '{hook_name}'{target}: {text}",
                 distribution=origin.distribution,
                 version=origin.version or None,
             ) from exc
