@@ -157,9 +157,19 @@ def gateway_url(
         yield f"{url}/mcp"
 
 
+def bearer(token: str | None = None) -> dict[str, str]:
+    """The header an agent runtime is configured with: the API token of the data dir."""
+    from navi_integrations.server.security import api_token
+
+    return {"Authorization": f"Bearer {api_token() if token is None else token}"}
+
+
 @contextlib.asynccontextmanager
-async def agent(url: str, notes: list[Any] | None = None) -> AsyncIterator[Any]:
-    """A client session on the gateway, as an agent runtime opens one."""
+async def agent(
+    url: str, notes: list[Any] | None = None, *, headers: dict[str, str] | None = None
+) -> AsyncIterator[Any]:
+    """A client session on the gateway, as an agent runtime opens one (with the token,
+    unless ``headers`` says otherwise)."""
     from mcp import ClientSession
     from mcp.client.streamable_http import streamablehttp_client
 
@@ -167,8 +177,9 @@ async def agent(url: str, notes: list[Any] | None = None) -> AsyncIterator[Any]:
         if notes is not None:
             notes.append(message)
 
+    sent = bearer() if headers is None else headers
     async with (
-        streamablehttp_client(url) as (read, write, _),
+        streamablehttp_client(url, headers=sent) as (read, write, _),
         ClientSession(read, write, message_handler=on_message) as session,
     ):
         await session.initialize()
