@@ -75,6 +75,8 @@ class Providers:
 
     def __init__(self, url: str) -> None:
         self.refreshes = 0
+        self.refresh_delay = 0.0  # a slow token endpoint
+        self.refreshing = threading.Event()
         self.remote = IntegrationProvider.model_validate(
             {
                 "id": "remoty",
@@ -121,6 +123,8 @@ class Providers:
         if provider.id != "remoty":
             return None
         self.refreshes += 1
+        self.refreshing.set()
+        time.sleep(self.refresh_delay)
         return Credentials(
             {**{k: credentials.reveal(k) for k in credentials}, "accessToken": FRESH}
         )

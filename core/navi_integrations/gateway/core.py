@@ -205,12 +205,10 @@ class Gateway(Handlers):
 
         from .access import AccessCheck
 
-        # The SDK's own Host/Origin check stays on behind ours (which also checks the port).
-        security = TransportSecuritySettings(
-            enable_dns_rebinding_protection=True,
-            allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
-            allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
-        )
+        # Host and Origin are checked by AccessCheck, in front (with the port, and names
+        # compared as names: LOCALHOST is localhost); the SDK's own copy would be a second
+        # rule that disagrees at the edges. It still checks each POST's Content-Type.
+        security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
         manager = StreamableHTTPSessionManager(
             app=self.server, security_settings=security, stateless=False
         )
