@@ -115,9 +115,8 @@ def _session(url: str) -> str:
 
 
 def _post(url: str, document: dict[str, Any], **headers: str) -> httpx.Response:
-    # At /mcp/ (the mount's own path): /mcp redirects to a URL built from the Host header.
     headers = {**MCP_HEADERS, **headers}
-    return httpx.post(url + "/", json=document, headers=headers, timeout=20)
+    return httpx.post(url, json=document, headers=headers, timeout=20)
 
 
 def test_without_the_token_the_client_is_refused_and_nothing_runs(

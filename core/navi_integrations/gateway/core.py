@@ -201,7 +201,7 @@ class Gateway(Handlers):
         from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
         from mcp.server.transport_security import TransportSecuritySettings
         from starlette.applications import Starlette
-        from starlette.routing import Mount
+        from starlette.routing import Mount, Route
 
         from .access import AccessCheck
 
@@ -218,8 +218,9 @@ class Gateway(Handlers):
             async with self.running(), manager.run():
                 yield
 
-        app = Starlette(routes=[Mount("/mcp", app=manager.handle_request)], lifespan=lifespan)
-        return AccessCheck(app, token)
+        # /mcp answered where it is, not redirected to /mcp/: one HTTP request per message.
+        routes = [Route("/mcp", _Endpoint(manager)), Mount("/mcp", app=manager.handle_request)]
+        return AccessCheck(Starlette(routes=routes, lifespan=lifespan), token)
 
     # -- which providers -------------------------------------------------------
 
@@ -532,3 +533,13 @@ class Gateway(Handlers):
             return await self._fetch_listing(state.upstream)
 
         return await self._invoke(state, listing, policy=policy)
+
+
+class _Endpoint:
+    """The MCP transport as a plain ASGI app, so that a ``Route`` hands it the raw request."""
+
+    def __init__(self, manager: Any) -> None:
+        self.manager = manager
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.manager.handle_request(scope, receive, send)
