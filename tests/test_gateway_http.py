@@ -178,11 +178,13 @@ def test_a_host_that_is_not_loopback_at_this_port_is_refused(gateway_url: str) -
         f"localhost:{port + 1}",  # a loopback name, another port
         "127.0.0.1",  # port 80
         f"127.0.0.1:{port}x",
+        "[::1",  # malformed: refused, not a server error
+        "",
     ):
         answer = _post(gateway_url, INITIALIZE, Host=host, **bearer())
         assert answer.status_code == 403, host
         assert "127.0.0.1" in answer.json()["error"]["message"]
-    for host in (f"localhost:{port}", f"LOCALHOST:{port}", f"127.0.0.1:{port}"):
+    for host in (f"localhost:{port}", f"LOCALHOST:{port}", f"127.0.0.1:{port}", f"[::1]:{port}"):
         assert _post(gateway_url, INITIALIZE, Host=host, **bearer()).status_code == 200, host
     assert _post(gateway_url, INITIALIZE, Host="evil.example").status_code == 403  # before 401
 

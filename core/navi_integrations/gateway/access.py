@@ -42,10 +42,15 @@ _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 def _port_of(host: str, scheme: str) -> int | None:
     """The port a ``Host`` header names (the scheme's default when it names none)."""
     text = host.strip()
-    tail = text.rsplit("]", 1)[1] if text.startswith("[") else text
+    if text.startswith("["):  # [::1]:3002
+        _, bracket, tail = text.partition("]")
+        if not bracket:
+            return None
+    else:
+        tail = text
     if tail.count(":") == 1:
-        digits = tail.rsplit(":", 1)[1]
-        return int(digits) if digits.isdigit() else None
+        digits = tail.split(":", 1)[1]
+        return int(digits) if digits.isascii() and digits.isdigit() else None
     return _DEFAULT_PORTS.get(scheme, 80) if ":" not in tail else None
 
 
@@ -61,9 +66,7 @@ def origin_allowed(origin: str | None) -> bool:
         hostname = parts.hostname
     except ValueError:
         return False
-    return (
-        parts.scheme in ("http", "https") and hostname is not None and (hostname in LOOPBACK_NAMES)
-    )
+    return parts.scheme in ("http", "https") and hostname in LOOPBACK_NAMES
 
 
 class AccessCheck:
