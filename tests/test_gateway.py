@@ -375,6 +375,7 @@ def test_connecting_or_switching_a_provider_changes_the_tool_list(
 
 
 def test_mcp_config_gateway_is_one_entry_without_secrets(providers: Providers) -> None:
+    api_token = bearer()["Authorization"].split()[1]  # the HTTP gateway's: not for configs
     for runtime in ("agent-sdk", "claude-code", "claude-desktop"):
         out = navi("mcp-config", "--gateway", "--format", runtime, "--project", "acme")
         assert out.returncode == 0, out.stderr
@@ -385,7 +386,7 @@ def test_mcp_config_gateway_is_one_entry_without_secrets(providers: Providers) -
         assert entry["command"].endswith("navi-int")
         assert entry["args"] == ["gateway", "--project", "acme"]
         assert ("type" in entry) == (runtime != "claude-desktop")
-        for secret in (FRESH, "stdioy-secret", "KEY"):
+        for secret in (FRESH, "stdioy-secret", "KEY", api_token):
             assert secret not in out.stdout
     service_config = build_mcp_config(IntegrationService(), gateway=True)
     assert list(service_config.servers) == ["navi-integrations"] and not service_config.env
