@@ -75,6 +75,8 @@ class Providers:
 
     def __init__(self, url: str) -> None:
         self.refreshes = 0
+        self.refresh_delay = 0.0  # a slow token endpoint
+        self.refreshing = threading.Event()
         self.remote = IntegrationProvider.model_validate(
             {
                 "id": "remoty",
@@ -121,6 +123,8 @@ class Providers:
         if provider.id != "remoty":
             return None
         self.refreshes += 1
+        self.refreshing.set()
+        time.sleep(self.refresh_delay)
         return Credentials(
             {**{k: credentials.reveal(k) for k in credentials}, "accessToken": FRESH}
         )
@@ -157,9 +161,19 @@ def gateway_url(
         yield f"{url}/mcp"
 
 
+def bearer(token: str | None = None) -> dict[str, str]:
+    """The header an agent runtime is configured with: the API token of the data dir."""
+    from navi_integrations.server.security import api_token
+
+    return {"Authorization": f"Bearer {api_token() if token is None else token}"}
+
+
 @contextlib.asynccontextmanager
-async def agent(url: str, notes: list[Any] | None = None) -> AsyncIterator[Any]:
-    """A client session on the gateway, as an agent runtime opens one."""
+async def agent(
+    url: str, notes: list[Any] | None = None, *, headers: dict[str, str] | None = None
+) -> AsyncIterator[Any]:
+    """A client session on the gateway, as an agent runtime opens one (with the token,
+    unless ``headers`` says otherwise)."""
     from mcp import ClientSession
     from mcp.client.streamable_http import streamablehttp_client
 
@@ -167,8 +181,9 @@ async def agent(url: str, notes: list[Any] | None = None) -> AsyncIterator[Any]:
         if notes is not None:
             notes.append(message)
 
+    sent = bearer() if headers is None else headers
     async with (
-        streamablehttp_client(url) as (read, write, _),
+        streamablehttp_client(url, headers=sent) as (read, write, _),
         ClientSession(read, write, message_handler=on_message) as session,
     ):
         await session.initialize()
@@ -360,6 +375,7 @@ def test_connecting_or_switching_a_provider_changes_the_tool_list(
 
 
 def test_mcp_config_gateway_is_one_entry_without_secrets(providers: Providers) -> None:
+    api_token = bearer()["Authorization"].split()[1]  # the HTTP gateway's: not for configs
     for runtime in ("agent-sdk", "claude-code", "claude-desktop"):
         out = navi("mcp-config", "--gateway", "--format", runtime, "--project", "acme")
         assert out.returncode == 0, out.stderr
@@ -370,7 +386,7 @@ def test_mcp_config_gateway_is_one_entry_without_secrets(providers: Providers) -
         assert entry["command"].endswith("navi-int")
         assert entry["args"] == ["gateway", "--project", "acme"]
         assert ("type" in entry) == (runtime != "claude-desktop")
-        for secret in (FRESH, "stdioy-secret", "KEY"):
+        for secret in (FRESH, "stdioy-secret", "KEY", api_token):
             assert secret not in out.stdout
     service_config = build_mcp_config(IntegrationService(), gateway=True)
     assert list(service_config.servers) == ["navi-integrations"] and not service_config.env

@@ -35,7 +35,8 @@ def gateway(project_id: str | None, transport: str, port: int) -> None:
 
     Tools are named <provider>__<tool>; credentials stay here (the agent never
     sees one); every call is retried, refreshed and recorded by the core's
-    recovery and health rules. Needs navi-integrations[gateway].
+    recovery and health rules. Over http, clients send
+    Authorization: Bearer $(navi-int api-token). Needs navi-integrations[gateway].
     """
     module = _gateway_module()
     svc = service()
@@ -58,6 +59,15 @@ def gateway(project_id: str | None, transport: str, port: int) -> None:
         sock.close()
         raise BadInput(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
     sock.listen(128)
+    from ..server.security import api_token_path
+
+    app = front.asgi_app()  # reads the API token, creating it (0600) the first time
     click.echo(f"MCP gateway: http://127.0.0.1:{sock.getsockname()[1]}/mcp", err=True)
-    config = uvicorn.Config(front.asgi_app(), log_level="warning", lifespan="on")
+    # How to get in, never the token itself: this output often lands in logs.
+    click.echo(
+        "  Clients send Authorization: Bearer $(navi-int api-token) "
+        f"(the API's token, in {api_token_path()}). Stop with Ctrl-C.",
+        err=True,
+    )
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])

@@ -16,6 +16,8 @@ def _server_modules() -> Any:
         import uvicorn
 
         from .. import server
+
+        server.create_app  # noqa: B018  (loads FastAPI: the package itself does not need it)
     except ModuleNotFoundError as exc:
         raise BadInput(
             f"the HTTP server needs the 'server' extra ({exc.name} is missing): "

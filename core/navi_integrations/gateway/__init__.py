@@ -9,6 +9,9 @@ an audit on every tool call. Needs the ``gateway`` extra (the ``mcp`` SDK).
 
     gateway = Gateway(IntegrationService(), project_id="acme-site")
     asyncio.run(gateway.run_stdio())          # or: uvicorn.run(gateway.asgi_app())
+
+Over HTTP, every request needs the HTTP API's bearer token (``navi-int api-token``),
+a loopback ``Host`` at the serving port and no foreign ``Origin`` (see ``.access``).
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ opened again when the credentials change (an OAuth token renewed ahead of
 expiry, a reconnect), and stdio children get only their own variables.
 
 Every request to an upstream runs under the core's recovery rules
-(:func:`~navi_integrations.health.recovery.run_with_recovery_async`): 429
+(:func:`~navi_integrations.health.recovery.run_with_recovery`, in a worker
+thread: its store reads, token refreshes and health writes block): 429
 waits for its Retry-After (shared through the store), 5xx and timeouts retry
 with backoff inside a budget, a 401 refreshes OAuth credentials once, and each
 failed attempt is recorded by the health tracker. What cannot be recovered is
@@ -55,10 +56,11 @@ from .parts import ProviderState as _Provider
 from .upstream import Upstream, UpstreamCrashed
 
 if TYPE_CHECKING:
+    import anyio
     from mcp import ClientSession, types
     from mcp.server.lowlevel import Server
 
-    from ..health.recovery import RecoveryPolicy
+    from ..health.recovery import CallContext, RecoveryPolicy
     from ..models import Credentials
     from ..service import IntegrationService
 
@@ -66,6 +68,10 @@ __all__ = ["SEPARATOR", "Gateway", "GatewaySettings"]
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+#: Calls in flight at once, each holding a worker thread while its recovery rules run
+#: (more wait for a thread; the upstream requests themselves run on the event loop).
+CALL_THREADS = 64
 
 
 class Gateway(Handlers):
@@ -89,6 +95,7 @@ class Gateway(Handlers):
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="navi-gateway-store")
         self._tasks: set[asyncio.Task[Any]] = set()
         self._marker: tuple[Any, ...] | None = None
+        self._calls_limiter: anyio.CapacityLimiter | None = None
         self.server = self._build_server()
 
     # -- the MCP server --------------------------------------------------------
@@ -174,7 +181,7 @@ class Gateway(Handlers):
                 *(p.upstream.close() for p in self._providers.values() if p.upstream),
                 return_exceptions=True,
             )
-            self._writer.shutdown(wait=True)
+            self._writer.shutdown(wait=True)  # at the end: every audit and health write lands
 
     async def run_stdio(self) -> None:
         """Serve one agent over stdin/stdout until it closes them."""
@@ -183,19 +190,25 @@ class Gateway(Handlers):
         async with self.running(), stdio_server() as (read, write):
             await self.server.run(read, write, self.initialization_options())
 
-    def asgi_app(self) -> Any:
-        """A Starlette app serving the gateway over streamable HTTP at ``/mcp`` (loopback
-        hosts only: DNS-rebinding protection is on)."""
+    def asgi_app(self, *, token: str | None = None) -> Any:
+        """An ASGI app serving the gateway over streamable HTTP at ``/mcp``.
+
+        Every request must carry ``Authorization: Bearer <token>`` (default: the
+        HTTP API's token, created 0600 in the data dir on first use; ``navi-int
+        api-token`` prints it), name a loopback host at the serving port, and
+        come from no web page but a loopback one (see :mod:`.access`).
+        """
         from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
         from mcp.server.transport_security import TransportSecuritySettings
         from starlette.applications import Starlette
-        from starlette.routing import Mount
+        from starlette.routing import Mount, Route
 
-        security = TransportSecuritySettings(
-            enable_dns_rebinding_protection=True,
-            allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
-            allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
-        )
+        from .access import AccessCheck
+
+        # Host and Origin are checked by AccessCheck, in front (with the port, and names
+        # compared as names: LOCALHOST is localhost); the SDK's own copy would be a second
+        # rule that disagrees at the edges. It still checks each POST's Content-Type.
+        security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
         manager = StreamableHTTPSessionManager(
             app=self.server, security_settings=security, stateless=False
         )
@@ -205,7 +218,9 @@ class Gateway(Handlers):
             async with self.running(), manager.run():
                 yield
 
-        return Starlette(routes=[Mount("/mcp", app=manager.handle_request)], lifespan=lifespan)
+        # /mcp answered where it is, not redirected to /mcp/: one HTTP request per message.
+        routes = [Route("/mcp", _Endpoint(manager)), Mount("/mcp", app=manager.handle_request)]
+        return AccessCheck(Starlette(routes=routes, lifespan=lifespan), token)
 
     # -- which providers -------------------------------------------------------
 
@@ -280,9 +295,9 @@ class Gateway(Handlers):
             raise ProviderFailure("plugin", f"{provider_id} has no MCP server")
         return server
 
-    async def _upstream(self, state: _Provider, credentials: Credentials) -> Upstream:
-        """The open upstream for these credentials: (re)opened when they changed or it died."""
-        server = await asyncio.to_thread(self._server_config, state.provider_id, credentials)
+    async def _upstream(self, state: _Provider, server: Any) -> Upstream:
+        """The open upstream for this server config (filled with the credentials): (re)opened
+        when they changed or it died."""
         fingerprint = hashlib.sha256(server.model_dump_json().encode()).hexdigest()
         async with state.lock:
             current = state.upstream
@@ -363,8 +378,17 @@ class Gateway(Handlers):
 
         Raises :class:`IntegrationError` when it gives up (or while the provider
         is isolated); a crashed stdio child is restarted once per request.
+
+        The recovery rules run in a worker thread: they read the credentials
+        (maybe renewing an OAuth token over HTTP), the shared Retry-After and the
+        health row, and write health, all blocking; on the event loop, one slow
+        refresh would stall every other agent's call. Each attempt's MCP request
+        comes back to the loop, where the upstreams live.
         """
-        from ..health.recovery import run_with_recovery_async
+        import anyio.from_thread
+        import anyio.to_thread
+
+        from ..health.recovery import run_with_recovery
 
         now = time.monotonic()
         if state.isolated_until > now:
@@ -381,30 +405,39 @@ class Gateway(Handlers):
         deadline = now + self.settings.budget
         restarted = False
 
-        async def attempt(credentials: Credentials) -> T:
+        async def attempt(server: Any) -> T:
             nonlocal restarted
             timeout = max(0.5, min(self.settings.call_timeout, deadline - time.monotonic()))
-            upstream = await self._upstream(state, credentials)
+            upstream = await self._upstream(state, server)
             try:
                 return await upstream.request(call, timeout)
             except UpstreamCrashed:
                 if restarted:
                     raise
                 restarted = True  # once per request: a child that dies again is reported
-                upstream = await self._upstream(state, credentials)
+                upstream = await self._upstream(state, server)
                 return await upstream.request(call, timeout)
 
-        context = await asyncio.to_thread(
-            self.service.recovery_context, state.provider_id, project_id=self.project_id
-        )
+        contexts: list[CallContext] = []
+
+        def recover() -> T:  # in a worker thread
+            context = self.service.recovery_context(state.provider_id, project_id=self.project_id)
+            contexts.append(context)
+
+            def on_the_loop(credentials: Credentials) -> T:
+                server = self._server_config(state.provider_id, credentials)
+                return anyio.from_thread.run(attempt, server)
+
+            return run_with_recovery(context, on_the_loop, policy or self.settings.policy())
+
         try:
-            result = await run_with_recovery_async(
-                context, attempt, policy or self.settings.policy()
-            )
+            result = await anyio.to_thread.run_sync(recover, limiter=self._call_threads())
         except IntegrationError as exc:
             self._failed(state, exc)
             raise
         except NaviError as exc:  # the plugin or the store, while building the upstream
+            if not contexts:
+                raise  # the provider itself is gone: not a failure of its calls
             error = IntegrationError(
                 state.provider_id, "fail", exc.message, kind="plugin", advice=exc.advice
             )
@@ -413,6 +446,14 @@ class Gateway(Handlers):
         state.failures = 0
         self._record_success(state)
         return result
+
+    def _call_threads(self) -> anyio.CapacityLimiter:
+        """The gateway's own worker threads for calls in flight (made on the event loop)."""
+        import anyio
+
+        if self._calls_limiter is None:
+            self._calls_limiter = anyio.CapacityLimiter(CALL_THREADS)
+        return self._calls_limiter
 
     def _failed(self, state: _Provider, error: IntegrationError) -> None:
         if error.action == "reauth":
@@ -492,3 +533,13 @@ class Gateway(Handlers):
             return await self._fetch_listing(state.upstream)
 
         return await self._invoke(state, listing, policy=policy)
+
+
+class _Endpoint:
+    """The MCP transport as a plain ASGI app, so that a ``Route`` hands it the raw request."""
+
+    def __init__(self, manager: Any) -> None:
+        self.manager = manager
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.manager.handle_request(scope, receive, send)
