@@ -59,7 +59,7 @@ def gateway(project_id: str | None, transport: str, port: int) -> None:
         sock.close()
         raise BadInput(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
     sock.listen(128)
-    from ..server.security import api_token_path
+    from ..loopback import api_token_path
 
     app = front.asgi_app()  # reads the API token, creating it (0600) the first time
     click.echo(f"MCP gateway: http://127.0.0.1:{sock.getsockname()[1]}/mcp", err=True)

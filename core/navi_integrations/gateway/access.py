@@ -15,17 +15,19 @@ answers every request before the MCP transport sees it:
 
 A refused request does nothing else: no session, no upstream started, no
 tool call audited. The rules and the token are the HTTP API's
-(:mod:`navi_integrations.server.security`), so one token opens both.
+(:mod:`navi_integrations.loopback`), so one token opens both.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..server.security import LOOPBACK_NAMES, api_token, host_allowed, same_secret
+from ..loopback import LOOPBACK_NAMES, api_token, host_allowed, same_secret
 
 __all__ = ["AccessCheck", "origin_allowed"]
 
@@ -163,3 +165,39 @@ async def _refuse(send: Send, status: int, message: str, *, invalid: bool = Fals
         )
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def streamable_http_app(
+    server: Any, running: Callable[[], AbstractAsyncContextManager[Any]], token: str | None
+) -> Any:
+    """The gateway's MCP ``server`` over streamable HTTP at ``/mcp``, behind :class:`AccessCheck`
+    (``running()``: the gateway's lifetime, entered for the app's)."""
+    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+    from mcp.server.transport_security import TransportSecuritySettings
+    from starlette.applications import Starlette
+    from starlette.routing import Mount, Route
+
+    # Host and Origin are checked by AccessCheck, in front (with the port, and names
+    # compared as names: LOCALHOST is localhost); the SDK's own copy would be a second
+    # rule that disagrees at the edges. It still checks each POST's Content-Type.
+    security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    manager = StreamableHTTPSessionManager(app=server, security_settings=security, stateless=False)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        async with running(), manager.run():
+            yield
+
+    # /mcp answered where it is, not redirected to /mcp/: one HTTP request per message.
+    routes = [Route("/mcp", _Endpoint(manager)), Mount("/mcp", app=manager.handle_request)]
+    return AccessCheck(Starlette(routes=routes, lifespan=lifespan), token)
+
+
+class _Endpoint:
+    """The MCP transport as a plain ASGI app, so that a ``Route`` hands it the raw request."""
+
+    def __init__(self, manager: Any) -> None:
+        self.manager = manager
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.manager.handle_request(scope, receive, send)

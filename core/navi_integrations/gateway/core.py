@@ -33,7 +33,6 @@ import contextlib
 import hashlib
 import logging
 import time
-import uuid
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -141,26 +140,6 @@ class Gateway(Handlers):
             NotificationOptions(prompts_changed=True, resources_changed=True, tools_changed=True)
         )
 
-    def _remember_session(self) -> None:
-        """Keep each client session (weakly) to notify it, with an id for the audit."""
-        try:
-            context = self.server.request_context
-        except LookupError:
-            return
-        session = context.session
-        if session in self._sessions:
-            return
-        client = session.client_params.clientInfo.name if session.client_params else "agent"
-        request = getattr(context, "request", None)
-        header = request.headers.get("mcp-session-id") if request is not None else None
-        self._sessions[session] = f"{client}/{(header or uuid.uuid4().hex)[:12]}"
-
-    def _session_id(self) -> str:
-        try:
-            return self._sessions.get(self.server.request_context.session, "agent")
-        except LookupError:
-            return "agent"
-
     # -- lifetime --------------------------------------------------------------
 
     @contextlib.asynccontextmanager
@@ -198,29 +177,9 @@ class Gateway(Handlers):
         api-token`` prints it), name a loopback host at the serving port, and
         come from no web page but a loopback one (see :mod:`.access`).
         """
-        from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-        from mcp.server.transport_security import TransportSecuritySettings
-        from starlette.applications import Starlette
-        from starlette.routing import Mount, Route
+        from .access import streamable_http_app
 
-        from .access import AccessCheck
-
-        # Host and Origin are checked by AccessCheck, in front (with the port, and names
-        # compared as names: LOCALHOST is localhost); the SDK's own copy would be a second
-        # rule that disagrees at the edges. It still checks each POST's Content-Type.
-        security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
-        manager = StreamableHTTPSessionManager(
-            app=self.server, security_settings=security, stateless=False
-        )
-
-        @contextlib.asynccontextmanager
-        async def lifespan(_app: Any) -> AsyncIterator[None]:
-            async with self.running(), manager.run():
-                yield
-
-        # /mcp answered where it is, not redirected to /mcp/: one HTTP request per message.
-        routes = [Route("/mcp", _Endpoint(manager)), Mount("/mcp", app=manager.handle_request)]
-        return AccessCheck(Starlette(routes=routes, lifespan=lifespan), token)
+        return streamable_http_app(self.server, self.running, token)
 
     # -- which providers -------------------------------------------------------
 
@@ -533,13 +492,3 @@ class Gateway(Handlers):
             return await self._fetch_listing(state.upstream)
 
         return await self._invoke(state, listing, policy=policy)
-
-
-class _Endpoint:
-    """The MCP transport as a plain ASGI app, so that a ``Route`` hands it the raw request."""
-
-    def __init__(self, manager: Any) -> None:
-        self.manager = manager
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.manager.handle_request(scope, receive, send)

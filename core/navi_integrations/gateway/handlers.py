@@ -4,6 +4,8 @@ each routed to its provider by the namespaced name. Part of ``Gateway`` (a mixin
 from __future__ import annotations
 
 import time
+import uuid
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -12,6 +14,7 @@ from .parts import SEPARATOR, ProviderState, _explain, _tool_error
 
 if TYPE_CHECKING:
     from mcp import ClientSession, types
+    from mcp.server.lowlevel import Server
 
     from ..health.recovery import RecoveryPolicy
     from ..service import IntegrationService
@@ -39,7 +42,31 @@ class Handlers:
             policy: RecoveryPolicy | None = None,
         ) -> T: ...
         def _write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None: ...
-        def _session_id(self) -> str: ...
+
+        server: Server[Any, Any]
+        _sessions: weakref.WeakKeyDictionary[Any, str]
+
+    # -- sessions --------------------------------------------------------------
+
+    def _remember_session(self) -> None:
+        """Keep each client session (weakly) to notify it, with an id for the audit."""
+        try:
+            context = self.server.request_context
+        except LookupError:
+            return
+        session = context.session
+        if session in self._sessions:
+            return
+        client = session.client_params.clientInfo.name if session.client_params else "agent"
+        request = getattr(context, "request", None)
+        header = request.headers.get("mcp-session-id") if request is not None else None
+        self._sessions[session] = f"{client}/{(header or uuid.uuid4().hex)[:12]}"
+
+    def _session_id(self) -> str:
+        try:
+            return self._sessions.get(self.server.request_context.session, "agent")
+        except LookupError:
+            return "agent"
 
     # -- handlers --------------------------------------------------------------
 
