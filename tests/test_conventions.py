@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 import subprocess
+import typing
 import sys
 from pathlib import Path
 
@@ -26,7 +27,13 @@ def test_public_surface_is_what_we_mean() -> None:
     }
     for name in navi_integrations.__all__:
         value = getattr(navi_integrations, name)  # every lazy name resolves
-        assert name.isupper() or name.startswith("__") or value.__doc__, name
+        literal = typing.get_origin(value) is typing.Literal  # a type alias: no docstring
+        assert name.isupper() or name.startswith("__") or literal or value.__doc__, name
+    # Every error a host app may catch, from the package itself (InvalidCiphertext is internal:
+    # it surfaces as DecryptionFailed).
+    from navi_integrations import errors
+
+    assert set(errors.__all__) - set(navi_integrations.__all__) == {"InvalidCiphertext"}
 
 
 def test_importing_the_package_builds_no_model() -> None:
