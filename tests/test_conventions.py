@@ -5,8 +5,8 @@ from __future__ import annotations
 import inspect
 import re
 import subprocess
-import typing
 import sys
+import typing
 from pathlib import Path
 
 import navi_integrations
