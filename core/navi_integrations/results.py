@@ -38,8 +38,10 @@ class HealthResult:
     …"); ``message`` says why a check failed, without any secret; ``kind``
     classifies the failure for recovery; ``http_status`` and ``retry_after``
     (seconds) carry what the provider answered; ``advice`` is the plugin's
-    own advice for this failure, shown instead of the generic one (e.g.
-    "check baseUrl: it does not answer like a Sentry server").
+    own advice for this failure, shown instead of the generic one: a text
+    (e.g. "check baseUrl: it does not answer like a Sentry server") or an
+    :class:`Advice` naming the command that fixes it (e.g.
+    ``Advice("login", "gh auth login --hostname github.com")``).
     """
 
     ok: bool
@@ -48,7 +50,7 @@ class HealthResult:
     kind: FailureKind | None = None
     http_status: int | None = None
     retry_after: float | None = None
-    advice: str | None = None
+    advice: str | Advice | None = None
 
     @classmethod
     def healthy(cls, account: str | None = None, message: str = "") -> HealthResult:
@@ -65,7 +67,7 @@ class HealthResult:
         *,
         http_status: int | None = None,
         retry_after: float | None = None,
-        advice: str | None = None,
+        advice: str | Advice | None = None,
     ) -> HealthResult:
         """A failing check of the given kind (``advice``: the plugin's own fix, if any)."""
         return cls(False, message, None, kind, http_status, retry_after, advice)

@@ -94,12 +94,16 @@ def classify(
 
     ``connecting``: the failure came from testing values the user is entering
     (``connect``), so reconnecting is not the advice — checking the values is.
-    A plugin's own advice (``failure.advice``) replaces the generic hint.
+    A plugin's own advice (``failure.advice``) replaces the generic one: an
+    :class:`Advice` as it is, a text as its hint.
     """
     kind = failure.kind or "bad_response"
-    hint = failure.advice
+    own = failure.advice if isinstance(failure.advice, Advice) else None
+    hint = failure.advice if isinstance(failure.advice, str) else None
     if kind in _REAUTH:
-        if hint:  # the plugin's own advice says it best (e.g. gh auth login --hostname …)
+        if own is not None:  # e.g. Advice("login", "gh auth login --hostname …")
+            advice = own
+        elif hint:  # the plugin's own words say it best
             advice = Advice("login" if auth_command else "connect", hint=hint)
         elif auth_command:  # e.g. gh auth login: the provider's own CLI signs in
             advice = Advice("login", auth_command, hint=hint)
@@ -123,7 +127,7 @@ def classify(
             f"{failure.message}: wait{when} before calling {name} again",
             retry_after=wait,
             kind=kind,
-            advice=Advice("wait", hint=hint),
+            advice=own or Advice("wait", hint=hint),
         )
     if kind in _TRANSIENT:
         return IntegrationError(
@@ -131,7 +135,7 @@ def classify(
             "retry_later",
             f"{failure.message}. {name} is temporarily unavailable; try again later",
             kind=kind,
-            advice=Advice("retry_later", hint=hint),
+            advice=own or Advice("retry_later", hint=hint),
         )
     if kind == "plugin":
         return IntegrationError(
@@ -139,14 +143,14 @@ def classify(
             "fail",
             failure.message,
             kind=kind,
-            advice=Advice("fix_plugin", hint=hint or "report it to the plugin's author"),
+            advice=own or Advice("fix_plugin", hint=hint or "report it to the plugin's author"),
         )
     return IntegrationError(
         provider_id,
         "fail",
         f"Error accessing {name}: {failure.message}",
         kind=kind,
-        advice=Advice("none", hint=hint) if hint else None,
+        advice=own or (Advice("none", hint=hint) if hint else None),
     )
 
 

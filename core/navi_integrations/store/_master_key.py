@@ -67,7 +67,14 @@ def parse_key(text: str, source: str) -> MasterKey:
         except (binascii.Error, ValueError):
             decoded = None
     if decoded is None or len(decoded) != 32:
-        raise MasterKeyError(f"the master key from {source} is not 32 bytes in base64 or hex")
+        raise MasterKeyError(
+            f"the master key from {source} is not 32 bytes in base64 or hex",
+            advice=Advice(
+                "fix_store",
+                hint=f"put the key the credentials were sealed with in {source}"
+                " (64 hex digits or base64 of 32 bytes); `navi-int keys status` says which",
+            ),
+        )
     return MasterKey(decoded, source)
 
 

@@ -9,6 +9,7 @@ import subprocess
 import time
 
 from navi_integrations import (
+    Advice,
     ApiConfig,
     CliConfig,
     CredentialField,
@@ -159,7 +160,7 @@ def health_check(
             return HealthResult.failed(
                 "not_logged_in",
                 f"gh is not logged in to {host}",
-                advice=f"Run: gh auth login --hostname {host}",
+                advice=Advice("login", f"gh auth login --hostname {host}"),
             )
         left = max(0.1, timeout - (time.monotonic() - start))
         api = _gh(["api", "--hostname", host, "user"], left)
@@ -178,7 +179,7 @@ def health_check(
             "auth",
             f"GitHub ({host}) rejected gh's token (401)",
             http_status=401,
-            advice=f"Run: gh auth login --hostname {host}",
+            advice=Advice("login", f"gh auth login --hostname {host}"),
         )
     if code == 429 or (code == 403 and "rate limit" in error):
         return HealthResult.failed(
@@ -205,7 +206,7 @@ def runtime_credentials(
     """Add gh's token for the host (``token``): Navi stores none for GitHub."""
     if provider.id != PROVIDER_ID:
         return None
-    from navi_integrations import Advice, NaviError
+    from navi_integrations import NaviError
 
     host = _host(credentials)
     if shutil.which("gh") is None:

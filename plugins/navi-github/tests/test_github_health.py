@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from navi_integrations import Credentials, Registry
+from navi_integrations import Advice, Credentials, Registry
 from navi_integrations.testing import LocalHTTPServer, Reply, Request, self_signed
 
 HOST = "127.0.0.1"
@@ -68,7 +68,7 @@ def test_not_logged_in(github: LocalHTTPServer, navi_registry: Registry) -> None
     result = _check(navi_registry)
     assert result.kind == "not_logged_in"  # type: ignore[attr-defined]
     assert result.message == "gh is not logged in to 127.0.0.1"  # type: ignore[attr-defined]
-    assert result.advice == "Run: gh auth login --hostname 127.0.0.1"  # type: ignore[attr-defined]
+    assert result.advice == Advice("login", "gh auth login --hostname 127.0.0.1")  # type: ignore[attr-defined]
     assert github.requests == []
 
 
