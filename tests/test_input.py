@@ -65,3 +65,15 @@ def test_warn_secret_fields(navi_home: Path, capsys: pytest.CaptureFixture[str])
     ]
     assert warn_secret_fields(slack, ["botToken=x", "teamId=T1"]) == ["botToken"]
     assert len(capsys.readouterr().err.splitlines()) == 2  # one line per call
+
+
+
+def test_prompted_values_are_checked_before_asking_where_to_save(navi_home: Path) -> None:
+    from click.testing import CliRunner
+    from navi_integrations.cli import cli
+
+    # Interactive: the malformed key is refused at once, before the "Save …?" question.
+    out = CliRunner().invoke(cli, ["connect", "linear", "--no-test"], input="not-a-linear-key\n")
+    assert out.exit_code == 2, out.output
+    assert "Save Linear credentials" not in out.output
+    assert "apiKey" in out.output and "not-a-linear-key" not in out.output

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .errors import IntegrationDisabled, NaviError, NotConnected, OAuthFailed
+from .errors import IntegrationDisabled, NaviError, NotConnected, OAuthFailed, scope_label
 from .scopes import Scope
 from .statuses import project_switches
 
@@ -151,7 +151,9 @@ class HealthChecks:
             result = self.check(provider_id, project_id=project_id, timeout=timeout)
         except (NotConnected, IntegrationDisabled) as exc:
             kind: FailureKind = "not_connected" if isinstance(exc, NotConnected) else "disabled"
-            result = HealthResult.failed(kind, exc.message)
+            state = "not connected" if kind == "not_connected" else "disabled"
+            # The result names the provider already: "notion: not connected (user scope)".
+            result = HealthResult.failed(kind, f"{state} ({scope_label(project_id)})")
             return TestResult(provider_id, project_id, result, exc.advice, "fail")
         except DecryptionFailed as exc:
             result = HealthResult.failed("store", exc.message)

@@ -24,6 +24,9 @@ def _prompt(doc: dict[str, Any], project_id: str | None, assume_yes: bool) -> di
             default="" if not spec["required"] else None,
             show_default=False,
         ).strip()
+    problems = service().registry.validate(doc["id"], values)
+    if problems:  # say so before asking where to save them
+        raise BadInput(CredentialsInvalid(doc["id"], problems).message)
     if not assume_yes:
         where = (
             f"for project {project_id} only"
