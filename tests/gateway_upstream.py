@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from mcp.server.fastmcp import FastMCP
+from mcp.types import ToolAnnotations
 
 
 def build(name: str = "upstream") -> FastMCP:
@@ -28,6 +29,17 @@ def build(name: str = "upstream") -> FastMCP:
         """Answer after a while."""
         await asyncio.sleep(seconds)
         return "late"
+
+    first_read = True
+
+    @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
+    async def slow_once(seconds: float) -> str:
+        """A read-only tool whose first answer is slow (running it twice is harmless)."""
+        nonlocal first_read
+        if first_read:
+            first_read = False
+            await asyncio.sleep(seconds)
+        return "read"
 
     @server.tool()
     def pid() -> int:

@@ -326,6 +326,27 @@ def test_a_slow_upstream_times_out_within_the_budget(gateway_url: str) -> None:
     assert took < 7  # the 4 s budget, never a hang
 
 
+def test_a_timed_out_call_is_retried_only_when_running_it_twice_is_harmless(
+    gateway_url: str, upstream: tuple[str, Faults]
+) -> None:
+    faults = upstream[1]
+
+    async def scenario() -> tuple[Any, int, Any, int]:
+        async with agent(gateway_url) as session:
+            before = faults.calls
+            writing = await session.call_tool("remoty__slow", {"seconds": 1.5})
+            writes = faults.calls - before
+            before = faults.calls
+            reading = await session.call_tool("remoty__slow_once", {"seconds": 1.5})
+            return writing, writes, reading, faults.calls - before
+
+    writing, writes, reading, reads = asyncio.run(scenario())
+    # `slow` declares nothing: it may have run, so it is not run again; the agent is told.
+    assert writes == 1 and writing.isError and "may have been carried out" in _text(writing)
+    # `slow_once` is read-only (readOnlyHint): its timeout is retried, and the retry answers.
+    assert reads == 2 and not reading.isError and _text(reading) == "read", (reads, reading)
+
+
 def test_a_killed_stdio_child_is_restarted_once(gateway_url: str) -> None:
     async def scenario() -> tuple[int, Any, Any]:
         async with agent(gateway_url) as session:

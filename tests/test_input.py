@@ -67,7 +67,6 @@ def test_warn_secret_fields(navi_home: Path, capsys: pytest.CaptureFixture[str])
     assert len(capsys.readouterr().err.splitlines()) == 2  # one line per call
 
 
-
 def test_prompted_values_are_checked_before_asking_where_to_save(navi_home: Path) -> None:
     from click.testing import CliRunner
     from navi_integrations.cli import cli

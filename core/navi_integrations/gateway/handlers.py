@@ -7,10 +7,11 @@ import time
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import IntegrationError
-from .parts import SEPARATOR, ProviderState, _explain, _tool_error
+from .parts import SEPARATOR, GatewaySettings, ProviderState, _explain, _tool_error
 
 if TYPE_CHECKING:
     from mcp import ClientSession, types
@@ -31,6 +32,7 @@ class Handlers:
     if TYPE_CHECKING:
         service: IntegrationService
         project_id: str | None
+        settings: GatewaySettings
         _providers: dict[str, ProviderState]
 
         async def _listings(self) -> list[ProviderState]: ...
@@ -97,16 +99,27 @@ class Handlers:
             )
         started = time.monotonic()
         outcome = "ok"
+        if state.listing is None:  # called without listing first: its annotations are needed
+            await self._listings()
+        repeatable = _repeatable(state, tool)
         try:
             result: types.CallToolResult = await self._invoke(
-                state, lambda session: session.call_tool(tool, arguments)
+                state,
+                lambda session: session.call_tool(tool, arguments),
+                policy=replace(self.settings.policy(), retry_uncertain=repeatable),
             )
             if result.isError:
                 outcome = "tool_error"  # the upstream's own answer: health is fine
             return result
         except IntegrationError as exc:
             outcome = exc.kind or exc.action
-            return _tool_error(_explain(exc))
+            text = _explain(exc)
+            if not repeatable and exc.kind == "timeout":
+                text += (
+                    f" The call may have been carried out: check in {state.name} before"
+                    " calling it again (the gateway does not retry it, it is not idempotent)."
+                )
+            return _tool_error(text)
         finally:
             self._write(
                 self.service.record_audit,
@@ -193,3 +206,13 @@ class Handlers:
         except IntegrationError as exc:
             raise McpError(types.ErrorData(code=-32603, message=_explain(exc))) from None
         return result
+
+
+def _repeatable(state: _Provider, tool: str) -> bool:
+    """Whether running ``tool`` twice is harmless, as its MCP annotations say (``readOnlyHint``
+    or ``idempotentHint``): only then is a timeout or a 5xx retried."""
+    for item in state.listing.tools if state.listing is not None else ():
+        if item.get("name") == tool:
+            notes = item.get("annotations") or {}
+            return bool(notes.get("readOnlyHint") or notes.get("idempotentHint"))
+    return False

@@ -63,6 +63,16 @@ T = TypeVar("T")
 Action = Literal["retry", "wait", "reauth", "retry_later", "fail"]
 
 _TRANSIENT: frozenset[FailureKind] = frozenset({"unavailable", "timeout", "unreachable"})
+
+
+def _uncertain(failure: HealthResult) -> bool:
+    """Whether the provider may have done what was asked before failing: a timeout, or a
+    5xx other than 503 (which says the request was not taken)."""
+    if failure.kind == "timeout":
+        return True
+    return failure.kind == "unavailable" and failure.http_status != 503
+
+
 _REAUTH: frozenset[FailureKind] = frozenset({"auth", "forbidden", "not_logged_in"})
 
 
@@ -78,6 +88,10 @@ class RecoveryPolicy:
     max_wait: float = 60.0
     #: Concurrent calls per provider in this process (None: NAVI_<ID>_MAX_CONCURRENCY or no limit).
     max_concurrency: int | None = None
+    #: Retry failures after which the request may have been carried out anyway (a timeout,
+    #: a 5xx but 503). Off for calls that must not run twice (a tool that is not idempotent):
+    #: a refused connection, a 503, a 429 and a refreshed 401 are still retried.
+    retry_uncertain: bool = True
 
 
 def classify(
@@ -310,6 +324,8 @@ class _Call:
             return True
         if kind == "rate_limited":
             return not self.too_long(exc.failure.retry_after or self.policy.base_delay)
+        if not self.policy.retry_uncertain and _uncertain(exc.failure):
+            return False
         return kind in _TRANSIENT
 
     def wait_for(self, exc: BaseException | None, attempt: int) -> float:
