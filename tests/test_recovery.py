@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,21 @@ def test_transient_failures_are_retried_and_counted(linear: Any) -> None:
     assert len(server.requests) == 3
     record = service.health.get("linear")
     assert (record.status, record.error_total, record.error_count) == ("healthy", 2, 0)
+
+
+def test_a_call_that_must_not_run_twice_is_retried_only_when_it_surely_did_not_run(
+    linear: Any,
+) -> None:
+    service, server = linear
+    once = replace(FAST, retry_uncertain=False)
+    server.route("POST", "/graphql", script(Reply(503), OK))  # 503: the request was not taken
+    assert call_with_recovery("linear", query, service=service, policy=once) == OK.json
+    assert len(server.requests) == 2
+    server.requests.clear()
+    server.route("POST", "/graphql", Reply(500))  # it may have been carried out: not again
+    with pytest.raises(IntegrationError):
+        call_with_recovery("linear", query, service=service, policy=once)
+    assert len(server.requests) == 1
 
 
 def test_refused_key_is_not_retried_and_says_how_to_fix(linear: Any) -> None:

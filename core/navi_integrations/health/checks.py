@@ -97,13 +97,12 @@ def failure_of(name: str, exc: BaseException) -> HealthResult | None:
 
     if isinstance(exc, ProviderFailure):
         kind = cast("FailureKind", exc.kind)
-        advice = str(exc.advice) if exc.advice is not None and str(exc.advice) else None
         return HealthResult.failed(
             kind,
             exc.message,
             http_status=exc.http_status,
             retry_after=exc.retry_after,
-            advice=advice,
+            advice=exc.advice,
         )
     if isinstance(exc, httpx.HTTPStatusError):
         return failure_from_response(name, exc.response)
