@@ -56,10 +56,7 @@ def enable(
     request: Request, provider: Provider, _who: Caller, body: ScopeBody | None = None
 ) -> dict[str, Any]:
     """Enable the provider globally or for a project; returns its status entry."""
-    counted(request, provider, "enable")
-    project = (body or ScopeBody()).project()
-    service_of(request).enable(provider, project_id=project)
-    return status_entry(request, provider, project)
+    return _switch(request, provider, body, on=True)
 
 
 @router.post("/api/integrations/{provider}/disable", tags=["integrations"])
@@ -67,9 +64,14 @@ def disable(
     request: Request, provider: Provider, _who: Caller, body: ScopeBody | None = None
 ) -> dict[str, Any]:
     """Disable the provider globally or for a project; returns its status entry."""
-    counted(request, provider, "disable")
+    return _switch(request, provider, body, on=False)
+
+
+def _switch(request: Request, provider: str, body: ScopeBody | None, *, on: bool) -> dict[str, Any]:
+    counted(request, provider, "enable" if on else "disable")
     project = (body or ScopeBody()).project()
-    service_of(request).disable(provider, project_id=project)
+    service = service_of(request)
+    (service.enable if on else service.disable)(provider, project_id=project)
     return status_entry(request, provider, project)
 
 
