@@ -445,9 +445,10 @@ class Gateway(Handlers):
 
     # -- listings --------------------------------------------------------------
 
-    async def _listings(self) -> list[_Provider]:
-        """Every provider with its listing: saved ones as they are, others started now."""
-        states = list(self._providers.values())
+    async def _listings(self, only: _Provider | None = None) -> list[_Provider]:
+        """Every provider (or ``only`` one) with its listing: saved ones as they are, others
+        started now."""
+        states = [only] if only is not None else list(self._providers.values())
         missing = [s for s in states if s.listing is None]
         if missing:
             saved = await asyncio.to_thread(load_listings, self._listings_path)

@@ -35,7 +35,7 @@ class Handlers:
         settings: GatewaySettings
         _providers: dict[str, ProviderState]
 
-        async def _listings(self) -> list[ProviderState]: ...
+        async def _listings(self, only: ProviderState | None = None) -> list[ProviderState]: ...
         async def _invoke(
             self,
             state: ProviderState,
@@ -100,7 +100,7 @@ class Handlers:
         started = time.monotonic()
         outcome = "ok"
         if state.listing is None:  # called without listing first: its annotations are needed
-            await self._listings()
+            await self._listings(state)
         repeatable = _repeatable(state, tool)
         try:
             result: types.CallToolResult = await self._invoke(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ...scopes import Scope
+from ...scopes import Scope, credential_scope
+from ..driver import now_ms
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -16,11 +16,6 @@ if TYPE_CHECKING:
     from ..engine import Store
 
 __all__ = ["CredentialRow", "CredentialView", "QueriesBase", "ScopeRows", "now_ms"]
-
-
-def now_ms() -> int:
-    """Milliseconds since the epoch: the store's time unit."""
-    return int(time.time() * 1000)
 
 
 def _bool(value: Any) -> bool | None:
@@ -49,12 +44,13 @@ class CredentialView:
     project_enabled: bool | None
 
     def in_effect(self) -> CredentialRow | None:
-        """The row that applies: the project's own enabled credentials, else the user's."""
-        if self.project is not None and self.project.enabled:
-            return self.project
-        if self.user is not None and self.user.enabled:
-            return self.user
-        return None
+        """The row that applies: the project's own enabled credentials, else the user's
+        (:func:`~navi_integrations.scopes.credential_scope`; switches aside)."""
+        applies = credential_scope(
+            None if self.user is None else self.user.enabled,
+            None if self.project is None else self.project.enabled,
+        )
+        return self.project if applies == "project" else self.user if applies else None
 
 
 @dataclass(frozen=True)
