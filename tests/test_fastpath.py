@@ -128,23 +128,37 @@ def test_token_answers_through_the_driver_alone(svc: IntegrationService, warm: N
     assert out.stdout.strip() == LINEAR and not modules & HEAVY
 
 
-def test_a_due_last_used_write_goes_through_the_service(
+def _last_used(svc: IntegrationService) -> int | None:
+    from sqlalchemy import text
+
+    with svc.store.read() as conn:
+        found: int | None = conn.execute(text("SELECT last_used_at FROM credentials")).scalar()
+    return found
+
+
+def test_the_first_read_after_connect_is_answered_by_the_fast_path(
     svc: IntegrationService, warm: None
 ) -> None:
     svc.connect("linear", {"apiKey": LINEAR})
-    assert direct.token(_doc(svc, "linear")) is None  # never used: last_used_at is due
+    assert _last_used(svc) is None  # never used
 
     first, modules = navi_traced("token", "linear")
     assert first.stdout.strip() == LINEAR
-    assert "sqlalchemy" in modules  # the service wrote last_used_at
-    with svc.store.read() as conn:
-        from sqlalchemy import text
-
-        used = conn.execute(text("SELECT last_used_at FROM credentials")).scalar()
+    assert not modules & HEAVY  # the fast path wrote last_used_at itself (store.reads)
+    used = _last_used(svc)
     assert used is not None and abs(used - time.time() * 1000) < 60_000
 
     second, modules = navi_traced("token", "linear")
     assert second.stdout.strip() == LINEAR and not modules & HEAVY
+    assert _last_used(svc) == used  # at most once a minute per row
+
+    with svc.store.write() as conn:  # a minute later, the next read records the use again
+        from sqlalchemy import text
+
+        conn.execute(text("UPDATE credentials SET last_used_at = :t"), {"t": used - 61_000})
+    assert direct.token(_doc(svc, "linear")) is not None
+    again = _last_used(svc)
+    assert again is not None and again >= used
 
 
 def _same_error(
@@ -316,10 +330,11 @@ def test_tokens_to_refresh_and_cli_tokens_go_to_the_service(svc: IntegrationServ
         "value": "ya29.soon",
         "expiresAt": int(expiring["expiresAt"]),
     }
-    assert (
-        direct.token(google, environ={**os.environ, "NAVI_INTEGRATIONS_REFRESH_MARGIN": "x"})
-        is None
-    )
+    bad_margin = {**os.environ, "NAVI_INTEGRATIONS_REFRESH_MARGIN": "x"}
+    with pytest.raises(InvalidInput, match="NAVI_INTEGRATIONS_REFRESH_MARGIN"):
+        direct.token(google, environ=bad_margin)
+    with pytest.raises(InvalidInput, match="NAVI_INTEGRATIONS_REFRESH_MARGIN"):
+        IntegrationService(environ=bad_margin).get_token("google")
 
     svc.store_credentials("github", {"host": "github.com"})
     _used_now(svc)
@@ -469,9 +484,6 @@ def _run_env(svc: IntegrationService, ids: list[str], project_id: str | None) ->
 def test_env_for_fills_the_templates_like_run(svc: IntegrationService) -> None:
     svc.connect("linear", {"apiKey": LINEAR})
     svc.connect("slack", SLACK)
-    assert direct.env_for(["linear"], None, svc.catalog.document) is None  # last_used due
-    for pid in ("linear", "slack"):
-        svc.get_credentials(pid)
     filled = direct.env_for(["linear", "slack"], "p1", svc.catalog.document)
     assert (
         filled
@@ -559,12 +571,39 @@ def test_cached_plugin_documents_become_objects_only_when_read(navi_home: Path) 
 
 
 def test_the_fast_path_shares_the_services_rules() -> None:
-    from navi_integrations import service as service_module
-    from navi_integrations.auth.refresh import DEFAULT_REFRESH_MARGIN
+    """One module owns the credential-read rules, and neither side restates them."""
+    import ast
+
+    from navi_integrations.store import reads
     from navi_integrations.store.schema import SCHEMA_REVISION
 
-    assert direct.LAST_USED_RESOLUTION_MS == service_module.LAST_USED_RESOLUTION_MS
-    assert direct.REFRESH_MARGIN_SECONDS == DEFAULT_REFRESH_MARGIN
+    core = Path(reads.__file__).parents[1]
+    rule_names = {"LAST_USED_RESOLUTION_MS", "DEFAULT_REFRESH_MARGIN", "TOUCH_SQL"}
+    for module in (core / "store" / "direct.py", *sorted((core / "service").glob("*.py"))):
+        tree = ast.parse(module.read_text())
+        assigned = {
+            t.id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Assign)
+            for t in node.targets
+            if isinstance(t, ast.Name)
+        }
+        classes = {n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
+        assert not assigned & rule_names, module
+        assert "RevealedSecret" not in classes and "_Revealed" not in classes, module
+    imported = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, navi_integrations.store.reads as r; "
+            "r.open_row; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('sqlalchemy', 'pydantic', 'sqlmodel')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert imported.stdout.strip() == "[]"
     from navi_integrations.store import engine
 
     assert engine.SCHEMA_REVISION == SCHEMA_REVISION

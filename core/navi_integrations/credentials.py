@@ -8,9 +8,10 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 
 from pydantic import SecretStr
 
+from .placeholders import MissingValue, fill, placeholders
+
 __all__ = ["Credentials", "MissingValue", "placeholders", "redact"]
 
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
 
 
@@ -21,22 +22,6 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         if len(secret) >= 4:
             text = text.replace(secret, "[redacted]")
     return _BEARER.sub(r"\1[redacted]", text)
-
-
-class MissingValue(KeyError):
-    """A template names a field that has no value and no default (``field`` says which)."""
-
-    def __init__(self, field: str) -> None:
-        super().__init__(field)
-        self.field = field
-
-    def __str__(self) -> str:
-        return f"no '{self.field}' value"
-
-
-def placeholders(template: str) -> set[str]:
-    """Return the field names referenced by ``{{field}}`` placeholders in ``template``."""
-    return set(_PLACEHOLDER.findall(template))
 
 
 class Credentials(Mapping[str, SecretStr]):
@@ -99,20 +84,9 @@ class Credentials(Mapping[str, SecretStr]):
         ``None`` means "leave this entry out" (an env variable, an MCP
         argument or header); a required field still raises :class:`MissingValue`.
         """
-        omitted = False
-
-        def _value(match: re.Match[str]) -> str:
-            nonlocal omitted
-            key = match.group(1)
-            value = self.reveal(key) if key in self._values else ""
-            if value:
-                return value
-            if defaults and defaults.get(key):
-                return defaults[key]
-            if key in optional:
-                omitted = True
-                return ""
-            raise MissingValue(key)
-
-        filled = _PLACEHOLDER.sub(_value, template)
-        return None if omitted else filled
+        return fill(
+            template,
+            lambda key: self._values[key].get_secret_value() if key in self._values else None,
+            defaults=defaults,
+            optional=optional,
+        )

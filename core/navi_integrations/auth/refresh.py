@@ -17,7 +17,6 @@ that another caller has already renewed. ``NAVI_INTEGRATIONS_REFRESH_MARGIN``
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigurationError, GrantRevoked, StoreBusy, connect_advice
 from ..results import HealthResult
 from ..scopes import Scope
+from ..store.reads import DEFAULT_REFRESH_MARGIN, now_ms, refresh_due, refresh_margin
 
 if TYPE_CHECKING:
     from ..health.tracker import HealthTracker
@@ -34,30 +34,16 @@ if TYPE_CHECKING:
     from ..store.queries import Queries
     from ..store.vault import Vault
 
-__all__ = ["DEFAULT_REFRESH_MARGIN", "TokenRefresher", "needs_refresh"]
-
-DEFAULT_REFRESH_MARGIN = 300.0
+__all__ = ["DEFAULT_REFRESH_MARGIN", "TokenRefresher", "needs_refresh", "refresh_margin"]
 
 #: Renews credentials through the ``refresh`` hook: (provider id, credentials) -> renewed.
 RenewHook = Callable[[str, "Credentials"], "Credentials | None"]
 
 
-def refresh_margin(environ: Mapping[str, str] | None = None) -> float:
-    """Seconds before expiry at which tokens are renewed (``NAVI_INTEGRATIONS_REFRESH_MARGIN``)."""
-    raw = (os.environ if environ is None else environ).get("NAVI_INTEGRATIONS_REFRESH_MARGIN")
-    return float(raw) if raw else DEFAULT_REFRESH_MARGIN
-
-
 def needs_refresh(auth_type: str, values: Mapping[str, Any], margin: float) -> bool:
-    """Whether an OAuth access token expires within ``margin`` seconds.
-
-    ``values`` maps field names to values (plain strings or ``SecretStr``).
-    """
-    if auth_type != "oauth" or "accessToken" not in values or "expiresAt" not in values:
-        return False
-    raw = values["expiresAt"]
-    expires_ms = int(raw if isinstance(raw, str) else raw.get_secret_value())
-    return expires_ms - time.time() * 1000 < margin * 1000
+    """Whether an OAuth access token expires within ``margin`` seconds (the rule of
+    :func:`navi_integrations.store.reads.refresh_due`, now)."""
+    return refresh_due(auth_type, values, margin, now_ms())
 
 
 class TokenRefresher:

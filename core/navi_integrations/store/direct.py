@@ -14,13 +14,12 @@ asks the service (the full path: SQLAlchemy, pydantic, plugins) instead:
   database does not exist yet, or its schema is not at
   :data:`~navi_integrations.store.schema.SCHEMA_REVISION` (the service
   creates or migrates it);
-* a write is due: ``last_used_at`` is recorded at most once a minute per
-  credential, and writes stay with the store's SQLAlchemy code (one owner of
-  the schema, one locking discipline) — so a loop pays the full path at
-  most once a minute. The one exception is the audit entry of a token read
-  (:data:`AUDIT_INSERT_SQL`): written on every read, it would otherwise send
-  every read down the full path; it is a single-statement append that no
-  other code reads back to modify;
+* a write the store's SQLAlchemy code owns is due. Two single-statement
+  writes are made here, by the statements the service runs too: a row's
+  ``last_used_at`` (:data:`~navi_integrations.store.reads.TOUCH_SQL`, at
+  most once a minute per row: the first read after ``connect`` answers
+  here like every later one) and the audit entry of a token read
+  (:data:`AUDIT_INSERT_SQL`), each through a connection of its own;
 * an OAuth token expires within ``NAVI_INTEGRATIONS_REFRESH_MARGIN``
   seconds (default 300) and must be refreshed;
 * the provider authenticates through a CLI (its token comes from a hook);
@@ -34,21 +33,20 @@ What it can answer itself it answers exactly as the service does: the same
 :class:`~navi_integrations.errors.DecryptionFailed` and field errors, with the
 same text and advice, audited alike. Connections are opened with the
 engine's settings — read-only (SQLite ``mode=ro``, a read-only snapshot on
-PostgreSQL) unless a token read is audited — and closed before returning,
+PostgreSQL), writes going through a connection of their own — and closed before returning,
 so that a fallback in the same process starts from a clean state.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import NaviError
+from ..placeholders import MissingValue, fill
 from ..statuses import (
     NO_DETAILS,
-    credential_in_effect,
     credential_key,
     granted_services,
     health_detail,
@@ -57,7 +55,8 @@ from ..statuses import (
     token_field,
 )
 from ..statuses import status_document as status_document_of
-from .driver import CannotAnswer, Keys, Reader, checked_project, connect, expand, now_ms, open_row
+from . import reads
+from .driver import CannotAnswer, Keys, Reader, checked_project, connect, expand
 from .queries.statements import (
     AUDIT_INSERT_SQL,
     CREDENTIAL_VIEW_SQL,
@@ -65,6 +64,7 @@ from .queries.statements import (
     HEALTH_IN_SCOPE_SQL,
     SWITCHES_IN_SCOPE_SQL,
 )
+from .reads import LAST_USED_RESOLUTION_MS, now_ms
 
 # Imported where used: `list` decrypts nothing, and plain `token` builds no document
 # (each frozen dataclass a module defines costs about 2 % of the whole process).
@@ -75,7 +75,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LAST_USED_RESOLUTION_MS",
-    "REFRESH_MARGIN_SECONDS",
     "credentials",
     "env_for",
     "status_document",
@@ -84,38 +83,13 @@ __all__ = [
     "token_value",
 ]
 
-#: ``last_used_at`` is written at most this often per credential (milliseconds).
-LAST_USED_RESOLUTION_MS = 60_000
-#: Default of ``NAVI_INTEGRATIONS_REFRESH_MARGIN`` (the token refresher's margin, seconds).
-REFRESH_MARGIN_SECONDS = 300.0
-
 Row = Mapping[str, Any]
 Document = Mapping[str, Any]
 
 
-def _refresh_margin_ms(environ: Mapping[str, str]) -> float:
-    raw = environ.get("NAVI_INTEGRATIONS_REFRESH_MARGIN")
-    try:
-        return (float(raw) if raw else REFRESH_MARGIN_SECONDS) * 1000
-    except ValueError:
-        raise CannotAnswer from None
-
-
-def _row_values(
-    reader: Reader,
-    keys: Keys,
-    doc: Document,
-    project_id: str | None,
-    *,
-    require_enabled: bool,
-) -> tuple[Row, dict[str, str]]:
-    """The credential row in effect and its values, decrypted (the service's errors)."""
-    provider_id = str(doc["id"])
-    rows = reader.fetch(CREDENTIAL_VIEW_SQL, {"provider": provider_id, "pid": project_id or ""})
-    scope, row = credential_in_effect(
-        doc, provider_id, project_id, rows, require_enabled=require_enabled
-    )
-    return row, open_row(keys, provider_id, scope, row)
+def _credential_rows(reader: Reader, doc: Document, project_id: str | None) -> list[Row]:
+    """Both scopes' credential rows of one provider (:data:`CREDENTIAL_VIEW_SQL`)."""
+    return list(reader.fetch(CREDENTIAL_VIEW_SQL, {"provider": doc["id"], "pid": project_id or ""}))
 
 
 def _credentials(
@@ -125,40 +99,18 @@ def _credentials(
     project_id: str | None,
     environ: Mapping[str, str],
 ) -> dict[str, str]:
-    """The credentials ``get_credentials`` would return, when no write or hook is needed."""
+    """The credentials ``get_credentials`` would return, by the service's rules
+    (:mod:`navi_integrations.store.reads`), when no refresh or hook is needed."""
     if doc["authType"] == "cli":
         raise CannotAnswer  # the token comes from the provider's runtime_credentials hook
-    row, values = _row_values(reader, keys, doc, project_id, require_enabled=True)
-    now = now_ms()
-    if row["last_used_at"] is None or now - row["last_used_at"] >= LAST_USED_RESOLUTION_MS:
-        raise CannotAnswer  # last_used_at is due: the service writes it
-    if doc["authType"] == "oauth" and "accessToken" in values and "expiresAt" in values:
-        try:
-            expires_ms = int(values["expiresAt"])
-        except ValueError:
-            raise CannotAnswer from None
-        if expires_ms - now < _refresh_margin_ms(environ):
-            raise CannotAnswer  # the refresher renews it, once across callers
+    rows = _credential_rows(reader, doc, project_id)
+    row, values = reads.open_in_effect(keys.key_for, doc, project_id, rows, require_enabled=True)
+    now = reads.now_ms()
+    if reads.refresh_due(doc["authType"], values, reads.refresh_margin(environ), now):
+        raise CannotAnswer  # the refresher renews it, once across callers
+    if reads.touch_due(row["last_used_at"], now):
+        reader.write(reads.TOUCH_SQL, {"now": now, "id": row["id"]})
     return values
-
-
-class _Revealed:
-    """A secret with :class:`pydantic.SecretStr`'s reading interface, without pydantic."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def get_secret_value(self) -> str:
-        """The plain value (only ``navi-int token`` prints it)."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return "SecretStr('**********')"
-
-    def __str__(self) -> str:
-        return "**********"
 
 
 def credentials(
@@ -216,16 +168,7 @@ def _audit(
     reader: Reader, provider_id: str, project_id: str | None, caller: str, outcome: str
 ) -> None:
     """The entry the service's ``audit_token_read`` records (never the value)."""
-    entry = {
-        "kind": "token_read",
-        "provider": provider_id,
-        "project_id": project_id or "",
-        "caller": caller[:255],
-        "tool": None,
-        "duration_ms": None,
-        "outcome": outcome[:32],
-        "at": now_ms(),
-    }
+    entry = reads.audit_entry("token_read", provider_id, project_id, caller, outcome=outcome)
     reader.write(AUDIT_INSERT_SQL, entry)
 
 
@@ -263,12 +206,8 @@ def token(
     if found is None:
         return None
     value, expires = found
-    # Token.value is a SecretStr; _Revealed reads the same and keeps pydantic unloaded.
-    return Token(doc["authType"], cast("SecretStr", _Revealed(value)), expires)
-
-
-# As credentials._PLACEHOLDER; a pattern string, compiled (and cached by re) only by `run`.
-_PLACEHOLDER = r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}"
+    # Token.value is a SecretStr; RevealedSecret reads the same and keeps pydantic unloaded.
+    return Token(doc["authType"], cast("SecretStr", reads.RevealedSecret(value)), expires)
 
 
 def env_for(
@@ -301,34 +240,12 @@ def env_for(
                 defaults = {f["key"]: f["default"] for f in fields if f.get("default")}
                 optional = {f["key"] for f in fields if not f.get("required", True)}
                 for var, template in (doc.get("env") or {}).items():
-                    value = _fill(template, values, defaults, optional)
+                    value = fill(template, values.get, defaults=defaults, optional=optional)
                     if value is not None:
                         filled[var] = value
-    except CannotAnswer:
+    except (CannotAnswer, MissingValue):  # a required value missing: `run` words it
         return None
     return filled
-
-
-def _fill(
-    template: str, values: Mapping[str, str], defaults: Mapping[str, str], optional: set[str]
-) -> str | None:
-    """``Credentials.fill_or_omit`` without pydantic: ``None`` leaves the variable out; a
-    required value with no default leaves the answer to ``run``."""
-    omitted = False
-
-    def value(match: re.Match[str]) -> str:
-        nonlocal omitted
-        key = match.group(1)
-        found = values.get(key) or defaults.get(key)
-        if found:
-            return found
-        if key in optional:
-            omitted = True
-            return ""
-        raise CannotAnswer
-
-    text = re.sub(_PLACEHOLDER, value, template)
-    return None if omitted else text
 
 
 def _scope_rows(
@@ -408,7 +325,12 @@ def status_document(
 def _services(reader: Reader, keys: Keys, doc: Document, item: ProviderStatus) -> list[str]:
     """The OAuth services the stored token was granted (none when it cannot be read)."""
     try:
-        _, values = _row_values(reader, keys, doc, item.project_id, require_enabled=False)
+        rows = reader.fetch(
+            CREDENTIAL_VIEW_SQL, {"provider": doc["id"], "pid": item.project_id or ""}
+        )
+        _, values = reads.open_in_effect(
+            keys.key_for, doc, item.project_id, rows, require_enabled=False
+        )
     except NaviError:
         return []
     return granted_services(doc, values.get("scope"))

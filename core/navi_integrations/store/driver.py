@@ -10,16 +10,16 @@ them. Anything these cannot do raises :class:`CannotAnswer`: the caller
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ..errors import DecryptionFailed, MasterKeyError, scope_label
+from ..errors import MasterKeyError
 from ..paths import data_dir
 from ..scopes import check_project_id
 from ._reader import Reader
 from .queries.statements import SCHEMA_REVISION_SQL
+from .reads import now_ms
 from .schema import BUSY_TIMEOUT_MS, SCHEMA_REVISION, configure_sqlite, database_url
 
 if TYPE_CHECKING:  # crypto is imported where a value is opened: `list` opens none
@@ -33,19 +33,11 @@ __all__ = [
     "connect",
     "expand",
     "now_ms",
-    "open_row",
 ]
-
-Row = Mapping[str, Any]
 
 
 class CannotAnswer(Exception):
     """The fast path cannot answer alone: the caller leaves the answer to the service."""
-
-
-def now_ms() -> int:
-    """Milliseconds since the epoch: the store's time unit."""
-    return int(time.time() * 1000)
 
 
 def checked_project(project_id: str | None) -> str | None:
@@ -87,7 +79,6 @@ def _connect_sqlite(path: str, *, writes: bool) -> Reader:
         except sqlite3.Error:
             conn.close()
             raise CannotAnswer from None
-        return Reader(conn, pyformat=False, errors=sqlite3.Error)
     # Each write goes through its own connection, closed while the reading one is still
     # open: the connection that closes last checkpoints the WAL into the database (three
     # fsyncs) and deletes it, which a token read would otherwise pay every time; the
@@ -107,13 +98,22 @@ def _connect_postgresql(url: str, *, writes: bool) -> Reader:
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # one snapshot
     except psycopg.Error:
         raise CannotAnswer from None
-    return Reader(conn, pyformat=True, errors=psycopg.Error)
+    if writes:
+        return Reader(conn, pyformat=True, errors=psycopg.Error)
+    # A read-only snapshot writes (a row's last use) through an autocommit connection.
+    return Reader(
+        conn,
+        pyformat=True,
+        errors=psycopg.Error,
+        writer=lambda: psycopg.connect(url, connect_timeout=10, autocommit=True),
+    )
 
 
 @contextmanager
 def connect(environ: Mapping[str, str], *, writes: bool = False) -> Iterator[Reader]:
     """A connection to the configured database at the expected schema, else
-    :class:`CannotAnswer`. Read-only unless ``writes`` (then each statement commits)."""
+    :class:`CannotAnswer`. Reads see one snapshot unless ``writes``; a write commits at
+    once, through a connection of its own where the reading one is read-only."""
     url = database_url(environ)
     if url.startswith("sqlite:///") and "?" not in url:
         reader = _connect_sqlite(url.removeprefix("sqlite:///"), writes=writes)
@@ -160,6 +160,12 @@ class Keys:
                 raise CannotAnswer from None
         return self._current
 
+    def key_for(self, key_id: str) -> MasterKey | None:
+        """The key whose id is ``key_id``: the current one (nearly every row's) without
+        reading the retired ones, else :meth:`by_id`."""
+        current = self.current()
+        return current if current.key_id == key_id else self.by_id(key_id)
+
     def by_id(self, key_id: str) -> MasterKey | None:
         """The key whose id is ``key_id``, current or retired, if we have it."""
         if self._by_id is None:
@@ -168,28 +174,3 @@ class Keys:
             except MasterKeyError:
                 raise CannotAnswer from None
         return self._by_id.get(key_id)
-
-
-def open_row(keys: Keys, provider_id: str, scope: str, row: Row) -> dict[str, str]:
-    """Decrypt a credential row (bound to provider, scope and project), as the service does.
-
-    The current key is tried first: when it authenticates the value, it is the
-    key that sealed it, and no key id (a SHA-256) needs computing. Otherwise the
-    row's key is looked up by id, and the errors are the service's: no such key
-    ("the master key does not match"), or that key refuses the value ("damaged").
-    """
-    from .crypto import InvalidCiphertext, associated_data, open_values
-
-    project_id = str(row["project_id"]) or None
-    label = scope_label(project_id)
-    blob, aad = row["value"], associated_data(provider_id, scope, project_id)
-    try:
-        return open_values(keys.current(), blob, aad)
-    except InvalidCiphertext:
-        key = keys.by_id(str(row["key_id"]))
-        if key is None:
-            raise DecryptionFailed(provider_id, label, "key") from None
-        try:
-            return open_values(key, blob, aad)
-        except InvalidCiphertext:
-            raise DecryptionFailed(provider_id, label, "damaged") from None

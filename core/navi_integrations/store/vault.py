@@ -14,9 +14,9 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ..errors import DecryptionFailed, InvalidCiphertext
 from ..scopes import Scope
-from .crypto import KeySource, MasterKey, Sealed, associated_data, open_values, seal
+from .crypto import KeySource, MasterKey, Sealed, associated_data, seal
+from .reads import open_row
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -65,15 +65,13 @@ class Vault:
         )
 
     def open(self, provider_id: str, scope: Scope, key_id: str, blob: bytes) -> dict[str, str]:
-        """Decrypt a row's value; :class:`DecryptionFailed` (wrong key, damaged row) otherwise."""
-        key = self._known.get(key_id) or self.key_for(key_id)  # a dict read needs no lock
-        if key is None:
-            raise DecryptionFailed(provider_id, scope.label(), "key")
-        aad = associated_data(provider_id, scope.kind, scope.project_id)
-        try:
-            return open_values(key, blob, aad)
-        except InvalidCiphertext:
-            raise DecryptionFailed(provider_id, scope.label(), "damaged") from None
+        """Decrypt a row's value (:func:`~navi_integrations.store.reads.open_row`):
+        :class:`DecryptionFailed` for a wrong key or a damaged row."""
+        return open_row(self.key_for_read, provider_id, scope.kind, scope.project_id, key_id, blob)
+
+    def key_for_read(self, key_id: str) -> MasterKey | None:
+        """:meth:`key_for`, without the lock when the key is known (every read)."""
+        return self._known.get(key_id) or self.key_for(key_id)  # a dict read needs no lock
 
     def save(
         self,

@@ -96,13 +96,12 @@ class CredentialQueries(QueriesBase):
 
     def touch(self, credential_id: int) -> None:
         """Record a use of a credential row now."""
-        credentials, _, _ = self._tables()
-        with self.store.write() as conn:
-            conn.execute(
-                credentials.update()
-                .where(credentials.c.id == credential_id)
-                .values(last_used_at=now_ms())
-            )
+        import sqlalchemy as sa
+
+        from ..reads import TOUCH_SQL
+
+        with self.store.write() as conn:  # the fast path's statement (store.reads)
+            conn.execute(sa.text(TOUCH_SQL), {"now": now_ms(), "id": credential_id})
 
     def lock_credential(
         self, conn: sa.Connection, provider_id: str, scope: Scope

@@ -1,72 +1,55 @@
-"""The service's health workflows: record outcomes, check live, test with advice.
-
-Part of ``IntegrationService`` (a mixin, to keep each module to one concern).
-"""
+"""Health workflows: record outcomes, check live, test with advice, and the health details
+a settings page shows."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .errors import IntegrationDisabled, NaviError, NotConnected, OAuthFailed, scope_label
-from .scopes import Scope
-from .statuses import project_switches
+from ..errors import (
+    IntegrationDisabled,
+    NaviError,
+    NotConnected,
+    OAuthFailed,
+    scope_label,
+)
+from ..scopes import Scope
+from ..statuses import project_switches
 
 if TYPE_CHECKING:
-    from .documents import ProviderStatus
-    from .errors import Advice
-    from .health.tracker import HealthRecord, HealthTracker
-    from .models import Credentials
-    from .plugins.catalog import Catalog
-    from .plugins.registry import Registry
-    from .results import FailureKind, HealthResult, TestResult
-    from .store.queries import Queries
+    from ..documents import ProviderStatus
+    from ..health.tracker import HealthRecord
+    from ..models import Credentials
+    from ..results import FailureKind, HealthResult, TestResult
+    from ._parts import Parts
+    from .advice import Advisor
+    from .credentials import CredentialReads
+    from .switches import Switches
 
 __all__ = ["HealthChecks"]
 
 
 class HealthChecks:
-    """Health workflows; mixed into ``IntegrationService``."""
+    """Checks (live or recorded) and the details of each provider's health."""
 
-    if TYPE_CHECKING:
+    def __init__(
+        self, parts: Parts, credentials: CredentialReads, advisor: Advisor, switches: Switches
+    ) -> None:
+        self._parts = parts
+        self._credentials = credentials
+        self._advisor = advisor
+        self._switches = switches
 
-        @property
-        def catalog(self) -> Catalog: ...
-        @property
-        def registry(self) -> Registry: ...
-        @property
-        def health(self) -> HealthTracker: ...
-        @property
-        def queries(self) -> Queries: ...
-        def status(
-            self, *, project_id: str | None = None, providers: list[str] | None = None
-        ) -> list[ProviderStatus]: ...
-        def credentials_in_scope(
-            self,
-            provider_id: str,
-            scope: Scope,
-            *,
-            touch: bool = True,
-            require_enabled: bool = True,
-            fresh: bool = True,
-        ) -> tuple[Credentials, Scope]: ...
-        def health_record(
-            self, provider_id: str, *, project_id: str | None = None
-        ) -> HealthRecord: ...
-        def classify(
-            self,
-            provider_id: str,
-            result: HealthResult,
-            *,
-            project_id: str | None = None,
-            connecting: bool = False,
-        ) -> tuple[str, Advice | None]: ...
+    def health_record(self, provider_id: str, *, project_id: str | None = None) -> HealthRecord:
+        """The health of the credentials in effect for the scope (account, errors, …)."""
+        self._parts.catalog.document(provider_id)
+        return self._parts.health.get(provider_id, Scope.of(project_id))
 
     def record_success(
         self, provider_id: str, *, project_id: str | None = None, account: str | None = None
     ) -> None:
         """Note a successful call or check: errors reset, health healthy."""
-        from .results import HealthResult
+        from ..results import HealthResult
 
         self._record(provider_id, project_id, HealthResult.healthy(account))
 
@@ -80,7 +63,7 @@ class HealthChecks:
         retry_after: float | None = None,
     ) -> None:
         """Note a failed call; the message is stored with any credential value redacted."""
-        from .results import HealthResult
+        from ..results import HealthResult
 
         self._record(
             provider_id, project_id, HealthResult.failed(kind, error, retry_after=retry_after)
@@ -88,8 +71,8 @@ class HealthChecks:
 
     def _record(self, provider_id: str, project_id: str | None, result: HealthResult) -> None:
         scope = Scope.of(project_id)
-        self.catalog.document(provider_id)
-        if self.health.record(provider_id, result, scope) is None:
+        self._parts.catalog.document(provider_id)
+        if self._parts.health.record(provider_id, result, scope) is None:
             raise NotConnected(provider_id, project_id)
 
     def check(
@@ -100,19 +83,19 @@ class HealthChecks:
         A provider without a health check answers ``ok`` with "not tested"
         (``kind`` None, nothing recorded).
         """
-        from .results import HealthResult
+        from ..results import HealthResult
 
         scope = Scope.of(project_id)
         # A CLI provider's check asks its CLI itself, login included: its runtime values
         # (e.g. gh's token) are not fetched first, or a logged-out CLI would be an error.
-        fresh = self.catalog.document(provider_id)["authType"] != "cli"
-        credentials, row_scope = self.credentials_in_scope(
+        fresh = self._parts.catalog.document(provider_id)["authType"] != "cli"
+        credentials, row_scope = self._credentials.credentials_in_scope(
             provider_id, scope, require_enabled=False, fresh=fresh
         )
         result = self.check_values(provider_id, credentials, timeout=timeout)
         if result is None:
             return HealthResult(True, "not tested: the provider has no health check")
-        self.health.record(provider_id, result, scope, row_scope=row_scope)
+        self._parts.health.record(provider_id, result, scope, row_scope=row_scope)
         return result
 
     def check_values(
@@ -127,13 +110,13 @@ class HealthChecks:
         ``None`` when the provider has no health check. A plugin that raises
         becomes a ``plugin`` failure naming its distribution.
         """
-        from .errors import PluginError
-        from .models import Credentials
-        from .results import HealthResult
+        from ..errors import PluginError
+        from ..models import Credentials
+        from ..results import HealthResult
 
         creds = credentials if isinstance(credentials, Credentials) else Credentials(credentials)
         try:
-            return self.registry.health_check(provider_id, creds, timeout)
+            return self._parts.registry.health_check(provider_id, creds, timeout)
         except PluginError as exc:
             return HealthResult.failed(
                 "plugin", f"the health check failed inside {exc.origin}: {exc.message}"
@@ -143,10 +126,10 @@ class HealthChecks:
         self, provider_id: str, *, project_id: str | None = None, timeout: float = 10.0
     ) -> TestResult:
         """Check the stored credentials live: the outcome, recorded, with advice when it failed."""
-        from .errors import DecryptionFailed
-        from .results import HealthResult, TestResult
+        from ..errors import DecryptionFailed
+        from ..results import HealthResult, TestResult
 
-        self.catalog.document(provider_id)  # an unknown provider is bad input, not a result
+        self._parts.catalog.document(provider_id)  # an unknown provider is bad input, not a result
         try:
             result = self.check(provider_id, project_id=project_id, timeout=timeout)
         except (NotConnected, IntegrationDisabled) as exc:
@@ -163,7 +146,7 @@ class HealthChecks:
             return TestResult(provider_id, project_id, result, exc.advice, "fail")
         if result.ok:
             return TestResult(provider_id, project_id, result)
-        action, advice = self.classify(provider_id, result, project_id=project_id)
+        action, advice = self._advisor.classify(provider_id, result, project_id=project_id)
         return TestResult(provider_id, project_id, result, advice, action)
 
     def test_all(
@@ -179,10 +162,14 @@ class HealthChecks:
         """
         from concurrent.futures import ThreadPoolExecutor, as_completed
 
-        targets = [s.provider for s in self.status(project_id=project_id) if s.effective.connected]
+        targets = [
+            s.provider
+            for s in self._switches.status(project_id=project_id)
+            if s.effective.connected
+        ]
         if not targets:
             return []
-        _ = self.registry  # load the plugins once, before the worker threads
+        _ = self._parts.registry  # load the plugins once, before the worker threads
         results: list[TestResult] = []
         with ThreadPoolExecutor(max_workers=min(32, len(targets))) as pool:
             futures = [
@@ -210,12 +197,12 @@ class HealthChecks:
         ``services``. The advice is the recovery rules' for the stored failure
         kind (a live Retry-After makes it a wait).
         """
-        from .health.tracker import FAILED_AFTER_ERRORS
-        from .results import HealthResult
+        from ..health.tracker import FAILED_AFTER_ERRORS
+        from ..results import HealthResult
 
         listed = list(items)
         own = (
-            self.queries.own_switches([i.provider for i in listed], Scope.of(project_id))
+            self._parts.queries.own_switches([i.provider for i in listed], Scope.of(project_id))
             if project_id
             else {}
         )
@@ -246,7 +233,7 @@ class HealthChecks:
                     # row needed the user; three transient ones in a row did not.
                     kind = "not_logged_in" if item.auth_type == "cli" else "auth"
                 failure = HealthResult.failed(kind, record.last_error)
-                _, advice = self.classify(item.provider, failure, project_id=project_id)
+                _, advice = self._advisor.classify(item.provider, failure, project_id=project_id)
                 detail["lastError"] = {
                     "message": record.last_error,
                     "advice": None if advice is None else advice.to_document(),
@@ -256,9 +243,9 @@ class HealthChecks:
         return found
 
     def _granted_services(self, provider_id: str, project_id: str | None) -> list[str]:
-        oauth = self.catalog.document(provider_id).get("oauth") or {}
+        oauth = self._parts.catalog.document(provider_id).get("oauth") or {}
         try:
-            creds, _ = self.credentials_in_scope(
+            creds, _ = self._credentials.credentials_in_scope(
                 provider_id, Scope.of(project_id), touch=False, require_enabled=False, fresh=False
             )
         except NaviError:
@@ -273,7 +260,7 @@ class HealthChecks:
 
 def _failure_kind(exc: NaviError) -> FailureKind:
     """The failure kind of an error that stopped a check before it ran."""
-    from .errors import ConfigurationError, ProviderError, StoreError
+    from ..errors import ConfigurationError, ProviderError, StoreError
 
     if isinstance(exc, StoreError):
         return "store"

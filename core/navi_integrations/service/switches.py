@@ -1,36 +1,27 @@
-"""The service's switches and status reads: what applies to each provider in a scope,
-with its health, through the one resolver (:func:`navi_integrations.scopes.resolve`).
-Part of ``IntegrationService`` (a mixin, to keep each module to one concern).
-"""
+"""Switches and status reads: what applies to each provider in a scope, with its health,
+through the one resolver (:func:`navi_integrations.scopes.resolve`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from .documents import ProviderStatus
-from .scopes import Effective, Scope
-from .statuses import defaults_of, provider_statuses
+from ..scopes import Effective, Scope
+from ..statuses import provider_statuses
 
 if TYPE_CHECKING:
-    from .plugins.catalog import Catalog
-    from .store.queries import Queries
+    from ..documents import ProviderStatus
+    from ..scopes import Effective
+    from ._parts import Parts
 
-__all__ = ["StatusReads", "defaults_of"]
+__all__ = ["Switches"]
 
 
-class StatusReads:
-    """Switches and status reads; mixed into ``IntegrationService``."""
+class Switches:
+    """Enable, disable and set MCP/skill switches; read every provider's state."""
 
-    if TYPE_CHECKING:
-
-        @property
-        def catalog(self) -> Catalog: ...
-        @property
-        def queries(self) -> Queries: ...
-        def _emit_connection(self, provider_id: str, scope: Scope, after: str) -> None: ...
-
-    # -- switches ------------------------------------------------------------
+    def __init__(self, parts: Parts) -> None:
+        self._parts = parts
 
     def enable(self, provider_id: str, *, project_id: str | None = None) -> Effective:
         """Enable the provider globally, or for one project; returns what now applies."""
@@ -69,22 +60,22 @@ class StatusReads:
         """Unset switches in a scope so they inherit again (a project's from the global ones,
         the global ones from the provider's defaults); returns what now applies."""
         scope = Scope.of(project_id)
-        self.catalog.document(provider_id)
+        self._parts.catalog.document(provider_id)
         chosen = [n for n, on in (("enabled", enabled), ("mcp_enabled", mcp)) if on]
         chosen += ["skill_enabled"] if skill else []
-        if self.queries.reset_switches(provider_id, scope, chosen):
-            self._emit_connection(provider_id, scope, "settings")
+        if self._parts.queries.reset_switches(provider_id, scope, chosen):
+            self._parts.emit_connection(provider_id, scope, "settings")
         return self.effective(provider_id, project_id=project_id)
 
     def _set_switches(
         self, provider_id: str, project_id: str | None, event: str, **switches: bool | None
     ) -> Effective:
         scope = Scope.of(project_id)
-        self.catalog.document(provider_id)
+        self._parts.catalog.document(provider_id)
         changes = {k: v for k, v in switches.items() if v is not None}
         if changes:
-            self.queries.set_switches(provider_id, scope, changes)
-            self._emit_connection(provider_id, scope, event)
+            self._parts.queries.set_switches(provider_id, scope, changes)
+            self._parts.emit_connection(provider_id, scope, event)
         return self.effective(provider_id, project_id=project_id)
 
     def effective(self, provider_id: str, *, project_id: str | None = None) -> Effective:
@@ -99,12 +90,12 @@ class StatusReads:
         Built by :func:`navi_integrations.statuses.provider_statuses`, the one
         implementation the fast read path (``navi-int list``) uses too.
         """
-        from .store.queries import now_ms
+        from ..store.queries import now_ms
 
         scope = Scope.of(project_id)
-        ids = list(providers) if providers is not None else self.catalog.provider_ids()
-        documents = {pid: self.catalog.document(pid) for pid in ids}
-        rows = self.queries.scope_rows(ids, scope)
+        ids = list(providers) if providers is not None else self._parts.catalog.provider_ids()
+        documents = {pid: self._parts.catalog.document(pid) for pid in ids}
+        rows = self._parts.queries.scope_rows(ids, scope)
         return provider_statuses(
             documents,
             scope.project_id,

@@ -1,17 +1,14 @@
-"""The service's audit trail (token reads, gateway tool calls) and its change marker.
-
-Part of ``IntegrationService`` (a mixin, to keep each module to one concern).
-"""
+"""The audit trail: who read which token, which tool the gateway called (never a value),
+and the change marker that tells a server another process changed something."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from .scopes import Scope
+from ..scopes import Scope
 
 if TYPE_CHECKING:
-    from .plugins.catalog import Catalog
-    from .store.queries import Queries
+    from ._parts import Parts
 
 __all__ = ["AuditKind", "AuditTrail"]
 
@@ -20,14 +17,10 @@ AuditKind = Literal["token_read", "tool_call"]
 
 
 class AuditTrail:
-    """Audit entries and change detection; mixed into ``IntegrationService``."""
+    """Audit entries and change detection, over the queries."""
 
-    if TYPE_CHECKING:
-
-        @property
-        def catalog(self) -> Catalog: ...
-        @property
-        def queries(self) -> Queries: ...
+    def __init__(self, parts: Parts) -> None:
+        self._parts = parts
 
     def audit_token_read(
         self, provider_id: str, project_id: str | None, caller: str, *, outcome: str = "ok"
@@ -49,7 +42,7 @@ class AuditTrail:
         outcome: str = "ok",
     ) -> None:
         """Append one audit entry: a token read, or a gateway tool call with its duration."""
-        self.queries.record_audit(
+        self._parts.queries.record_audit(
             {
                 "kind": kind,
                 "provider": provider_id,
@@ -66,7 +59,7 @@ class AuditTrail:
     ) -> list[dict[str, Any]]:
         """The newest audit entries first, as documents: ``{kind, provider, scope, projectId,
         caller, tool, durationMs, outcome, at}`` (``at`` in epoch milliseconds)."""
-        rows = self.queries.audit_entries(limit=limit, kind=kind, provider=provider)
+        rows = self._parts.queries.audit_entries(limit=limit, kind=kind, provider=provider)
         return [
             {
                 "kind": r["kind"],
@@ -85,4 +78,4 @@ class AuditTrail:
     def change_marker(self) -> tuple[Any, ...]:
         """A value that changes whenever any process changes a connection, switch or health
         (one cheap query): poll it to notice changes made elsewhere."""
-        return self.queries.change_marker()
+        return self._parts.queries.change_marker()

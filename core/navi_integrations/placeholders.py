@@ -1,0 +1,64 @@
+"""``{{field}}`` templates (MCP commands, env variables, API headers) and how they are filled.
+
+Plain strings only, no pydantic: :meth:`Credentials.fill_or_omit
+<navi_integrations.credentials.Credentials.fill_or_omit>` and the fast read
+path (``navi-int run``) fill through :func:`fill`, the one rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Mapping
+
+__all__ = ["MissingValue", "fill", "placeholders"]
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}")
+
+
+class MissingValue(KeyError):
+    """A template names a field that has no value and no default (``field`` says which)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"no '{self.field}' value"
+
+
+def placeholders(template: str) -> set[str]:
+    """Return the field names referenced by ``{{field}}`` placeholders in ``template``."""
+    return set(_PLACEHOLDER.findall(template))
+
+
+def fill(
+    template: str,
+    value_of: Callable[[str], str | None],
+    *,
+    defaults: Mapping[str, str] | None = None,
+    optional: Collection[str] = (),
+) -> str | None:
+    """Fill each ``{{field}}`` of ``template`` with ``value_of(field)``.
+
+    An empty or absent value falls back to ``defaults`` (the fields' declared
+    defaults). ``None`` when a field in ``optional`` has neither: "leave this
+    entry out" (an env variable, an MCP argument or header). A required field
+    with neither raises :class:`MissingValue`.
+    """
+    omitted = False
+
+    def _value(match: re.Match[str]) -> str:
+        nonlocal omitted
+        key = match.group(1)
+        value = value_of(key)
+        if value:
+            return value
+        if defaults and defaults.get(key):
+            return defaults[key]
+        if key in optional:
+            omitted = True
+            return ""
+        raise MissingValue(key)
+
+    filled = _PLACEHOLDER.sub(_value, template)
+    return None if omitted else filled

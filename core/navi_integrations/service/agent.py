@@ -1,0 +1,185 @@
+"""Agent access: MCP configs, the Agent Skills to offer, and the context of a recovered
+call (``call_with_recovery``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import (
+    NaviError,
+    PluginError,
+)
+from ..scopes import Scope
+
+if TYPE_CHECKING:
+    from ..agent.mcp import McpConfig
+    from ..agent.skills import InstallReport, Skill
+    from ..health.recovery import CallContext
+    from ..models import Credentials
+    from ._parts import Parts
+    from .credentials import CredentialReads
+    from .switches import Switches
+
+__all__ = ["AgentAccess"]
+
+#: Credential keys that hold secrets whatever the provider declares (OAuth, CLI tokens).
+_RUNTIME_SECRETS = frozenset({"accessToken", "refreshToken", "clientSecret", "token"})
+
+
+class AgentAccess:
+    """What agents get: MCP servers, skills, recovered calls."""
+
+    def __init__(self, parts: Parts, credentials: CredentialReads, switches: Switches) -> None:
+        self._parts = parts
+        self._credentials = credentials
+        self._switches = switches
+
+    def mcp_config(
+        self,
+        *,
+        runtime: str = "agent-sdk",
+        project_id: str | None = None,
+        env_refs: bool = False,
+        gateway: bool = False,
+    ) -> McpConfig:
+        """The MCP servers of every connected, enabled, MCP-enabled provider, for ``runtime``.
+
+        With ``gateway`` the config has one server instead, ``navi-integrations``,
+        which runs ``navi-int gateway`` (for the scope) in front of them all:
+        no secret is in it, whatever the providers.
+
+        A provider whose server cannot be built (its credentials cannot be read,
+        its plugin fails) is left out and listed in ``skipped`` with the reason;
+        the others are still emitted. With ``env_refs`` secrets become ``${VAR}``
+        references (the plugin's ``mcp_config`` hook still runs, on the real
+        non-secret values), and ``env`` says how to set each variable.
+        """
+        from ..agent.mcp import McpConfig, McpSkipped, check_format, render
+
+        check_format(runtime, env_refs=env_refs and not gateway)
+        if gateway:
+            return McpConfig(render({"navi-integrations": _gateway_server(project_id)}, runtime))
+        servers: dict[str, Any] = {}
+        env: dict[str, str] = {}
+        skipped: list[McpSkipped] = []
+        for item in self._switches.status(project_id=project_id):
+            state = item.effective
+            doc = self._parts.catalog.document(item.provider)
+            if not (state.connected and state.enabled and state.mcp_enabled and doc.get("mcp")):
+                continue
+            try:
+                credentials = self._credentials.get_credentials(
+                    item.provider, project_id=project_id
+                )
+                if env_refs:
+                    credentials = self._referenced(doc, credentials, project_id, env)
+                server = self._parts.registry.mcp_config(item.provider, credentials)
+            except NaviError as exc:
+                advice = str(exc.advice) if exc.advice is not None and str(exc.advice) else None
+                reason = f"{exc.origin}: {exc.message}" if isinstance(exc, PluginError) else None
+                skipped.append(McpSkipped(item.provider, reason or exc.message, advice))
+                continue
+            if server is not None:
+                servers[item.provider] = server
+        return McpConfig(render(servers, runtime), env, skipped)
+
+    @staticmethod
+    def _referenced(
+        doc: Mapping[str, Any],
+        credentials: Credentials,
+        project_id: str | None,
+        env: dict[str, str],
+    ) -> Credentials:
+        """The credentials with each secret replaced by a ``${VAR}`` reference."""
+        import re
+        import shlex
+
+        from ..models import Credentials
+
+        secret = {f["key"] for f in doc.get("credentials", []) if f.get("type") == "password"}
+        by_template = {template: var for var, template in (doc.get("env") or {}).items()}
+        values: dict[str, str] = {}
+        for key in credentials:
+            if key not in secret and key not in _RUNTIME_SECRETS:
+                values[key] = credentials.reveal(key)
+                continue
+            var = by_template.get("{{" + key + "}}") or re.sub(
+                r"[^A-Z0-9]+", "_", f"{doc['id']}_{key}".upper()
+            )
+            command = ["navi-int", "token", str(doc["id"])]
+            if project_id:
+                command += ["--project", project_id]
+            command += ["--field", key]
+            env[var] = shlex.join(command)
+            values[key] = "${" + var + "}"
+        return Credentials(values)
+
+    def skills(self, *, project_id: str | None = None) -> list[Skill]:
+        """The skills to offer agents in the scope: the framework's, then per provider whose
+        skills are on, its setup skill until connected and its usage skill after."""
+        from ..agent.skills import select_skills, skills_dir
+
+        offers: list[tuple[str, str | None, str | None]] = []
+        for item in self._switches.status(project_id=project_id):
+            state = item.effective
+            if not (state.enabled and state.skill_enabled):
+                continue
+            names = self._parts.catalog.document(item.provider).get("skill") or {}
+            role = "usage" if state.connected else "setup"
+            name = names.get(role)
+            folder = None
+            if name:
+                module = self._parts.registry.plugin_module(item.provider)
+                base = skills_dir(module) if module else None
+                folder = str(base / name) if base is not None else None
+            offers.append((item.provider, role, folder))
+        return select_skills(offers)
+
+    def install_skills(
+        self, directory: str | Path, *, project_id: str | None = None
+    ) -> InstallReport:
+        """Copy exactly the skills enabled in the scope into ``directory``: only folders the
+        installer made are replaced or removed; clashes are reported (see ``install``)."""
+        from ..agent.skills import install
+
+        return install(self.skills(project_id=project_id), Path(directory))
+
+    def recovery_context(self, provider_id: str, *, project_id: str | None = None) -> CallContext:
+        """What ``call_with_recovery`` needs for one provider and scope."""
+        from ..health.recovery import CallContext
+
+        scope = Scope.of(project_id)
+        doc = self._parts.catalog.document(provider_id)
+        cli = doc.get("cli") or {}
+        auth_type = str(doc["authType"])
+        return CallContext(
+            provider_id,
+            str(doc["name"]),
+            auth_type,
+            cli.get("authCommand") if auth_type == "cli" else None,
+            scope,
+            self._parts.health,
+            lambda: self._credentials.credentials_in_scope(provider_id, scope),
+            lambda rejected: self._credentials.refresh_credentials(
+                provider_id, project_id=project_id, rejected=rejected
+            ),
+        )
+
+
+def _gateway_server(project_id: str | None) -> Any:
+    """The stdio server that runs the gateway: ``navi-int`` by its full path when it can be
+    found (agent runtimes often start with a bare PATH), and the data dir when one is set;
+    never the master key or a database URL, which may hold a password."""
+    import os
+    import shutil
+    import sys
+
+    from ..models import StdioMcpServer
+
+    args = ["gateway"] + (["--project", project_id] if project_id else [])
+    env = {name: os.environ[name] for name in ("NAVI_INTEGRATIONS_HOME",) if os.environ.get(name)}
+    beside = Path(sys.executable).with_name("navi-int")  # this environment's, when not on PATH
+    command = shutil.which("navi-int") or (str(beside) if beside.exists() else "navi-int")
+    return StdioMcpServer(command=command, args=args, env=env)

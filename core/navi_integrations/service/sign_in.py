@@ -1,0 +1,185 @@
+"""OAuth sign-in: the loopback browser flow (CLI) and the two-step flow a server completes
+through its own callback; what a completed sign-in grants is stored in one write."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..errors import (
+    CredentialsInvalid,
+    NotConnected,
+    OAuthFailed,
+)
+from ..scopes import Scope
+
+if TYPE_CHECKING:
+    from ..auth.oauth import OAuthSignIn, PendingSignIn, PendingSignIns, SignInResult
+    from ..models import Credentials
+    from ._parts import Parts
+    from .connections import Connections
+    from .credentials import CredentialReads
+    from .health import HealthChecks
+
+__all__ = ["SignIns"]
+
+
+class SignIns:
+    """OAuth sign-ins, begun and completed, stored once granted."""
+
+    def __init__(
+        self,
+        parts: Parts,
+        credentials: CredentialReads,
+        connections: Connections,
+        checks: HealthChecks,
+    ) -> None:
+        self._parts = parts
+        self._credentials = credentials
+        self._connections = connections
+        self._checks = checks
+        self._pending: PendingSignIns | None = None
+
+    def oauth_client(
+        self, provider_id: str, *, project_id: str | None = None
+    ) -> Credentials | None:
+        """The credentials already stored in exactly this scope (their OAuth client), if any."""
+        scope = Scope.of(project_id)
+        try:
+            creds, row_scope = self._credentials.credentials_in_scope(
+                provider_id, scope, touch=False, require_enabled=False, fresh=False
+            )
+        except NotConnected:
+            return None
+        return creds if row_scope == scope else None
+
+    def _sign_in_flow(
+        self,
+        provider_id: str,
+        client_id: str,
+        client_secret: str,
+        services: list[str] | None,
+        project_id: str | None,
+        fields: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> tuple[OAuthSignIn, list[str]]:
+        """The flow for a sign-in whose client is valid, and the services it asks for."""
+        from ..auth.oauth import OAuthSignIn
+
+        values = {**(fields or {}), "clientId": client_id, "clientSecret": client_secret}
+        problems = self._parts.registry.validate(provider_id, values)
+        if problems:
+            raise CredentialsInvalid(provider_id, problems)
+        provider = self._parts.registry.get(provider_id)
+        chosen = (
+            list(services) if services else list(provider.oauth.services if provider.oauth else [])
+        )
+        existing = self.oauth_client(provider_id, project_id=project_id)
+        return OAuthSignIn(provider, existing=existing, **options), chosen
+
+    def _signed_in(
+        self, provider_id: str, project_id: str | None, result: SignInResult
+    ) -> SignInResult:
+        """Store what a completed sign-in granted, in one write, and record it healthy."""
+        if result.values is not None:
+            stored = {k: result.values.reveal(k) for k in result.values}
+            self._connections.store_credentials(provider_id, stored, project_id=project_id)
+            self._checks.record_success(provider_id, project_id=project_id, account=result.account)
+        return result
+
+    def sign_in(
+        self,
+        provider_id: str,
+        *,
+        client_id: str,
+        client_secret: str = "",
+        services: list[str] | None = None,
+        project_id: str | None = None,
+        timeout: float = 300.0,
+        open_browser: Callable[[str], bool] | None = None,
+        show_url: Callable[[str], None] | None = None,
+        fields: Mapping[str, str] | None = None,
+    ) -> SignInResult:
+        """Connect an OAuth provider: the browser sign-in (PKCE) through a loopback listener,
+        then store everything at once.
+
+        ``fields`` are the provider's other values (e.g. a self-hosted
+        instance's ``baseUrl``), used to resolve its OAuth URLs and stored with the tokens.
+        Raises :class:`~navi_integrations.errors.OAuthFailed` having stored nothing
+        when the sign-in does not complete. Services already granted are not asked again.
+        """
+        flow, chosen = self._sign_in_flow(
+            provider_id,
+            client_id,
+            client_secret,
+            services,
+            project_id,
+            fields,
+            timeout=timeout,
+            open_browser=open_browser,
+            show_url=show_url,
+        )
+        result = flow.run(client_id, client_secret, chosen, fields)
+        return self._signed_in(provider_id, project_id, result)
+
+    @property
+    def pending_sign_ins(self) -> PendingSignIns:
+        """Sign-ins begun with :meth:`begin_sign_in` and not completed yet (in memory)."""
+        from ..auth.oauth import PendingSignIns
+
+        if self._pending is None:
+            self._pending = PendingSignIns()
+        return self._pending
+
+    def begin_sign_in(
+        self,
+        provider_id: str,
+        *,
+        client_id: str,
+        client_secret: str = "",
+        services: list[str] | None = None,
+        project_id: str | None = None,
+        redirect_uri: str,
+        fields: Mapping[str, str] | None = None,
+    ) -> PendingSignIn | SignInResult:
+        """Start a sign-in whose redirect comes back to ``redirect_uri`` (a server's own
+        callback): the pending sign-in, whose ``url`` the browser opens and whose ``state``
+        :meth:`complete_sign_in` is given back; or, when every service asked for is already
+        granted, the result at once. Nothing is stored yet. ``fields``: as for :meth:`sign_in`.
+        """
+        from ..auth.oauth import SignInResult
+
+        flow, chosen = self._sign_in_flow(
+            provider_id, client_id, client_secret, services, project_id, fields
+        )
+        begun = flow.begin(client_id, client_secret, chosen, redirect_uri, fields)
+        if isinstance(begun, SignInResult):
+            return begun
+        begun.project_id = project_id
+        self.pending_sign_ins.add(begun)
+        return begun
+
+    def complete_sign_in(
+        self, state: str, *, code: str | None = None, error: str | None = None
+    ) -> tuple[str, SignInResult]:
+        """Finish a sign-in begun with :meth:`begin_sign_in` with what its redirect brought
+        back: exchange the code, store everything at once, record it healthy. Returns the
+        provider id and the result.
+
+        Raises :class:`~navi_integrations.errors.OAuthFailed` having stored nothing when
+        the state is unknown, used or expired, the user declined, or the exchange fails.
+        """
+        from ..auth.oauth import OAuthSignIn
+
+        pending = self.pending_sign_ins.take(state)
+        if pending is None:
+            raise OAuthFailed(
+                "this sign-in is unknown or expired (each link works once, for 10 minutes); "
+                "nothing was saved. Start it again from the settings page"
+            )
+        flow = OAuthSignIn(
+            self._parts.registry.get(pending.provider_id),
+            existing=pending.previous,
+        )
+        result = flow.complete(pending, code=code, error=error)
+        return pending.provider_id, self._signed_in(pending.provider_id, pending.project_id, result)
