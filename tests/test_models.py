@@ -136,3 +136,45 @@ def test_field_checks_say_what_is_expected_without_quoting_the_value() -> None:
 def test_field_pattern_must_compile() -> None:
     with pytest.raises(ValidationError, match="not a valid regular expression"):
         CredentialField(key="k", label="K", pattern="([")
+
+
+def test_the_typed_provider_document_is_the_models_json() -> None:
+    """``ProviderDocument`` (what core logic reads by key, typed for mypy) names exactly the
+    keys the model writes, section by section, and requires only what is always there."""
+    from navi_integrations import models
+    from navi_integrations.documents import (
+        CliDocument,
+        DefaultsDocument,
+        FieldDocument,
+        OAuthDocument,
+        ProviderDocument,
+        SkillDocument,
+    )
+
+    def aliases(model: type[models.BaseModel]) -> set[str]:
+        return {f.alias or name for name, f in model.model_fields.items()}
+
+    for typed, model in (
+        (ProviderDocument, models.IntegrationProvider),
+        (FieldDocument, models.CredentialField),
+        (OAuthDocument, models.OAuthConfig),
+        (CliDocument, models.CliConfig),
+        (SkillDocument, models.SkillConfig),
+        (DefaultsDocument, models.ProviderDefaults),
+    ):
+        assert set(typed.__annotations__) == aliases(model), typed.__name__
+        required = {f.alias or name for name, f in model.model_fields.items() if f.is_required()}
+        assert required <= typed.__required_keys__, typed.__name__
+
+    from navi_integrations.plugins.registry import Registry
+
+    for provider in Registry().load().providers():  # the five plugins, as the catalog has them
+        doc = provider.to_document()
+        assert (
+            ProviderDocument.__required_keys__ <= set(doc) <= set(ProviderDocument.__annotations__)
+        )
+        for section, typed_section in (("oauth", OAuthDocument), ("cli", CliDocument)):
+            if section in doc:
+                assert set(doc[section]) <= set(typed_section.__annotations__)
+        for field in doc.get("credentials", []):
+            assert FieldDocument.__required_keys__ <= set(field)

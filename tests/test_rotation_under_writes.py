@@ -65,5 +65,7 @@ def test_rotations_and_writers_at_once_lose_nothing(
     ]
     assert lost == []
     final = fresh.rotate_keys()  # and a last rotation completes: no row sealed with a lost key
-    assert final.unreadable == [] and fresh.queries.key_counts() == {final.key_id: WRITERS * 3 + 1}
+    assert final.unreadable == [] and fresh.queries.keys.key_counts() == {
+        final.key_id: WRITERS * 3 + 1
+    }
     print(f"{len(reports)} rotations during {WRITERS * WRITES} writes: 0 lost, 0 unreadable")

@@ -1,11 +1,20 @@
-"""Documents the service hands out: a provider's status (PRD ``GET /api/integrations/status``)
-and a token (PRD ``GET /api/credentials/:provider/token``)."""
+"""Documents the service hands out: a provider's status (PRD ``GET /api/integrations/status``),
+a token (PRD ``GET /api/credentials/:provider/token``), and the provider document itself
+(:class:`ProviderDocument`, the PRD's ``IntegrationProvider`` as JSON) that core logic reads."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .provider_document import (
+    CliDocument,
+    DefaultsDocument,
+    FieldDocument,
+    OAuthDocument,
+    ProviderDocument,
+    SkillDocument,
+)
 from .scopes import Effective
 
 if TYPE_CHECKING:  # annotations only: `navi-int token` loads neither (see store.direct)
@@ -13,7 +22,16 @@ if TYPE_CHECKING:  # annotations only: `navi-int token` loads neither (see store
 
     from .results import Health
 
-__all__ = ["ProviderStatus", "Token"]
+__all__ = [
+    "CliDocument",
+    "DefaultsDocument",
+    "FieldDocument",
+    "OAuthDocument",
+    "ProviderDocument",
+    "ProviderStatus",
+    "SkillDocument",
+    "Token",
+]
 
 
 @dataclass(frozen=True)

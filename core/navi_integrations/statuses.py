@@ -28,7 +28,7 @@ from .errors import Advice, CredentialsError, IntegrationDisabled, InvalidInput,
 from .scopes import CredentialScope, Effective, Switches, credential_scope, resolve, switch_value
 
 if TYPE_CHECKING:
-    from .documents import ProviderStatus
+    from .documents import ProviderDocument, ProviderStatus
     from .results import Health
 
 __all__ = [
@@ -82,13 +82,13 @@ DEFAULT_KEYS = {
 }
 
 
-def defaults_of(doc: Mapping[str, Any]) -> Switches:
+def defaults_of(doc: ProviderDocument) -> Switches:
     """A provider document's ``defaults`` as switches (every one set)."""
     defaults = doc.get("defaults", {})
     return Switches(
-        defaults.get(DEFAULT_KEYS["enabled"], True),
-        defaults.get(DEFAULT_KEYS["mcp_enabled"], True),
-        defaults.get(DEFAULT_KEYS["skill_enabled"], True),
+        defaults.get("enabledGlobally", True),
+        defaults.get("mcpEnabled", True),
+        defaults.get("skillEnabled", True),
     )
 
 
@@ -97,7 +97,7 @@ def _by_scope(rows: Iterable[Row]) -> dict[_Key, Row]:
 
 
 def _effective(
-    doc: Mapping[str, Any],
+    doc: ProviderDocument,
     provider_id: str,
     project_id: str | None,
     credentials: Mapping[_Key, Row],
@@ -147,7 +147,7 @@ def _health(
 
 
 def provider_statuses(
-    documents: Mapping[str, Mapping[str, Any]],
+    documents: Mapping[str, ProviderDocument],
     project_id: str | None,
     credentials: Iterable[Row],
     switches: Iterable[Row],
@@ -229,15 +229,14 @@ def project_switches(row: Row | None) -> dict[str, bool | None]:
     }
 
 
-def granted_services(doc: Mapping[str, Any], granted: str | None) -> list[str]:
+def granted_services(doc: ProviderDocument, granted: str | None) -> list[str]:
     """The OAuth services whose scopes are all in ``granted`` (the token's ``scope`` value)."""
-    oauth = doc.get("oauth") or {}
+    oauth = doc.get("oauth")
+    if oauth is None:
+        return []
     scopes = set(granted.split()) if granted else set()
-    return [
-        name
-        for name in oauth.get("services", [])
-        if set(oauth.get("serviceScopes", {}).get(name, [])) <= scopes
-    ]
+    by_service = oauth.get("serviceScopes", {})
+    return [name for name in oauth.get("services", []) if set(by_service.get(name, [])) <= scopes]
 
 
 def status_document(
@@ -252,7 +251,7 @@ def status_document(
 
 
 def credential_in_effect(
-    doc: Mapping[str, Any],
+    doc: ProviderDocument,
     provider_id: str,
     project_id: str | None,
     rows: Sequence[Row],
@@ -286,7 +285,7 @@ def credential_in_effect(
         enabled = switch_value(
             switch["project_enabled"] if project_id else None,
             switch["global_enabled"],
-            doc.get("defaults", {}).get(DEFAULT_KEYS["enabled"], True),
+            doc.get("defaults", {}).get("enabledGlobally", True),
         )
         if not enabled:
             raise IntegrationDisabled(provider_id, project_id)
@@ -296,7 +295,7 @@ def credential_in_effect(
 
 
 def token_field(
-    doc: Mapping[str, Any], provider_id: str, keys: Collection[str], field: str | None
+    doc: ProviderDocument, provider_id: str, keys: Collection[str], field: str | None
 ) -> str:
     """Which credential value ``token`` hands out: ``field`` if named, else the OAuth access
     token, a CLI's token, or the first secret field that has a value.

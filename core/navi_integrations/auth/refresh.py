@@ -28,6 +28,7 @@ from ..scopes import Scope
 from ..store.reads import DEFAULT_REFRESH_MARGIN, now_ms, refresh_due, refresh_margin
 
 if TYPE_CHECKING:
+    from ..documents import ProviderDocument
     from ..health.tracker import HealthTracker
     from ..models import Credentials
     from ..store.engine import Store
@@ -60,7 +61,7 @@ class TokenRefresher:
         vault: Vault,
         tracker: HealthTracker,
         renew: RenewHook,
-        documents: Callable[[str], Mapping[str, Any]],
+        documents: Callable[[str], ProviderDocument],
         margin: float | None = None,
     ) -> None:
         self._store = store
@@ -73,7 +74,7 @@ class TokenRefresher:
         self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
-    def needs_refresh(self, doc: Mapping[str, Any], credentials: Credentials) -> bool:
+    def needs_refresh(self, doc: ProviderDocument, credentials: Credentials) -> bool:
         """Whether an OAuth access token expires within the margin."""
         return needs_refresh(str(doc.get("authType")), credentials, self.margin)
 
@@ -84,7 +85,7 @@ class TokenRefresher:
     def _current(self, provider_id: str, scope: Scope) -> tuple[Credentials, Scope] | None:
         from ..models import Credentials
 
-        row = self._queries.credential_view(provider_id, scope).in_effect()
+        row = self._queries.credentials.credential_view(provider_id, scope).in_effect()
         if row is None:
             return None
         values = self._vault.open(provider_id, row.scope, row.key_id, row.value)
@@ -123,9 +124,7 @@ class TokenRefresher:
                     # look again shortly rather than sleep in SQLite's coarse busy wait.
                     time.sleep(0.01)
 
-    def _stale(
-        self, doc: Mapping[str, Any], credentials: Credentials, rejected: str | None
-    ) -> bool:
+    def _stale(self, doc: ProviderDocument, credentials: Credentials, rejected: str | None) -> bool:
         if rejected is not None:
             return "accessToken" not in credentials or credentials.reveal("accessToken") == rejected
         return self.needs_refresh(doc, credentials)
@@ -143,7 +142,7 @@ class TokenRefresher:
         doc = self._documents(provider_id)
         try:
             with self._store.write(wait=wait) as conn:
-                row = self._queries.lock_credential(conn, provider_id, row_scope)
+                row = self._queries.credentials.lock_credential(conn, provider_id, row_scope)
                 if row is None:
                     from ..errors import NotConnected
 
@@ -161,7 +160,7 @@ class TokenRefresher:
                     )
                 values = {key: renewed.reveal(key) for key in renewed}
                 sealed = self._vault.seal_in(self._queries, conn, provider_id, row_scope, values)
-                self._queries.replace_value(conn, row["id"], sealed.blob, sealed.key_id)
+                self._queries.credentials.replace_value(conn, row["id"], sealed.blob, sealed.key_id)
         except GrantRevoked:
             error = GrantRevoked(provider_id, str(doc["name"]), scope.project_id)
             self._tracker.record(

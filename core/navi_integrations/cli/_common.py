@@ -10,6 +10,7 @@ import click
 from ..plugins.catalog import Catalog
 
 if TYPE_CHECKING:
+    from ..documents import ProviderDocument
     from ..errors import Advice
     from ..plugins.registry import Registry
     from ..service import IntegrationService
@@ -109,7 +110,7 @@ def table(rows: list[list[str]], headers: list[str]) -> str:
     return "\n".join(lines)
 
 
-def echo_guide(doc: dict[str, Any], indent: str = "  ") -> None:
+def echo_guide(doc: ProviderDocument, indent: str = "  ") -> None:
     """Print a provider document's setup guide: summary, then numbered steps."""
     guide = doc.get("setupGuide") or {}
     if guide.get("summary"):

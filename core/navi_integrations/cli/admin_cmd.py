@@ -50,11 +50,11 @@ def keys_status() -> None:
         click.echo(f"Master key: none in {source.description}")
     retired = {k.key_id for k in source.retired()}
     click.echo(f"Retired keys kept: {', '.join(sorted(retired)) or 'none'}")
-    counts = svc.queries.key_counts()
+    counts = svc.queries.keys.key_counts()
     unknown = sorted(k for k in counts if k != current and k not in retired)
     where: dict[str, list[str]] = {}
     if unknown:  # name the credentials that cannot be opened
-        for row in svc.queries.sealed_without(current or "", (), 10_000):
+        for row in svc.queries.keys.sealed_without(current or "", (), 10_000):
             if row["key_id"] in unknown:
                 label = f"{row['provider']} ({scope_text(row['project_id'] or None)})"
                 where.setdefault(row["key_id"], []).append(label)

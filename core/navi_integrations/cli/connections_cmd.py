@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,8 +10,11 @@ from ..errors import CredentialsInvalid
 from ._common import BadInput, advice_line, catalog, echo_guide, project_option, scope_text, service
 from ._input import parse_fields, read_stdin, warn_secret_fields
 
+if TYPE_CHECKING:
+    from ..documents import ProviderDocument
 
-def _prompt(doc: dict[str, Any], project_id: str | None, assume_yes: bool) -> dict[str, str]:
+
+def _prompt(doc: ProviderDocument, project_id: str | None, assume_yes: bool) -> dict[str, str]:
     click.echo(f"Connect {doc['name']} — {doc['description']}\n")
     echo_guide(doc)
     click.echo()
@@ -107,7 +110,7 @@ def connect(
 
 
 def _connect_oauth(
-    doc: dict[str, Any],
+    doc: ProviderDocument,
     project_id: str | None,
     fields: tuple[str, ...],
     from_stdin: bool,

@@ -9,7 +9,7 @@ cannot answer alone (e.g. a database still to create or migrate).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -23,6 +23,9 @@ from ._common import (
     service,
     table,
 )
+
+if TYPE_CHECKING:
+    from ..documents import ProviderDocument
 
 _AUTH_LABEL = {"api_key": "API key", "oauth": "OAuth", "cli": "CLI", "none": "none"}
 
@@ -127,7 +130,7 @@ def _show_health(provider_id: str, project_id: str | None) -> None:
         click.echo(f"  rate limited until {_when(record.rate_limited_until)}")
 
 
-def _show_text(doc: dict[str, Any]) -> None:
+def _show_text(doc: ProviderDocument) -> None:
     click.echo(f"{doc['name']} ({doc['id']})")
     click.echo(doc["description"])
     click.echo(f"\nAuth: {_AUTH_LABEL.get(doc['authType'], doc['authType'])}")

@@ -86,7 +86,7 @@ class HealthTracker:
 
     def row_scope(self, provider_id: str, scope: Scope) -> Scope | None:
         """The scope of the credential row in effect for ``scope`` (None: not connected)."""
-        row = self._queries.credential_view(provider_id, scope).in_effect()
+        row = self._queries.credentials.credential_view(provider_id, scope).in_effect()
         return None if row is None else row.scope
 
     def get(self, provider_id: str, scope: Scope | None = None) -> HealthRecord:
@@ -95,7 +95,7 @@ class HealthTracker:
         row_scope = self.row_scope(provider_id, scope)
         if row_scope is None:
             return HealthRecord(provider_id, scope.project_id, "unknown")
-        row, cred = self._queries.health_rows(provider_id, row_scope)
+        row, cred = self._queries.health.health_rows(provider_id, row_scope)
         if row is None:
             return HealthRecord(provider_id, row_scope.project_id, "unknown")
         meta = json.loads(row["metadata"]) if row["metadata"] else {}
@@ -115,14 +115,14 @@ class HealthTracker:
 
     def rate_limited_until(self, provider_id: str, scope: Scope) -> float | None:
         """Epoch seconds until which calls must wait (shared by every process), or None."""
-        until = self._queries.rate_limited_until(provider_id, scope)
+        until = self._queries.health.rate_limited_until(provider_id, scope)
         if until is None or until <= time.time() * 1000:
             return None
         return float(until) / 1000
 
     def status_of(self, provider_id: str, row_scope: Scope) -> tuple[str, int]:
         """(health status, consecutive errors) of a credential row, in one cheap query."""
-        return self._queries.status_of(provider_id, row_scope)
+        return self._queries.health.status_of(provider_id, row_scope)
 
     def hold(self, provider_id: str, row_scope: Scope, seconds: float) -> None:
         """Make every process wait ``seconds`` before calling the provider with this credential.
@@ -131,7 +131,7 @@ class HealthTracker:
         in which another caller has not heard of the Retry-After stays short.
         An earlier, later deadline is kept.
         """
-        self._queries.hold(provider_id, row_scope, int((time.time() + seconds) * 1000))
+        self._queries.health.hold(provider_id, row_scope, int((time.time() + seconds) * 1000))
 
     def record(
         self,
@@ -156,7 +156,7 @@ class HealthTracker:
             if result.kind == "rate_limited" and result.retry_after
             else None
         )
-        status, count = self._queries.record_outcome(
+        status, count = self._queries.health.record_outcome(
             provider_id,
             pid,
             ok=result.ok,

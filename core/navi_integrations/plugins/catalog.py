@@ -19,7 +19,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ProviderNotFound
 from ..paths import cache_dir, private_dir
@@ -35,6 +35,7 @@ from .discovery import (
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from ..documents import ProviderDocument
     from .info import LoadProblem, PluginInfo
     from .registry import Registry
 
@@ -63,7 +64,7 @@ class Catalog:
         self,
         plugins: list[PluginInfo],
         problems: list[LoadProblem],
-        providers: dict[str, dict[str, Any]],
+        providers: dict[str, ProviderDocument],
         owners: dict[str, str],
         refused: dict[str, str] | None = None,
     ) -> None:
@@ -101,7 +102,8 @@ class Catalog:
     @classmethod
     def from_registry(cls, registry: Registry) -> Catalog:
         """Snapshot a registry (loads it if needed)."""
-        providers = {p.id: p.to_document() for p in registry.providers()}
+        # The model's JSON is the document ProviderDocument types (tests/test_models.py).
+        providers = {p.id: cast("ProviderDocument", p.to_document()) for p in registry.providers()}
         owners = {pid: registry.owner(pid).name for pid in providers}
         return cls(registry.plugins(), registry.problems(), providers, owners, registry.refused())
 
@@ -109,7 +111,7 @@ class Catalog:
         """Every provider id, sorted."""
         return sorted(self._providers)
 
-    def document(self, provider_id: str) -> dict[str, Any]:
+    def document(self, provider_id: str) -> ProviderDocument:
         """The provider's IntegrationProvider document; :class:`ProviderNotFound` if none."""
         try:
             return self._providers[provider_id]

@@ -116,7 +116,7 @@ class Parts:
             from ..store.crypto import key_source
 
             self._keys = key_source(
-                data_dir(), self.environ, sealed_key_ids=lambda: self.queries.key_ids_in_use()
+                data_dir(), self.environ, sealed_key_ids=lambda: self.queries.keys.key_ids_in_use()
             )
         return self._keys
 
@@ -176,7 +176,7 @@ class Parts:
     def secrets_of(self, provider_id: str, row_scope: Scope) -> list[str]:
         """The stored values of one row (to redact from error text); none when unreadable."""
         try:
-            view = self.queries.credential_view(provider_id, row_scope)
+            view = self.queries.credentials.credential_view(provider_id, row_scope)
             row = view.project if not row_scope.is_user else view.user
             if row is None:
                 return []

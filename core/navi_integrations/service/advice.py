@@ -48,14 +48,14 @@ class Advisor:
         from ..health.recovery import classify
 
         doc = self._parts.catalog.document(provider_id)
-        cli = doc.get("cli") or {}
+        cli = doc.get("cli")
         error = classify(
             provider_id,
             doc["name"],
             doc["authType"],
             result,
             project_id=project_id,
-            auth_command=cli.get("authCommand") if doc["authType"] == "cli" else None,
+            auth_command=cli.get("authCommand") if cli and doc["authType"] == "cli" else None,
             connecting=connecting,
         )
         return error.action, error.advice

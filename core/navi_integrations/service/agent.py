@@ -3,7 +3,6 @@ call (``call_with_recovery``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +15,7 @@ from ..scopes import Scope
 if TYPE_CHECKING:
     from ..agent.mcp import McpConfig
     from ..agent.skills import InstallReport, Skill
+    from ..documents import ProviderDocument
     from ..health.recovery import CallContext
     from ..models import Credentials
     from ._parts import Parts
@@ -87,7 +87,7 @@ class AgentAccess:
 
     @staticmethod
     def _referenced(
-        doc: Mapping[str, Any],
+        doc: ProviderDocument,
         credentials: Credentials,
         project_id: str | None,
         env: dict[str, str],
@@ -126,9 +126,9 @@ class AgentAccess:
             state = item.effective
             if not (state.enabled and state.skill_enabled):
                 continue
-            names = self._parts.catalog.document(item.provider).get("skill") or {}
+            names = self._parts.catalog.document(item.provider).get("skill", {})
             role = "usage" if state.connected else "setup"
-            name = names.get(role)
+            name = names.get("usage") if state.connected else names.get("setup")
             folder = None
             if name:
                 module = self._parts.registry.plugin_module(item.provider)
@@ -152,13 +152,13 @@ class AgentAccess:
 
         scope = Scope.of(project_id)
         doc = self._parts.catalog.document(provider_id)
-        cli = doc.get("cli") or {}
-        auth_type = str(doc["authType"])
+        cli = doc.get("cli")
+        auth_type = doc["authType"]
         return CallContext(
             provider_id,
-            str(doc["name"]),
+            doc["name"],
             auth_type,
-            cli.get("authCommand") if auth_type == "cli" else None,
+            cli.get("authCommand") if cli is not None and auth_type == "cli" else None,
             scope,
             self._parts.health,
             lambda: self._credentials.credentials_in_scope(provider_id, scope),

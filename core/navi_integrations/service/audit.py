@@ -42,7 +42,7 @@ class AuditTrail:
         outcome: str = "ok",
     ) -> None:
         """Append one audit entry: a token read, or a gateway tool call with its duration."""
-        self._parts.queries.record_audit(
+        self._parts.queries.audit.record_audit(
             {
                 "kind": kind,
                 "provider": provider_id,
@@ -59,7 +59,7 @@ class AuditTrail:
     ) -> list[dict[str, Any]]:
         """The newest audit entries first, as documents: ``{kind, provider, scope, projectId,
         caller, tool, durationMs, outcome, at}`` (``at`` in epoch milliseconds)."""
-        rows = self._parts.queries.audit_entries(limit=limit, kind=kind, provider=provider)
+        rows = self._parts.queries.audit.audit_entries(limit=limit, kind=kind, provider=provider)
         return [
             {
                 "kind": r["kind"],
@@ -78,4 +78,4 @@ class AuditTrail:
     def change_marker(self) -> tuple[Any, ...]:
         """A value that changes whenever any process changes a connection, switch or health
         (one cheap query): poll it to notice changes made elsewhere."""
-        return self._parts.queries.change_marker()
+        return self._parts.queries.audit.change_marker()

@@ -93,14 +93,14 @@ class Connections:
             # Sealed inside the write transaction: see store.vault on key rotation.
             self._parts.vault.save(self._parts.queries, conn, provider_id, scope, values)
             # New credentials start with a clean health record: the old one was about others.
-            self._parts.queries.clear_health(conn, provider_id, scope)
+            self._parts.queries.credentials.clear_health(conn, provider_id, scope)
         self._parts.emit_connection(provider_id, scope, "connected")
 
     def disconnect(self, provider_id: str, *, project_id: str | None = None) -> bool:
         """Delete the scope's credentials and health; returns whether any were stored."""
         scope = Scope.of(project_id)
         self._parts.catalog.document(provider_id)
-        deleted = self._parts.queries.delete_connection(provider_id, scope)
+        deleted = self._parts.queries.credentials.delete_connection(provider_id, scope)
         if deleted:
             self._parts.emit_connection(provider_id, scope, "disconnected")
         return deleted

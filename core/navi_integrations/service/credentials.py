@@ -4,8 +4,7 @@ fast read path shares (:mod:`navi_integrations.store.reads`), and the token a sc
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..credentials import Credentials
 from ..documents import Token
@@ -19,6 +18,7 @@ from ..statuses import token_field
 from ..store import reads
 
 if TYPE_CHECKING:
+    from ..documents import ProviderDocument
     from ._parts import Parts
     from .audit import AuditTrail
 
@@ -57,7 +57,7 @@ class CredentialReads:
         """
         parts = self._parts
         doc = parts.catalog.document(provider_id)
-        rows = parts.queries.credential_rows(provider_id, scope)
+        rows = parts.queries.credentials.credential_rows(provider_id, scope)
         vault = parts.vault
         row, values = reads.open_in_effect(
             vault.key_for_read, doc, scope.project_id, rows, require_enabled=require_enabled
@@ -68,7 +68,7 @@ class CredentialReads:
         if touch and reads.touch_due(row["last_used_at"], now):
             # Bookkeeping only: a full or read-only disk must not block a read.
             with contextlib.suppress(StoreFull, StoreReadOnly):
-                parts.queries.touch(row["id"])
+                parts.queries.credentials.touch(row["id"])
         auth_type = doc["authType"]
         if (
             fresh
@@ -118,7 +118,7 @@ class CredentialReads:
         return found
 
 
-def token_of(doc: Mapping[str, Any], credentials: Credentials, field: str | None) -> Token:
+def token_of(doc: ProviderDocument, credentials: Credentials, field: str | None) -> Token:
     """The token a provider document says to hand out from ``credentials`` (or ``field``)."""
     field = token_field(doc, doc["id"], credentials, field)
     expires = credentials.reveal("expiresAt") if "expiresAt" in credentials else None

@@ -14,7 +14,7 @@ from ..errors import (
     scope_label,
 )
 from ..scopes import Scope
-from ..statuses import project_switches
+from ..statuses import granted_services, project_switches
 
 if TYPE_CHECKING:
     from ..documents import ProviderStatus
@@ -202,7 +202,9 @@ class HealthChecks:
 
         listed = list(items)
         own = (
-            self._parts.queries.own_switches([i.provider for i in listed], Scope.of(project_id))
+            self._parts.queries.credentials.own_switches(
+                [i.provider for i in listed], Scope.of(project_id)
+            )
             if project_id
             else {}
         )
@@ -243,19 +245,14 @@ class HealthChecks:
         return found
 
     def _granted_services(self, provider_id: str, project_id: str | None) -> list[str]:
-        oauth = self._parts.catalog.document(provider_id).get("oauth") or {}
+        doc = self._parts.catalog.document(provider_id)
         try:
             creds, _ = self._credentials.credentials_in_scope(
                 provider_id, Scope.of(project_id), touch=False, require_enabled=False, fresh=False
             )
         except NaviError:
             return []
-        granted = set(creds.reveal("scope").split()) if "scope" in creds else set()
-        return [
-            name
-            for name in oauth.get("services", [])
-            if set(oauth.get("serviceScopes", {}).get(name, [])) <= granted
-        ]
+        return granted_services(doc, creds.reveal("scope") if "scope" in creds else None)
 
 
 def _failure_kind(exc: NaviError) -> FailureKind:

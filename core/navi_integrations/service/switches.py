@@ -63,7 +63,7 @@ class Switches:
         self._parts.catalog.document(provider_id)
         chosen = [n for n, on in (("enabled", enabled), ("mcp_enabled", mcp)) if on]
         chosen += ["skill_enabled"] if skill else []
-        if self._parts.queries.reset_switches(provider_id, scope, chosen):
+        if self._parts.queries.credentials.reset_switches(provider_id, scope, chosen):
             self._parts.emit_connection(provider_id, scope, "settings")
         return self.effective(provider_id, project_id=project_id)
 
@@ -74,7 +74,7 @@ class Switches:
         self._parts.catalog.document(provider_id)
         changes = {k: v for k, v in switches.items() if v is not None}
         if changes:
-            self._parts.queries.set_switches(provider_id, scope, changes)
+            self._parts.queries.credentials.set_switches(provider_id, scope, changes)
             self._parts.emit_connection(provider_id, scope, event)
         return self.effective(provider_id, project_id=project_id)
 
@@ -95,7 +95,7 @@ class Switches:
         scope = Scope.of(project_id)
         ids = list(providers) if providers is not None else self._parts.catalog.provider_ids()
         documents = {pid: self._parts.catalog.document(pid) for pid in ids}
-        rows = self._parts.queries.scope_rows(ids, scope)
+        rows = self._parts.queries.credentials.scope_rows(ids, scope)
         return provider_statuses(
             documents,
             scope.project_id,

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import NaviError
 from ..placeholders import MissingValue, fill
+from ..provider_document import ProviderDocument
 from ..statuses import (
     NO_DETAILS,
     credential_key,
@@ -71,7 +72,7 @@ from .reads import LAST_USED_RESOLUTION_MS, now_ms
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-    from ..documents import ProviderStatus, Token
+    from ..documents import ProviderDocument, ProviderStatus, Token
 
 __all__ = [
     "LAST_USED_RESOLUTION_MS",
@@ -84,7 +85,7 @@ __all__ = [
 ]
 
 Row = Mapping[str, Any]
-Document = Mapping[str, Any]
+Document = ProviderDocument
 
 
 def _credential_rows(reader: Reader, doc: Document, project_id: str | None) -> list[Row]:

@@ -33,6 +33,7 @@ from ..errors import DecryptionFailed, InvalidCiphertext, InvalidInput, scope_la
 from ..statuses import credential_in_effect as in_effect
 
 if TYPE_CHECKING:
+    from ..documents import ProviderDocument
     from .keys import MasterKey
 
 __all__ = [
@@ -167,7 +168,7 @@ def row_scope_kind(row: Row) -> str:
 
 def open_in_effect(
     key_for: Callable[[str], MasterKey | None],
-    doc: Mapping[str, Any],
+    doc: ProviderDocument,
     project_id: str | None,
     rows: Sequence[Row],
     *,

@@ -55,20 +55,20 @@ def rotate(
 ) -> RotationReport:
     """Rotate (or finish rotating) the master key; see the module docstring."""
     with store.write() as conn:  # one rotation decides at a time, and no writer seals meanwhile
-        queries.lock_rotation(conn, exclusive=True)
+        queries.keys.lock_rotation(conn, exclusive=True)
         current = keys.current()
-        stale = queries.count_sealed_without(conn, current.key_id)
+        stale = queries.keys.count_sealed_without(conn, current.key_id)
         resumed = stale > 0
         if not resumed:
             keys.promote(generate_key(keys.description))
             current = keys.current()
-            stale = queries.count_sealed_without(conn, current.key_id)
+            stale = queries.keys.count_sealed_without(conn, current.key_id)
     report = RotationReport(current.key_id, resumed)
     known = keys.by_id()
     skip: set[int] = set()
     done = 0
     while True:
-        rows = queries.sealed_without(current.key_id, skip, batch_size)
+        rows = queries.keys.sealed_without(current.key_id, skip, batch_size)
         if not rows:
             break
         with store.write() as conn:
@@ -85,7 +85,7 @@ def rotate(
                     report.unreadable.append(where)
                     continue
                 sealed = seal(current, plain, aad)
-                if queries.reseal(
+                if queries.keys.reseal(
                     conn,
                     row["id"],
                     old_value=bytes(row["value"]),
@@ -98,8 +98,8 @@ def rotate(
         if progress is not None:
             progress(done, stale)
     with store.write() as conn:  # retire under the writers' lock: nobody is sealing with it
-        queries.lock_rotation(conn, exclusive=True)
-        in_use = queries.key_ids_in_use(conn)
+        queries.keys.lock_rotation(conn, exclusive=True)
+        in_use = queries.keys.key_ids_in_use(conn)
         for key in keys.retired():
             if key.key_id not in in_use:
                 keys.forget(key.key_id)

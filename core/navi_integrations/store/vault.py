@@ -83,7 +83,7 @@ class Vault:
     ) -> None:
         """Seal ``values`` with the current key and store them, inside ``conn``'s transaction."""
         sealed = self.seal_in(queries, conn, provider_id, scope, values)
-        queries.save_credential(conn, provider_id, scope, sealed.blob, sealed.key_id)
+        queries.credentials.save_credential(conn, provider_id, scope, sealed.blob, sealed.key_id)
 
     def seal_in(
         self,
@@ -94,5 +94,5 @@ class Vault:
         values: Mapping[str, str],
     ) -> Sealed:
         """Seal inside a write transaction, ordered with key rotation (see the module doc)."""
-        queries.lock_rotation(conn, exclusive=False)
+        queries.keys.lock_rotation(conn, exclusive=False)
         return self.seal(provider_id, scope, values)

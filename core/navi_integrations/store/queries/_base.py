@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -66,13 +65,11 @@ class ScopeRows:
 
 
 class QueriesBase:
-    """A store and the helpers every group of statements shares."""
+    """A store and the helpers every group of statements shares (a base, not a mixin:
+    each group stands alone, and :class:`Queries` holds one of each)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        # Audit writes queue here rather than in SQLite's busy handler, whose sleeps back
-        # off up to 100 ms: many threads reading tokens at once would wait far longer.
-        self._audit_lock = threading.Lock()
 
     @staticmethod
     def _tables() -> tuple[sa.Table, sa.Table, sa.Table]:

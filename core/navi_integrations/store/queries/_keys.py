@@ -1,24 +1,23 @@
-"""Statements for key rotation, the audit trail and change detection."""
+"""Statements for key rotation: which rows each key sealed, and the lock that orders them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._base import QueriesBase, now_ms
-from .statements import CHANGE_MARKER_SQL
+from ._base import QueriesBase
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-__all__ = ["CHANGE_MARKER_SQL", "ROTATION_LOCK", "KeyQueries"]
+__all__ = ["ROTATION_LOCK", "KeyQueries"]
 
 #: PostgreSQL advisory lock id that orders sealing writers and key rotation.
 ROTATION_LOCK = 0x6E617672
 
 
 class KeyQueries(QueriesBase):
-    """Sealed rows by key (rotation), audit entries, and a change marker."""
+    """Sealed rows by key, for rotation, and the lock that orders sealing writers."""
 
     # -- rotation ------------------------------------------------------------
 
@@ -98,39 +97,3 @@ class KeyQueries(QueriesBase):
             return set(conn.execute(query).scalars())
         with self.store.read() as own:
             return set(own.execute(query).scalars())
-
-    # -- audit and change detection -----------------------------------------
-
-    def record_audit(self, entry: Mapping[str, Any]) -> None:
-        """Append one audit entry (``kind``, ``provider``, ``project_id``, ``caller``…)."""
-        from ..tables import AUDIT
-
-        with self._audit_lock, self.store.write() as conn:
-            # Parameters apart from the statement: its compiled form is cached (hot path).
-            conn.execute(AUDIT.insert(), {**entry, "at": now_ms()})
-
-    def audit_entries(
-        self, *, limit: int = 100, kind: str | None = None, provider: str | None = None
-    ) -> list[dict[str, Any]]:
-        """The newest audit entries first, optionally of one kind or provider."""
-        import sqlalchemy as sa
-
-        from ..tables import AUDIT
-
-        query = sa.select(AUDIT).order_by(AUDIT.c.id.desc()).limit(limit)
-        if kind is not None:
-            query = query.where(AUDIT.c.kind == kind)
-        if provider is not None:
-            query = query.where(AUDIT.c.provider == provider)
-        with self.store.read() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
-
-    def change_marker(self) -> tuple[Any, ...]:
-        """A fingerprint of the rows status documents are built from, in one statement.
-
-        Equal markers mean nothing changed, so a server can poll this to notice
-        changes made by other processes (the CLI, another server on the same
-        PostgreSQL) and only then rebuild its documents.
-        """
-        row = self.store.fetch(CHANGE_MARKER_SQL, {})[0]
-        return tuple(int(v or 0) for v in row.values())
