@@ -70,8 +70,9 @@ class DefaultsDocument(TypedDict, total=False):
 
 class ProviderDocument(TypedDict, total=False):
     """The provider document (``IntegrationProvider.to_document()``: camelCase keys; the
-    optional sections absent where unset) as the catalog caches it and core logic reads it. Sections that no core
-    rule reads key by key (``mcp``, ``api``, ``setupGuide``, ``healthCheck``) stay loose."""
+    optional sections absent where unset) as the catalog caches it and core logic reads
+    it. Sections that no core rule reads key by key (``mcp``, ``api``, ``setupGuide``,
+    ``healthCheck``) stay loose."""
 
     id: Required[str]
     name: Required[str]

@@ -72,7 +72,7 @@ from .reads import LAST_USED_RESOLUTION_MS, now_ms
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-    from ..documents import ProviderDocument, ProviderStatus, Token
+    from ..documents import ProviderStatus, Token
 
 __all__ = [
     "LAST_USED_RESOLUTION_MS",
