@@ -123,54 +123,51 @@ class Parts:
     @property
     def vault(self) -> Vault:
         """Seals and opens credential sets with the master key."""
-        found = self._lazy.get("vault")
-        if found is not None:  # the hot path: no import
-            return found  # type: ignore[no-any-return]  # _lazy holds each name's one type
-        from ..store.vault import Vault
-
-        return self._make("vault", lambda: Vault(self.keys))
+        return self._make("vault", self._new_vault)
 
     @property
     def queries(self) -> Queries:
         """Every SQL statement, bound to this service's store."""
-        found = self._lazy.get("queries")
-        if found is not None:  # the hot path: no import
-            return found  # type: ignore[no-any-return]  # _lazy holds each name's one type
-        from ..store.queries import Queries
-
-        return self._make("queries", lambda: Queries(self.store))
+        return self._make("queries", self._new_queries)
 
     @property
     def health(self) -> HealthTracker:
         """The health tracker over this service's store."""
-        found = self._lazy.get("health")
-        if found is not None:  # the hot path: no import
-            return found  # type: ignore[no-any-return]  # _lazy holds each name's one type
-        from ..health.tracker import HealthTracker
-
-        return self._make(
-            "health", lambda: HealthTracker(self.queries, self.events, self.secrets_of)
-        )
+        return self._make("health", self._new_health)
 
     @property
     def tokens(self) -> TokenRefresher:
         """Refreshes OAuth tokens ahead of expiry, once across callers."""
-        found = self._lazy.get("tokens")
-        if found is not None:  # the hot path: no import
-            return found  # type: ignore[no-any-return]  # _lazy holds each name's one type
+        return self._make("tokens", self._new_tokens)
+
+    # Each imported where first built: `navi-int token` on the fast path builds none.
+
+    def _new_vault(self) -> Vault:
+        from ..store.vault import Vault
+
+        return Vault(self.keys)
+
+    def _new_queries(self) -> Queries:
+        from ..store.queries import Queries
+
+        return Queries(self.store)
+
+    def _new_health(self) -> HealthTracker:
+        from ..health.tracker import HealthTracker
+
+        return HealthTracker(self.queries, self.events, self.secrets_of)
+
+    def _new_tokens(self) -> TokenRefresher:
         from ..auth.refresh import TokenRefresher, refresh_margin
 
-        return self._make(
-            "tokens",
-            lambda: TokenRefresher(
-                self.store,
-                self.queries,
-                self.vault,
-                self.health,
-                self.registry.refresh,
-                self.catalog.document,
-                refresh_margin(self.environ),
-            ),
+        return TokenRefresher(
+            self.store,
+            self.queries,
+            self.vault,
+            self.health,
+            self.registry.refresh,
+            self.catalog.document,
+            refresh_margin(self.environ),
         )
 
     def secrets_of(self, provider_id: str, row_scope: Scope) -> list[str]:
