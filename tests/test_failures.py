@@ -3,6 +3,7 @@ unreachable servers and unacceptable credential values, run as a user runs them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -45,10 +46,18 @@ def one_line(result: subprocess.CompletedProcess[str], exit_code: int = 1) -> st
 
 @pytest.fixture
 def connected(navi_home: Path) -> Path:
-    """A data dir whose SQLite store holds a Linear credential; returns the database file."""
+    """A data dir whose SQLite store holds a Linear credential; returns the database file.
+
+    Checkpointed, so that the file alone holds the data: the fast path's last read leaves
+    its writes in the WAL (SQLite checkpoints it every 1000 pages), where damage to the
+    main file would not reach them.
+    """
     assert _connect("linear", "apiKey", LINEAR).returncode == 0
     assert navi("token", "linear").stdout.strip() == LINEAR
-    return navi_home / "navi.db"
+    database = navi_home / "navi.db"
+    with contextlib.closing(sqlite3.connect(database)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return database
 
 
 def _doctor_reports(text: str) -> None:
