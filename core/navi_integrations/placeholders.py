@@ -12,7 +12,8 @@ from collections.abc import Callable, Collection, Mapping
 
 __all__ = ["MissingValue", "fill", "placeholders"]
 
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}")
+# A pattern string, compiled (and cached) by re on first use: `navi-int token` fills nothing.
+_PLACEHOLDER = r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}"
 
 
 class MissingValue(KeyError):
@@ -28,7 +29,7 @@ class MissingValue(KeyError):
 
 def placeholders(template: str) -> set[str]:
     """Return the field names referenced by ``{{field}}`` placeholders in ``template``."""
-    return set(_PLACEHOLDER.findall(template))
+    return set(re.findall(_PLACEHOLDER, template))
 
 
 def fill(
@@ -60,5 +61,5 @@ def fill(
             return ""
         raise MissingValue(key)
 
-    filled = _PLACEHOLDER.sub(_value, template)
+    filled = re.sub(_PLACEHOLDER, _value, template)
     return None if omitted else filled

@@ -41,11 +41,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from ..errors import NaviError
 from ..placeholders import MissingValue, fill
-from ..provider_document import ProviderDocument
 from ..statuses import (
     NO_DETAILS,
     credential_key,
@@ -73,6 +72,7 @@ if TYPE_CHECKING:
     from pydantic import SecretStr
 
     from ..documents import ProviderStatus, Token
+    from ..provider_document import ProviderDocument
 
 __all__ = [
     "LAST_USED_RESOLUTION_MS",
@@ -85,7 +85,7 @@ __all__ = [
 ]
 
 Row = Mapping[str, Any]
-Document = ProviderDocument
+Document: TypeAlias = "ProviderDocument"  # a name only: the fast path imports no TypedDict
 
 
 def _credential_rows(reader: Reader, doc: Document, project_id: str | None) -> list[Row]:
@@ -105,7 +105,9 @@ def _credentials(
     if doc["authType"] == "cli":
         raise CannotAnswer  # the token comes from the provider's runtime_credentials hook
     rows = _credential_rows(reader, doc, project_id)
-    row, values = reads.open_in_effect(keys.key_for, doc, project_id, rows, require_enabled=True)
+    row, values = reads.open_in_effect(
+        keys.by_id, doc, project_id, rows, require_enabled=True, current=keys.current
+    )
     now = reads.now_ms()
     if reads.refresh_due(doc["authType"], values, reads.refresh_margin(environ), now):
         raise CannotAnswer  # the refresher renews it, once across callers
@@ -330,7 +332,7 @@ def _services(reader: Reader, keys: Keys, doc: Document, item: ProviderStatus) -
             CREDENTIAL_VIEW_SQL, {"provider": doc["id"], "pid": item.project_id or ""}
         )
         _, values = reads.open_in_effect(
-            keys.key_for, doc, item.project_id, rows, require_enabled=False
+            keys.by_id, doc, item.project_id, rows, require_enabled=False, current=keys.current
         )
     except NaviError:
         return []

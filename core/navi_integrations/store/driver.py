@@ -160,12 +160,6 @@ class Keys:
                 raise CannotAnswer from None
         return self._current
 
-    def key_for(self, key_id: str) -> MasterKey | None:
-        """The key whose id is ``key_id``: the current one (nearly every row's) without
-        reading the retired ones, else :meth:`by_id`."""
-        current = self.current()
-        return current if current.key_id == key_id else self.by_id(key_id)
-
     def by_id(self, key_id: str) -> MasterKey | None:
         """The key whose id is ``key_id``, current or retired, if we have it."""
         if self._by_id is None:

@@ -118,20 +118,31 @@ def open_row(
     project_id: str | None,
     key_id: str,
     blob: bytes,
+    *,
+    current: MasterKey | None = None,
 ) -> dict[str, str]:
     """Decrypt a credential row's value, bound to its provider and scope.
 
     ``key_for`` finds the master key with the row's ``key_id`` (current or
-    retired). Raises :class:`DecryptionFailed`: ``key`` when no such key is at
-    hand ("the master key does not match"), ``damaged`` when it refuses the value.
+    retired). With ``current``, that key is tried first: when it opens the
+    value it sealed it, and no key id (a SHA-256, and ``hashlib``'s import in a
+    fresh process) is computed. Raises :class:`DecryptionFailed`: ``key`` when
+    no key with the row's id is at hand ("the master key does not match"),
+    ``damaged`` when that key refuses the value.
     """
     from .crypto import associated_data, open_values
 
+    aad = associated_data(provider_id, scope_kind, project_id)
+    if current is not None:
+        try:
+            return open_values(current, blob, aad)
+        except InvalidCiphertext:
+            pass  # sealed with another key, or damaged: the row's own key tells which
     key = key_for(key_id)
     if key is None:
         raise DecryptionFailed(provider_id, scope_label(project_id), "key")
     try:
-        return open_values(key, blob, associated_data(provider_id, scope_kind, project_id))
+        return open_values(key, blob, aad)
     except InvalidCiphertext:
         raise DecryptionFailed(provider_id, scope_label(project_id), "damaged") from None
 
@@ -173,12 +184,21 @@ def open_in_effect(
     rows: Sequence[Row],
     *,
     require_enabled: bool,
+    current: Callable[[], MasterKey] | None = None,
 ) -> tuple[Row, dict[str, str]]:
-    """The row in effect among ``rows`` (:func:`in_effect`) and its values, opened."""
+    """The row in effect among ``rows`` (:func:`in_effect`) and its values, opened
+    (:func:`open_row`, trying the ``current()`` key first, asked for once a row applies)."""
     provider_id = str(doc["id"])
     scope, row = in_effect(doc, provider_id, project_id, rows, require_enabled=require_enabled)
+    project = str(row["project_id"]) or None
     values = open_row(
-        key_for, provider_id, scope, str(row["project_id"]) or None, row["key_id"], row["value"]
+        key_for,
+        provider_id,
+        scope,
+        project,
+        row["key_id"],
+        row["value"],
+        current=None if current is None else current(),
     )
     return row, values
 
