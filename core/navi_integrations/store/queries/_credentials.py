@@ -50,7 +50,11 @@ class CredentialQueries(QueriesBase):
     def save_credential(
         self, conn: sa.Connection, provider_id: str, scope: Scope, blob: bytes, key_id: str
     ) -> None:
-        """Insert or replace a scope's sealed credentials (errors reset, enabled)."""
+        """Insert or replace a scope's sealed credentials (errors reset, enabled).
+
+        Saving counts as a use (``last_used_at``): the first read after ``connect``
+        has nothing to write, and costs what every later read costs.
+        """
         credentials, _, _ = self._tables()
         now = now_ms()
         row = {
@@ -64,8 +68,10 @@ class CredentialQueries(QueriesBase):
             "last_error": None,
             "created_at": now,
             "updated_at": now,
+            "last_used_at": now,
         }
-        update = {k: row[k] for k in ("value", "key_id", "enabled", "error_count", "last_error")}
+        kept = ("value", "key_id", "enabled", "error_count", "last_error", "last_used_at")
+        update = {k: row[k] for k in kept}
         update["updated_at"] = now
         self._upsert(conn, credentials, row, update)
 
