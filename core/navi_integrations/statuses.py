@@ -202,13 +202,20 @@ def credential_key(status: ProviderStatus) -> _Key | None:
     return status.provider, (status.project_id or "") if scope == "project" else ""
 
 
+def error_needs_advice(status: str | None, error_message: str | None) -> bool:
+    """Whether a status entry shows its last error, with the advice that fixes it: a
+    failed or degraded provider with an error message (the service and the fast path
+    both ask this)."""
+    return bool(error_message) and status in ("failed", "degraded")
+
+
 def health_detail(health_row: Row | None) -> dict[str, Any] | None:
     """``account``, ``lastCheckAt`` and ``lastError`` of a connected provider, from the health
     row of its credentials; ``None`` when the last error needs advice, which the service's
     recovery rules word (a failed or degraded provider with an error message)."""
     if health_row is None:
         return dict(NO_DETAILS)  # never checked since connecting
-    if health_row["error_message"] and health_row["status"] in ("failed", "degraded"):
+    if error_needs_advice(health_row["status"], health_row["error_message"]):
         return None
     meta = json.loads(health_row["metadata"]) if health_row["metadata"] else {}
     return {

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..scopes import Scope
+from ..store import reads
 
 if TYPE_CHECKING:
     from ._parts import Parts
@@ -42,17 +43,16 @@ class AuditTrail:
         outcome: str = "ok",
     ) -> None:
         """Append one audit entry: a token read, or a gateway tool call with its duration."""
-        self._parts.queries.audit.record_audit(
-            {
-                "kind": kind,
-                "provider": provider_id,
-                "project_id": Scope.of(project_id).key,
-                "caller": caller[:255],
-                "tool": tool,
-                "duration_ms": duration_ms,
-                "outcome": outcome[:32],
-            }
+        entry = reads.audit_entry(
+            kind,
+            provider_id,
+            Scope.of(project_id).project_id,
+            caller,
+            outcome=outcome,
+            tool=tool,
+            duration_ms=duration_ms,
         )
+        self._parts.queries.audit.record_audit(entry)
 
     def audit_log(
         self, *, limit: int = 100, kind: AuditKind | None = None, provider: str | None = None

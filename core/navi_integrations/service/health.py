@@ -14,7 +14,7 @@ from ..errors import (
     scope_label,
 )
 from ..scopes import Scope
-from ..statuses import granted_services, project_switches
+from ..statuses import error_needs_advice, granted_services, project_switches
 
 if TYPE_CHECKING:
     from ..documents import ProviderStatus
@@ -222,7 +222,7 @@ class HealthChecks:
             record = self.health_record(item.provider, project_id=project_id)
             detail = found[item.provider]
             detail.update(account=record.account, lastCheckAt=record.last_check_at)
-            if record.last_error and record.status in ("failed", "degraded"):
+            if record.last_error and error_needs_advice(record.status, record.last_error):
                 kind: FailureKind = record.error_kind or "unavailable"
                 if record.rate_limited:
                     kind = "rate_limited"
