@@ -158,3 +158,19 @@ def test_created_folders_are_private(navi_home: Path, monkeypatch: pytest.Monkey
     Store()
     for folder in (navi_home / "fresh", home, home / "cache"):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+def test_the_flat_queries_of_0_2_still_work_with_a_warning(navi_home: Path) -> None:
+    """``Queries`` is grouped now (``queries.keys.key_counts()``); 0.2's flat names keep
+    working until 0.5.0 and say where they went."""
+    from navi_integrations import IntegrationService
+
+    service = IntegrationService()
+    service.connect("linear", {"apiKey": "lin_api_" + "q" * 40})
+    with pytest.warns(DeprecationWarning, match=r"use Queries\.keys\.key_counts.*") as caught:
+        counts = service.queries.key_counts()
+    assert counts == service.queries.keys.key_counts() and sum(counts.values()) == 1
+    assert "0.5.0" in str(caught[0].message)
+    assert caught[0].filename == __file__  # the caller's line, not ours
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        service.queries.nonsense  # noqa: B018
