@@ -59,7 +59,16 @@ def serve() -> None:
     from navi_integrations import IntegrationService
     from navi_integrations.gateway import Gateway
 
-    anyio.run(Gateway(IntegrationService(registry=_registry())).run_stdio)
+    gateway = Gateway(IntegrationService(registry=_registry()))
+    profile_to = os.environ.get("BENCH_GATEWAY_PROFILE")  # a path: where the gateway's profile goes
+    if not profile_to:
+        anyio.run(gateway.run_stdio)
+        return
+    import cProfile
+
+    with cProfile.Profile() as profile:
+        anyio.run(gateway.run_stdio)
+    profile.dump_stats(profile_to)
 
 
 async def _timed_calls(session: Any, tool: str) -> list[float]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from navi_integrations import Registry
+from navi_integrations._version import __version__
 from navi_integrations.cli import cli
 from navi_integrations.plugins.custom_providers import UserDefinedProvider
 from navi_integrations.plugins.pattern_risk import backtracking_risk
@@ -153,7 +154,7 @@ def test_risky_definitions_load_with_a_warning_each(navi_home: Path) -> None:
     assert shown.exit_code == 0
     assert f"{path}:13: warning: health.path is on collector.elsewhere.example" in shown.output
     doctor = CliRunner().invoke(cli, ["doctor"])
-    assert f"problem: navi-integrations 0.1.0: {path}:3: warning: base_url uses plain" in (
+    assert f"problem: navi-integrations {__version__}: {path}:3: warning: base_url uses plain" in (
         doctor.output
     )
 

@@ -310,8 +310,42 @@ def test_unavailable_retried_then_explained_then_isolated_while_others_work(
     assert took < 0.5 and upstream_calls == 0  # answered without calling the provider
     assert not other.isError and _text(other) == "fine"  # the others keep working
     assert navi_service.health_record("remoty").status == "failed"
-    outcomes = [e["outcome"] for e in navi_service.audit_log(kind="tool_call", provider="remoty")]
-    assert "isolated" in outcomes and "ok" in outcomes
+
+    def outcomes() -> list[str]:  # audit entries are written off the request path, in batches
+        entries = navi_service.audit_log(kind="tool_call", provider="remoty")
+        return [e["outcome"] for e in entries] if len(entries) == 5 else []
+
+    assert sorted(_wait_for(outcomes)) == [
+        "isolated",
+        "ok",
+        "unavailable",
+        "unavailable",
+        "unavailable",
+    ]
+
+
+def test_a_failure_of_a_warm_call_is_recovered_as_its_first_attempt(
+    gateway_url: str, upstream: tuple[str, Faults]
+) -> None:
+    """After a success the provider is warm (no store reads); a 503 then is retried by the
+    recovery rules as the call's first attempt, not an extra one."""
+    faults = upstream[1]
+
+    async def scenario() -> tuple[Any, Any, int]:
+        async with agent(gateway_url) as session:
+            await session.call_tool("remoty__echo", {"text": "warm"})
+            before = faults.calls
+            faults.queue += [(503, {})]
+            retried = await session.call_tool("remoty__echo", {"text": "again"})
+            calls = faults.calls - before
+            faults.queue += [(503, {})] * 10
+            gave_up = await session.call_tool("remoty__echo", {"text": "down"})
+            return retried, gave_up, calls
+
+    retried, gave_up, calls = asyncio.run(scenario())
+    assert not retried.isError and _text(retried) == "again"
+    assert calls == 2  # the warm attempt (503) and one retry
+    assert gave_up.isError and "Remoty is unavailable (503)" in _text(gave_up)
 
 
 def test_a_slow_upstream_times_out_within_the_budget(gateway_url: str) -> None:

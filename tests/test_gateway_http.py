@@ -215,6 +215,7 @@ def test_a_slow_token_refresh_does_not_stall_the_other_calls(
             await asyncio.to_thread(
                 navi_service.store_credentials, "remoty", {"clientId": "c", "accessToken": STALE}
             )
+            await asyncio.sleep(0.5)  # the gateway notices the change within its poll interval
             slow = asyncio.create_task(first.call_tool("remoty__echo", {"text": "renewed"}))
             assert await asyncio.to_thread(providers.refreshing.wait, 10)
             started = time.monotonic()

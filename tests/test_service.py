@@ -103,16 +103,29 @@ def test_status_document_has_the_prd_shape(service: Any) -> None:
 
 
 def test_token_document_and_last_used(service: Any) -> None:
-    service.connect("linear", {"apiKey": LINEAR_USER})
+    """``connect`` counts as a use; a read within LAST_USED_RESOLUTION_MS of the last recorded
+    use writes nothing, and one after it records the new use."""
+    from navi_integrations.service import LAST_USED_RESOLUTION_MS
+    from navi_integrations.store.tables import Credential
+
+    def last_used() -> int:
+        with service.store.read() as conn:
+            return int(conn.execute(Credential.__table__.select()).one().last_used_at)
+
     before = int(time.time() * 1000)
+    service.connect("linear", {"apiKey": LINEAR_USER})
+    connected = last_used()
+    assert connected >= before
     token = service.get_token("linear")
     assert token.to_document() == {"type": "api_key", "value": LINEAR_USER, "expiresAt": None}
     assert LINEAR_USER not in repr(token)
-    from navi_integrations.store.tables import Credential
-
-    with service.store.read() as conn:
-        used = conn.execute(Credential.__table__.select()).one().last_used_at
-    assert used >= before
+    assert last_used() == connected  # within the resolution: no write
+    with service.store.write() as conn:  # the last use was long ago
+        conn.execute(
+            Credential.__table__.update().values(last_used_at=connected - LAST_USED_RESOLUTION_MS)
+        )
+    service.get_token("linear")
+    assert last_used() >= before
 
 
 def test_errors_are_counted_redacted_and_reset(service: Any) -> None:
@@ -164,3 +177,16 @@ def test_subscribers_hear_connection_and_health_changes(service: Any) -> None:
         ("connection", None, "disabled", "p1"),
         ("connection", None, "disconnected", None),
     ]
+
+
+def test_deferred_audit_writes_every_entry_by_close(service: Any) -> None:
+    """Audit entries queued off the request path: none lost on close."""
+    deferred = service.audit.deferred(max_delay=0.5)
+    for n in range(120):
+        deferred.add("tool_call", "linear", caller=f"agent/{n}", tool="echo", duration_ms=n)
+    deferred.close()
+    entries = service.audit_log(kind="tool_call", limit=500)
+    assert sorted(e["durationMs"] for e in entries) == list(range(120))
+    assert deferred.lost == 0
+    deferred.add("tool_call", "linear", caller="late")  # after close: written at once
+    assert service.audit_log(kind="tool_call", limit=1)[0]["caller"] == "late"

@@ -6,6 +6,7 @@ Every error the library raises on purpose derives from :class:`NaviError`::
     ├── ConfigurationError          something the user or a plugin declared is wrong
     │   ├── ProviderNotFound          an unknown provider id was asked for
     │   ├── ProviderDefinitionError   a provider definition (plugin model, TOML file) is invalid
+    │   │   └── ProviderDefinitionWarning   a risk in a provider file that still loads
     │   ├── PluginError               a plugin failed to load, raised or answered wrongly in a hook
     │   ├── UnsupportedAuthType       the provider needs an auth type we do not support yet
     │   └── InvalidInput              a value given to a command is malformed (project id, format…)
@@ -16,6 +17,7 @@ Every error the library raises on purpose derives from :class:`NaviError`::
     │   └── DecryptionFailed          a stored credential cannot be decrypted
     ├── ProviderError               the provider (or its sign-in) answered with a failure
     │   ├── ProviderFailure           raised by host-app code inside ``call_with_recovery``
+    │   │   └── UpstreamCrashed         an MCP server's connection ended under a request
     │   ├── IntegrationError          a recovered call gave up: carries the recovery action
     │   └── OAuthFailed               a sign-in or refresh did not complete
     │       └── GrantRevoked          the provider refused to renew access (``invalid_grant``)
@@ -50,9 +52,10 @@ __all__ = [  # sorted; the tree in the docstring shows how they relate
     "Advice", "AdviceAction", "ConfigurationError", "CredentialsError", "CredentialsInvalid",
     "DecryptionFailed", "FieldProblem", "GrantRevoked", "IntegrationDisabled", "IntegrationError",
     "InvalidCiphertext", "InvalidInput", "MasterKeyError", "MasterKeyMissing", "NaviError",
-    "NotConnected", "OAuthFailed", "PluginError", "ProviderDefinitionError", "ProviderError",
-    "ProviderFailure", "ProviderNotFound", "StoreBusy", "StoreCorrupt", "StoreError", "StoreFull",
-    "StoreProblem", "StoreReadOnly", "StoreUnavailable", "UnsupportedAuthType",
+    "NotConnected", "OAuthFailed", "PluginError", "ProviderDefinitionError",
+    "ProviderDefinitionWarning", "ProviderError", "ProviderFailure", "ProviderNotFound",
+    "StoreBusy", "StoreCorrupt", "StoreError", "StoreFull", "StoreProblem", "StoreReadOnly",
+    "StoreUnavailable", "UnsupportedAuthType", "UpstreamCrashed",
 ]  # fmt: skip
 
 #: What fixes a failure: ``connect`` (sign in or enter credentials again), ``enable``
@@ -189,6 +192,13 @@ class ProviderDefinitionError(ConfigurationError):
         self.source = source
         super().__init__(f"{source}: {message}")
         self.message = message
+
+
+class ProviderDefinitionWarning(ProviderDefinitionError):
+    """A risk in a provider file that still loads; ``source`` is ``path:line``."""
+
+    def __init__(self, source: str, message: str) -> None:
+        super().__init__(source, f"warning: {message} (loaded anyway)")
 
 
 class PluginError(ConfigurationError):
@@ -337,6 +347,18 @@ class ProviderFailure(ProviderError):
         self.http_status = http_status
         self.retry_after = retry_after
         super().__init__(message, advice=advice)
+
+
+class UpstreamCrashed(ProviderFailure):
+    """The MCP gateway's connection to a provider's MCP server ended under a request (a stdio
+    child that exited); the gateway restarts it once per request."""
+
+    def __init__(self, name: str, detail: str) -> None:
+        super().__init__(
+            "unavailable",
+            f"the {name} MCP server stopped ({detail})",
+            advice=Advice("retry_later", hint=f"check that {name}'s MCP server starts"),
+        )
 
 
 class IntegrationError(ProviderError):

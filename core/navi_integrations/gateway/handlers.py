@@ -1,82 +1,105 @@
 """The gateway's MCP request handlers: list and call tools, read resources, get prompts,
-each routed to its provider by the namespaced name. Part of ``Gateway`` (a mixin)."""
+each routed to its provider by the namespaced name, and the client sessions they serve."""
 
 from __future__ import annotations
 
 import time
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from ..errors import IntegrationError
 from .parts import SEPARATOR, GatewaySettings, ProviderState, _explain, _tool_error
 
 if TYPE_CHECKING:
-    from mcp import ClientSession, types
+    from mcp import types
     from mcp.server.lowlevel import Server
 
-    from ..health.recovery import RecoveryPolicy
-    from ..service import IntegrationService
+    from .bookkeeping import Bookkeeping
+    from .providers import Providers
 
-__all__ = ["Handlers"]
+__all__ = ["Handlers", "Sessions"]
 
-T = TypeVar("T")
 _Provider = ProviderState
 
 
-class Handlers:
-    """Request handlers; mixed into ``Gateway``."""
+class Sessions:
+    """The client sessions of one MCP server, kept weakly: to notify them of changed lists,
+    and to name the caller in the audit."""
 
-    if TYPE_CHECKING:
-        service: IntegrationService
-        project_id: str | None
-        settings: GatewaySettings
-        _providers: dict[str, ProviderState]
+    def __init__(self, server: Server[Any, Any]) -> None:
+        self._server = server
+        self._ids: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
-        async def _listings(self, only: ProviderState | None = None) -> list[ProviderState]: ...
-        async def _invoke(
-            self,
-            state: ProviderState,
-            call: Callable[[ClientSession], Awaitable[T]],
-            *,
-            policy: RecoveryPolicy | None = None,
-        ) -> T: ...
-        def _write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None: ...
-
-        server: Server[Any, Any]
-        _sessions: weakref.WeakKeyDictionary[Any, str]
-
-    # -- sessions --------------------------------------------------------------
-
-    def _remember_session(self) -> None:
-        """Keep each client session (weakly) to notify it, with an id for the audit."""
+    def remember(self) -> None:
+        """Keep the current request's session, with an id for the audit."""
         try:
-            context = self.server.request_context
+            context = self._server.request_context
         except LookupError:
             return
         session = context.session
-        if session in self._sessions:
+        if session in self._ids:
             return
         client = session.client_params.clientInfo.name if session.client_params else "agent"
         request = getattr(context, "request", None)
         header = request.headers.get("mcp-session-id") if request is not None else None
-        self._sessions[session] = f"{client}/{(header or uuid.uuid4().hex)[:12]}"
+        self._ids[session] = f"{client}/{(header or uuid.uuid4().hex)[:12]}"
 
-    def _session_id(self) -> str:
+    def current(self) -> str:
+        """The current request's caller, as the audit names it."""
         try:
-            return self._sessions.get(self.server.request_context.session, "agent")
+            return self._ids.get(self._server.request_context.session, "agent")
         except LookupError:
             return "agent"
 
+    async def notify_changed(self) -> None:
+        """Tell every client that the tools, resources and prompts changed."""
+        import contextlib
+
+        for session in list(self._ids):
+            with contextlib.suppress(Exception):  # a client that left
+                await session.send_tool_list_changed()
+                await session.send_resource_list_changed()
+                await session.send_prompt_list_changed()
+
+
+class Handlers:
+    """The MCP requests the gateway answers, over its providers."""
+
+    def __init__(
+        self,
+        providers: Providers,
+        bookkeeping: Bookkeeping,
+        sessions: Sessions,
+        settings: GatewaySettings,
+    ) -> None:
+        self._providers = providers
+        self._bookkeeping = bookkeeping
+        self._sessions = sessions
+        self._settings = settings
+
+    def requests(self) -> dict[type, Any]:
+        """Each MCP request type the gateway serves, with its handler."""
+        from mcp import types
+
+        return {
+            types.ListToolsRequest: self.list_tools,
+            types.CallToolRequest: self.call_tool,
+            types.ListResourcesRequest: self.list_resources,
+            types.ListResourceTemplatesRequest: self.list_templates,
+            types.ReadResourceRequest: self.read_resource,
+            types.ListPromptsRequest: self.list_prompts,
+            types.GetPromptRequest: self.get_prompt,
+        }
+
     # -- handlers --------------------------------------------------------------
 
-    async def _list_tools(self, _request: Any) -> types.ListToolsResult:
+    async def list_tools(self, _request: Any) -> types.ListToolsResult:
         from mcp import types
 
         tools = []
-        for state in await self._listings():
+        for state in await self._providers.listings():
             assert state.listing is not None
             for tool in state.listing.tools:
                 named = {**tool, "name": f"{state.provider_id}{SEPARATOR}{tool['name']}"}
@@ -87,7 +110,7 @@ class Handlers:
         provider_id, _, inner = name.partition(SEPARATOR)
         return self._providers.get(provider_id), inner
 
-    async def _call_tool(self, request: types.CallToolRequest) -> types.CallToolResult:
+    async def call_tool(self, request: types.CallToolRequest) -> types.CallToolResult:
 
         name = request.params.name
         arguments = request.params.arguments
@@ -100,13 +123,13 @@ class Handlers:
         started = time.monotonic()
         outcome = "ok"
         if state.listing is None:  # called without listing first: its annotations are needed
-            await self._listings(state)
+            await self._providers.listings(state)
         repeatable = _repeatable(state, tool)
         try:
-            result: types.CallToolResult = await self._invoke(
+            result: types.CallToolResult = await self._providers.invoke(
                 state,
                 lambda session: session.call_tool(tool, arguments),
-                policy=replace(self.settings.policy(), retry_uncertain=repeatable),
+                policy=replace(self._settings.policy(), retry_uncertain=repeatable),
             )
             if result.isError:
                 outcome = "tool_error"  # the upstream's own answer: health is fine
@@ -121,32 +144,29 @@ class Handlers:
                 )
             return _tool_error(text)
         finally:
-            self._write(
-                self.service.record_audit,
-                "tool_call",
+            self._bookkeeping.tool_call(
                 state.provider_id,
-                project_id=self.project_id,
-                caller=self._session_id(),
+                caller=self._sessions.current(),
                 tool=tool,
                 duration_ms=int((time.monotonic() - started) * 1000),
                 outcome=outcome,
             )
 
-    async def _list_resources(self, _request: Any) -> types.ListResourcesResult:
+    async def list_resources(self, _request: Any) -> types.ListResourcesResult:
         from mcp import types
 
         resources = []
-        for state in await self._listings():
+        for state in await self._providers.listings():
             assert state.listing is not None
             for item in state.listing.resources:
                 resources.append(types.Resource.model_validate(self._named(state, item, "uri")))
         return types.ListResourcesResult(resources=resources)
 
-    async def _list_templates(self, _request: Any) -> types.ListResourceTemplatesResult:
+    async def list_templates(self, _request: Any) -> types.ListResourceTemplatesResult:
         from mcp import types
 
         templates = []
-        for state in await self._listings():
+        for state in await self._providers.listings():
             assert state.listing is not None
             for item in state.listing.templates:
                 named = self._named(state, item, "uriTemplate")
@@ -161,7 +181,7 @@ class Handlers:
             uri_key: f"{state.provider_id}+{item[uri_key]}",
         }
 
-    async def _read_resource(self, request: types.ReadResourceRequest) -> types.ReadResourceResult:
+    async def read_resource(self, request: types.ReadResourceRequest) -> types.ReadResourceResult:
         from mcp import McpError, types
         from pydantic import AnyUrl
 
@@ -170,7 +190,7 @@ class Handlers:
         if state is None or not inner:
             raise McpError(types.ErrorData(code=-32602, message=f"Unknown resource {inner!r}"))
         try:
-            result: types.ReadResourceResult = await self._invoke(
+            result: types.ReadResourceResult = await self._providers.invoke(
                 state, lambda session: session.read_resource(AnyUrl(inner))
             )
         except IntegrationError as exc:
@@ -179,18 +199,18 @@ class Handlers:
             content.uri = AnyUrl(f"{provider_id}+{content.uri}")
         return result
 
-    async def _list_prompts(self, _request: Any) -> types.ListPromptsResult:
+    async def list_prompts(self, _request: Any) -> types.ListPromptsResult:
         from mcp import types
 
         prompts = []
-        for state in await self._listings():
+        for state in await self._providers.listings():
             assert state.listing is not None
             for item in state.listing.prompts:
                 named = {**item, "name": f"{state.provider_id}{SEPARATOR}{item['name']}"}
                 prompts.append(types.Prompt.model_validate(named))
         return types.ListPromptsResult(prompts=prompts)
 
-    async def _get_prompt(self, request: types.GetPromptRequest) -> types.GetPromptResult:
+    async def get_prompt(self, request: types.GetPromptRequest) -> types.GetPromptResult:
         from mcp import McpError, types
 
         state, prompt = self._route(request.params.name)
@@ -200,7 +220,7 @@ class Handlers:
             )
         arguments = request.params.arguments
         try:
-            result: types.GetPromptResult = await self._invoke(
+            result: types.GetPromptResult = await self._providers.invoke(
                 state, lambda session: session.get_prompt(prompt, arguments)
             )
         except IntegrationError as exc:

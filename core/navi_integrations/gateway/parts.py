@@ -170,3 +170,5 @@ class ProviderState:
     isolated_until: float = 0.0
     last_error: str = ""
     health_written: float = 0.0
+    #: Until when (monotonic) requests skip the store and go straight to the upstream.
+    warm_until: float = 0.0

@@ -19,7 +19,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..errors import Advice, ProviderFailure
+from ..errors import ProviderFailure, UpstreamCrashed
 
 if TYPE_CHECKING:
     from mcp import ClientSession
@@ -34,17 +34,6 @@ T = TypeVar("T")
 
 #: The JSON-RPC error code the SDK answers pending requests with when the connection ends.
 _CONNECTION_CLOSED = -32000
-
-
-class UpstreamCrashed(ProviderFailure):
-    """The upstream's connection ended under a request (a stdio child that exited)."""
-
-    def __init__(self, name: str, detail: str) -> None:
-        super().__init__(
-            "unavailable",
-            f"the {name} MCP server stopped ({detail})",
-            advice=Advice("retry_later", hint=f"check that {name}'s MCP server starts"),
-        )
 
 
 class Upstream:

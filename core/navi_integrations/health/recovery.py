@@ -375,20 +375,32 @@ def _retrying_kwargs(call: _Call) -> dict[str, Any]:
 
 
 def run_with_recovery(
-    context: CallContext, fn: Callable[[Credentials], T], policy: RecoveryPolicy | None = None
+    context: CallContext,
+    fn: Callable[[Credentials], T],
+    policy: RecoveryPolicy | None = None,
+    *,
+    first_failure: BaseException | None = None,
 ) -> T:
     """Call ``fn(credentials)``, recovering what can be recovered (see the module docstring).
 
     Raises :class:`IntegrationError` when it gives up; exceptions that are
     not provider failures (anything :func:`navi_integrations.health.checks.failure_of`
     does not classify) propagate unchanged and are not retried.
+
+    ``first_failure`` is what an attempt the caller already made raised (for example
+    one made without reading the store): it counts as the first attempt, recorded and
+    retried (or not) exactly as if ``fn`` had raised it.
     """
     import tenacity
 
     call = _Call(context, policy or RecoveryPolicy())
     limiter = _limiter(call.provider_id, call.policy)
+    already = [first_failure] if first_failure is not None else []
 
     def attempt() -> T:
+        if already:
+            earlier = already.pop()
+            raise call.failed(earlier) from earlier
         wait = call.shared_wait()
         if wait:
             if call.too_long(wait):

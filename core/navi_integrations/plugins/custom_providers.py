@@ -53,7 +53,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from ..errors import ProviderDefinitionError
+from ..errors import ProviderDefinitionError, ProviderDefinitionWarning
 from ..hookspecs import hookimpl
 from ..models import (
     ApiAuth,
@@ -88,13 +88,6 @@ class UserDefinedProvider(IntegrationProvider):
     def source(self) -> Path | None:
         """The TOML file declaring this provider (e.g. to name it when its id clashes)."""
         return self._source
-
-
-class ProviderDefinitionWarning(ProviderDefinitionError):
-    """A risk in a provider file that still loads; ``source`` is ``path:line``."""
-
-    def __init__(self, source: str, message: str) -> None:
-        super().__init__(source, f"warning: {message} (loaded anyway)")
 
 
 class _Strict(BaseModel):

@@ -3,6 +3,10 @@ and the change marker that tells a server another process changed something."""
 
 from __future__ import annotations
 
+import logging
+import queue
+import threading
+import time
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..scopes import Scope
@@ -11,7 +15,9 @@ from ..store import reads
 if TYPE_CHECKING:
     from ._parts import Parts
 
-__all__ = ["AuditKind", "AuditTrail"]
+__all__ = ["AuditKind", "AuditTrail", "DeferredAudit"]
+
+_log = logging.getLogger(__name__)
 
 #: What an audit entry records: a credential handed out, or a tool called through the gateway.
 AuditKind = Literal["token_read", "tool_call"]
@@ -54,6 +60,11 @@ class AuditTrail:
         )
         self._parts.queries.audit.record_audit(entry)
 
+    def deferred(self, *, max_delay: float = 0.05, max_batch: int = 500) -> DeferredAudit:
+        """A writer that takes audit entries off the caller's path (see :class:`DeferredAudit`);
+        the caller closes it."""
+        return DeferredAudit(self._parts.queries.audit, max_delay=max_delay, max_batch=max_batch)
+
     def audit_log(
         self, *, limit: int = 100, kind: AuditKind | None = None, provider: str | None = None
     ) -> list[dict[str, Any]]:
@@ -79,3 +90,114 @@ class AuditTrail:
         """A value that changes whenever any process changes a connection, switch or health
         (one cheap query): poll it to notice changes made elsewhere."""
         return self._parts.queries.audit.change_marker()
+
+
+class DeferredAudit:
+    """Audit entries written off the request path: :meth:`add` queues an entry and returns;
+    one thread writes what has queued in one transaction, at most ``max_delay`` seconds after
+    the first entry of a batch (or as soon as ``max_batch`` have queued).
+
+    :meth:`close` writes everything still queued, so a clean shutdown loses nothing; a
+    process killed outright loses at most the entries of the last ``max_delay`` seconds
+    (those not yet in a committed batch). A batch that cannot be written is retried once,
+    then dropped with a warning that says how many entries were lost.
+    """
+
+    _STOP = object()
+
+    def __init__(self, queries: Any, *, max_delay: float = 0.05, max_batch: int = 500) -> None:
+        self._queries = queries
+        self._max_delay = max_delay
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._closed = False
+        #: Entries dropped after a failed write (kept for the closing report and tests).
+        self.lost = 0
+
+    def add(
+        self,
+        kind: AuditKind,
+        provider_id: str,
+        *,
+        project_id: str | None = None,
+        caller: str = "",
+        tool: str | None = None,
+        duration_ms: int | None = None,
+        outcome: str = "ok",
+    ) -> None:
+        """Queue one entry (the arguments of :meth:`AuditTrail.record_audit`), stamped now."""
+        entry = reads.audit_entry(
+            kind,
+            provider_id,
+            Scope.of(project_id).project_id,
+            caller,
+            outcome=outcome,
+            tool=tool,
+            duration_ms=duration_ms,
+        )
+        if self._closed:  # after close: written at once rather than lost
+            self._write([entry])
+            return
+        if self._thread is None:
+            self._start()
+        self._queue.put(entry)
+
+    def close(self) -> None:
+        """Write every queued entry and stop the writer thread (idempotent)."""
+        with self._start_lock:
+            self._closed = True
+            thread = self._thread
+        if thread is not None:
+            self._queue.put(self._STOP)
+            thread.join()
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(
+                    target=self._run, name="navi-audit-writer", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is self._STOP:
+                break
+            batch = [first]
+            deadline = time.monotonic() + self._max_delay
+            while len(batch) < self._max_batch:
+                try:
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if item is self._STOP:
+                    stopping = True
+                    break
+                batch.append(item)
+            self._write(batch)
+        late = []  # queued by an add() that raced close()
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not self._STOP:
+                late.append(item)
+        if late:
+            self._write(late)
+
+    def _write(self, batch: list[dict[str, Any]]) -> None:
+        for attempt in (1, 2):
+            try:
+                self._queries.record_audits(batch)
+                return
+            except Exception as exc:  # the store is busy or gone: the call itself went fine
+                if attempt == 2:
+                    self.lost += len(batch)
+                    _log.warning("navi: %d audit entries could not be written: %s", len(batch), exc)
+                else:
+                    time.sleep(0.2)

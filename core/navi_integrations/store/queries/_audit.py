@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._base import QueriesBase, now_ms
@@ -31,6 +31,16 @@ class AuditQueries(QueriesBase):
         with self._audit_lock, self.store.write() as conn:
             # Parameters apart from the statement: its compiled form is cached (hot path).
             conn.execute(AUDIT.insert(), {"at": now_ms(), **entry})
+
+    def record_audits(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Append several audit entries in one transaction (one statement, executemany)."""
+        from ..tables import AUDIT
+
+        if not entries:
+            return
+        at = now_ms()
+        with self._audit_lock, self.store.write() as conn:
+            conn.execute(AUDIT.insert(), [{"at": at, **entry} for entry in entries])
 
     def audit_entries(
         self, *, limit: int = 100, kind: str | None = None, provider: str | None = None
