@@ -22,6 +22,7 @@ cryptography libraries load only when a feature needs them.
 
 from typing import TYPE_CHECKING, Any
 
+from . import _deprecation
 from ._version import __version__
 
 # Public name -> defining module. Loaded on first access (PEP 562), so that
@@ -300,9 +301,17 @@ if TYPE_CHECKING:
     )
 
 
+# Retired top-level names: name -> "module:attr" where it lives now (until 0.5.0).
+_MOVED = {"OAuthSignIn": f"{__name__}.auth.oauth:OAuthSignIn"}
+
+_deprecation.install_finder()  # 0.1's module paths (navi_integrations.registry…) still import
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
+        if name in _MOVED:
+            return _deprecation.moved(__name__, name, _MOVED[name])
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
 

@@ -1,6 +1,6 @@
 """Loading plugins: built-ins, entry points and host-app objects on one pluggy manager.
 
-:class:`PluginLoader` is the half of :class:`~navi_integrations.plugins.registry.Registry`
+:class:`PluginLoader` is the collaborator of :class:`~navi_integrations.plugins.registry.Registry`
 that registers plugins: each one on its own, so one that fails to import,
 implements an unknown hook or a wrapper, or reuses a plugin name is recorded
 as a :class:`LoadProblem` and skipped while the rest load. It also knows
@@ -11,7 +11,7 @@ error about a plugin names. The registry adds the providers and the hook calls.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Self
 
@@ -44,16 +44,25 @@ class PluginLoader:
     ``environ`` holds the switches the registry's docstring lists.
     """
 
-    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        environ: Mapping[str, str] | None = None,
+        *,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
         self._environ = os.environ if environ is None else environ
+        self._on_change = on_change
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
-        self._origins: dict[str, Origin] = {}
-        self._load_problems: list[LoadProblem] = []
+        #: Where each registered plugin came from, by plugin name.
+        self.origins: dict[str, Origin] = {}
+        #: Plugins that could not be registered, with why.
+        self.load_problems: list[LoadProblem] = []
         self._loaded = False
         #: Incremented whenever the set of plugins changes (for snapshot holders).
         self.generation = 0
-        self._trace = self._environ.get("NAVI_INTEGRATIONS_TRACE", "") not in ("", "0")
+        #: Whether hook calls are traced to stderr (``NAVI_INTEGRATIONS_TRACE``).
+        self.trace = self._environ.get("NAVI_INTEGRATIONS_TRACE", "") not in ("", "0")
 
     # -- loading ---------------------------------------------------------
 
@@ -90,8 +99,8 @@ class PluginLoader:
             self._register(module, name, Origin(CORE_DISTRIBUTION, __version__, builtin=True))
 
     def _load_entry_point(self, c: Candidate) -> None:
-        if c.name in self._origins:
-            other = self._origins[c.name]
+        if c.name in self.origins:
+            other = self.origins[c.name]
             self._problem(
                 c.name,
                 c.distribution,
@@ -147,8 +156,8 @@ class PluginLoader:
         plugin = self.pm.get_plugin(name)
         if plugin is not None:
             self.pm.unregister(plugin, name)
-        self._origins.pop(name, None)
-        self._changed()
+        self.origins.pop(name, None)
+        self.changed()
 
     def _register(
         self, plugin: object, name: str, origin: Origin, *, record: bool = True
@@ -168,8 +177,8 @@ class PluginLoader:
             if record:
                 self._problem(name, origin.distribution, origin.version, message)
             return message
-        self._origins[name] = origin
-        self._changed()
+        self.origins[name] = origin
+        self.changed()
         return None
 
     def _check_impls(self, plugin: object) -> str | None:
@@ -188,28 +197,30 @@ class PluginLoader:
         return None
 
     def _problem(self, plugin: str, dist: str | None, version: str | None, message: str) -> None:
-        self._load_problems.append(LoadProblem(plugin, dist, version, message))
+        self.load_problems.append(LoadProblem(plugin, dist, version, message))
 
-    def _changed(self) -> None:
+    def changed(self) -> None:
         """The set of plugins changed: what was derived from it is stale."""
         self.generation += 1
+        if self._on_change is not None:
+            self._on_change()
 
     # -- origins ---------------------------------------------------------
 
-    def _origin_text(self, plugin_name: str) -> str:
-        origin = self._origins.get(plugin_name)
+    def origin_text(self, plugin_name: str) -> str:
+        origin = self.origins.get(plugin_name)
         if origin is None:
             return plugin_name
         return f"{origin.distribution} {origin.version}".strip()
 
-    def _problem_of(self, plugin_name: str, message: str) -> LoadProblem:
-        origin = self._origins.get(plugin_name)
+    def problem_of(self, plugin_name: str, message: str) -> LoadProblem:
+        origin = self.origins.get(plugin_name)
         if origin is None:
             return LoadProblem(plugin_name, None, None, message)
         return LoadProblem(plugin_name, origin.distribution, origin.version, message)
 
-    def _plugin_error(self, plugin: str, message: str) -> PluginError:
-        origin = self._origins.get(plugin, Origin("<unknown>", ""))
+    def plugin_error(self, plugin: str, message: str) -> PluginError:
+        origin = self.origins.get(plugin, Origin("<unknown>", ""))
         return PluginError(
             plugin, message, distribution=origin.distribution, version=origin.version or None
         )

@@ -25,11 +25,13 @@ import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import pluggy
 from pydantic import ValidationError
 
+from .. import _deprecation
+from .._delegate import delegate
 from ..errors import (
     FieldProblem,
     NaviError,
@@ -42,6 +44,7 @@ from ..models import Credentials, IntegrationProvider, check_credential_values
 if TYPE_CHECKING:
     from ..models import McpServer
     from ..results import HealthResult
+    from .discovery import Candidate
 from ._loading import Origin, PluginLoader, describe_error
 from .info import LoadProblem, PluginInfo
 
@@ -57,7 +60,7 @@ class _Providers:
     refused: dict[str, str] = field(default_factory=dict)
 
 
-class Registry(PluginLoader):
+class Registry:
     """Plugins and the providers they declare; the single way core code calls hooks.
 
     A host app usually makes one per process::
@@ -67,18 +70,44 @@ class Registry(PluginLoader):
         registry.register_provider(my_provider)  # optional, programmatic
         linear = registry.get("linear")
 
-    Loading and registering plugins (``load``, ``register_plugin``,
-    ``register_provider``, ``unregister``) come from
-    :class:`~navi_integrations.plugins._loading.PluginLoader`.
+    Registering plugins (``register_plugin``, ``register_provider``,
+    ``unregister``) belongs to its :attr:`loader`, a
+    :class:`~navi_integrations.plugins._loading.PluginLoader`; the registry
+    adds the providers and the hook calls.
     """
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
-        super().__init__(environ)
+        self.loader = PluginLoader(environ, on_change=self._changed)
         self._providers: _Providers | None = None
+
+    register_plugin = delegate("loader", PluginLoader.register_plugin)
+    register_provider = delegate("loader", PluginLoader.register_provider)
+    unregister = delegate("loader", PluginLoader.unregister)
+
+    def load(
+        self,
+        *,
+        entry_points: bool = True,
+        builtins: bool = True,
+        candidates: list[Candidate] | None = None,
+    ) -> Self:
+        """Register the built-in plugins and every allowed entry point (idempotent); returns
+        the registry. See :meth:`PluginLoader.load`."""
+        self.loader.load(entry_points=entry_points, builtins=builtins, candidates=candidates)
+        return self
+
+    @property
+    def pm(self) -> pluggy.PluginManager:
+        """The pluggy manager the plugins are registered on."""
+        return self.loader.pm
+
+    @property
+    def generation(self) -> int:
+        """Incremented whenever the set of plugins changes (for snapshot holders)."""
+        return self.loader.generation
 
     def _changed(self) -> None:
         self._providers = None
-        super()._changed()
 
     # -- providers -------------------------------------------------------
 
@@ -93,21 +122,21 @@ class Registry(PluginLoader):
             try:
                 answer = self._call(impl, "describe", {})
             except PluginError as exc:
-                found.problems.append(self._problem_of(name, exc.message))
+                found.problems.append(self.loader.problem_of(name, exc.message))
                 continue
             for item in _as_items(answer):
                 if isinstance(item, ProviderDefinitionError):
-                    found.problems.append(self._problem_of(name, str(item)))
+                    found.problems.append(self.loader.problem_of(name, str(item)))
                     continue
                 try:
                     provider = _as_provider(item)
                 except (ValidationError, TypeError) as exc:
                     message = f"describe returned an invalid provider: {describe_error(exc)}"
-                    found.problems.append(self._problem_of(name, message))
+                    found.problems.append(self.loader.problem_of(name, message))
                     continue
                 if provider.auth_type == "browser":
                     found.problems.append(
-                        self._problem_of(
+                        self.loader.problem_of(
                             name,
                             f"provider '{provider.id}' uses browser auth: "
                             "browser auth is not supported yet (PRD F7); not loaded",
@@ -122,7 +151,7 @@ class Registry(PluginLoader):
                 # one wins, the file is refused, and the file is named.
                 for _name, provider in files:
                     others = " and ".join(
-                        self._origin_text(n) for n, _ in claims if (n, _) not in files
+                        self.loader.origin_text(n) for n, _ in claims if (n, _) not in files
                     )
                     found.problems.append(
                         LoadProblem(
@@ -135,10 +164,10 @@ class Registry(PluginLoader):
                     )
                 claims = [c for c in claims if c not in files]
             if len(claims) > 1:
-                owners = " and ".join(self._origin_text(n) for n, _ in claims)
+                owners = " and ".join(self.loader.origin_text(n) for n, _ in claims)
                 for name, _ in claims:
                     found.problems.append(
-                        self._problem_of(
+                        self.loader.problem_of(
                             name,
                             f"provider id '{provider_id}' is declared by {owners}; "
                             "refused for both: uninstall one of them",
@@ -182,16 +211,16 @@ class Registry(PluginLoader):
     def plugins(self) -> list[PluginInfo]:
         """Every registered plugin with its distribution, version and providers."""
         self._collect()
-        return [self._info(name) for name in sorted(self._origins)]
+        return [self._info(name) for name in sorted(self.loader.origins)]
 
     def _info(self, name: str) -> PluginInfo:
-        origin = self._origins[name]
+        origin = self.loader.origins[name]
         owned = tuple(sorted(p for p, n in self._collect().owner.items() if n == name))
         return PluginInfo(name, origin.distribution, origin.version, owned, origin.builtin)
 
     def problems(self) -> list[LoadProblem]:
         """Plugins and provider definitions that could not be loaded, with the reason."""
-        return [*self._load_problems, *self._collect().problems]
+        return [*self.loader.load_problems, *self._collect().problems]
 
     # -- per-provider hooks ----------------------------------------------
 
@@ -207,7 +236,7 @@ class Registry(PluginLoader):
         chosen = []
         for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
             name = impl.plugin_name
-            origin = self._origins.get(name)
+            origin = self.loader.origins.get(name)
             extends = getattr(impl.plugin, "navi_extends", ()) or ()
             if name == owner or (origin is not None and origin.builtin) or provider_id in extends:
                 chosen.append(impl)
@@ -224,6 +253,25 @@ class Registry(PluginLoader):
                 return answer, impl.plugin_name
         return None, None
 
+    def call_provider_hook(
+        self, hook_name: str, provider: IntegrationProvider, **kwargs: Any
+    ) -> Any:
+        """Deprecated since 0.2.0 (removed in 0.5.0): call the typed method instead.
+
+        Calls a first-answer hook for one provider and returns the first answer
+        that is not ``None`` (or ``None``), as 0.1.0 did; the implementations are
+        those :meth:`health_check` and its siblings call. Use
+        :meth:`health_check`, :meth:`mcp_config`, :meth:`refresh`,
+        :meth:`validate` or :meth:`runtime_credentials`, which also check the
+        type of the answer.
+        """
+        _deprecation.warn(
+            "Registry.call_provider_hook",
+            "Registry.health_check/mcp_config/refresh/validate/runtime_credentials",
+        )
+        answer, _plugin = self._call_provider_hook(hook_name, provider, **kwargs)
+        return answer
+
     def _typed(
         self, hook_name: str, provider_id: str, expected: type | tuple[type, ...], **kwargs: Any
     ) -> Any:
@@ -231,7 +279,7 @@ class Registry(PluginLoader):
         answer, plugin = self._call_provider_hook(hook_name, provider, **kwargs)
         if answer is not None and not isinstance(answer, expected):
             assert plugin is not None
-            raise self._plugin_error(
+            raise self.loader.plugin_error(
                 plugin,
                 f"hook '{hook_name}' for provider '{provider_id}' returned "
                 f"{type(answer).__name__}, not {_type_names(expected)}",
@@ -295,7 +343,7 @@ class Registry(PluginLoader):
         except NaviError:
             raise  # a deliberate, documented answer (e.g. GrantRevoked from refresh)
         except Exception as exc:
-            origin = self._origins.get(impl.plugin_name, Origin("<unknown>", ""))
+            origin = self.loader.origins.get(impl.plugin_name, Origin("<unknown>", ""))
             target = f" for provider '{provider_id}'" if provider_id else ""
             text = describe_error(exc)
             credentials = args.get("credentials")
@@ -307,7 +355,7 @@ class Registry(PluginLoader):
                 distribution=origin.distribution,
                 version=origin.version or None,
             ) from exc
-        if self._trace:
+        if self.loader.trace:
             took = (time.perf_counter() - start) * 1000
             target = f"[{provider_id}] " if provider_id else ""
             kind = "None" if answer is None else type(answer).__name__
@@ -336,7 +384,7 @@ class Registry(PluginLoader):
             return problems
         if not isinstance(answer, list) or not all(isinstance(p, FieldProblem) for p in answer):
             assert plugin is not None
-            raise self._plugin_error(
+            raise self.loader.plugin_error(
                 plugin, "hook 'validate' must return a list of FieldProblem or None"
             )
         # The plugin's message is more specific than the generic pattern check.

@@ -30,7 +30,7 @@ registry…) and the other collaborators it uses:
 ``audit``          token reads and tool calls, the change marker
 =================  ===========================================================
 
-Each public method below is one of theirs (:class:`._delegate.delegate`),
+Each public method below is one of theirs (:class:`navi_integrations._delegate.delegate`),
 with its signature and docstring.
 """
 
@@ -39,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._delegate import delegate
+from .._delegate import delegate
 from ._parts import Parts
 from .advice import Advisor
 from .agent import AgentAccess

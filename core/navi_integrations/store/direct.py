@@ -337,3 +337,15 @@ def _services(reader: Reader, keys: Keys, doc: Document, item: ProviderStatus) -
     except NaviError:
         return []
     return granted_services(doc, values.get("scope"))
+
+
+# 0.2's names that moved: name -> "module:attr" (until 0.5.0).
+_MOVED = {"REFRESH_MARGIN_SECONDS": "navi_integrations.store.reads:DEFAULT_REFRESH_MARGIN"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        from .. import _deprecation
+
+        return _deprecation.moved(__name__, name, _MOVED[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

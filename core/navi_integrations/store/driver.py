@@ -168,3 +168,28 @@ class Keys:
             except MasterKeyError:
                 raise CannotAnswer from None
         return self._by_id.get(key_id)
+
+
+def open_row(keys: Keys, provider_id: str, scope: str, row: Mapping[str, object]) -> dict[str, str]:
+    """Deprecated since 0.3.0 (removed in 0.5.0): use :func:`.reads.open_row`.
+
+    0.2's form: decrypt the credential ``row`` (a mapping with ``project_id``,
+    ``key_id`` and ``value``) of ``provider_id`` in ``scope`` with ``keys``.
+    """
+    from .. import _deprecation
+    from .reads import open_row as open_value
+
+    _deprecation.warn(
+        "navi_integrations.store.driver.open_row", "navi_integrations.store.reads.open_row"
+    )
+    value = row["value"]
+    assert isinstance(value, bytes), "a credential row's value is bytes"
+    return open_value(
+        keys.by_id,
+        provider_id,
+        scope,
+        str(row["project_id"]) or None,
+        str(row["key_id"]),
+        value,
+        current=keys.current(),
+    )

@@ -1,4 +1,5 @@
-"""How the facade hands a public method to the collaborator that owns it, typed and once.
+"""How a facade hands a public method to the collaborator that owns it, typed and once
+(the service's collaborators, the registry's plugin loader).
 
 ``connect = delegate("connections", Connections.connect)`` on
 :class:`~navi_integrations.service.IntegrationService` makes
