@@ -10,12 +10,16 @@ Two kinds of hooks:
 
 * **Fan-out** (``describe``): every plugin is called, all answers are used.
 * **First answer** (``validate``, ``health_check``, ``mcp_config``,
-  ``refresh``): aimed at one provider. The core calls the implementations in
-  pluggy's order (last registered first, ``tryfirst``/``trylast`` respected)
-  and stops at the first answer that is not ``None``. A plugin **must return
-  None for providers that are not its own**, so that the owner's (or the
-  core's default) implementation answers. Built-in defaults are registered
-  ``trylast``.
+  ``refresh``, ``runtime_credentials``): aimed at one provider. The core
+  calls them only on the plugins that provider belongs to: the plugin whose
+  ``describe`` declared it, any plugin that lists the provider's id in a
+  ``navi_extends`` attribute (a collection of ids, for a plugin that adds to
+  another's provider), and the core's built-in defaults (registered
+  ``trylast``). It calls them in pluggy's order (last registered first,
+  ``tryfirst``/``trylast`` respected) and stops at the first answer that is
+  not ``None``. A plugin therefore never sees another provider's credentials
+  and needs no ``if provider.id != ...`` guard; it returns ``None`` only to
+  leave the answer to the core's default.
 
 Isolation: the core calls each implementation itself, so a plugin that
 raises is reported with its distribution name and version
