@@ -86,12 +86,13 @@ def validate(provider: IntegrationProvider, credentials: Credentials) -> list[Fi
     bot token"), and its problem for a field replaces the core's generic
     one. It must not call the network: ``health_check`` does that.
 
-    :param provider: the provider being connected; compare ``provider.id``
-        with your own and return ``None`` if it is not yours.
+    :param provider: the provider being connected (one your plugin described
+        or extends).
     :param credentials: the values the user entered, by field key.
     :return: one :class:`FieldProblem` per refused field, whose message says
         what is expected without quoting the value; an empty list when the
-        values are acceptable; ``None`` when this is not your provider.
+        values are acceptable; ``None`` to leave it to the core's pattern
+        checks alone.
     """
 
 
@@ -104,12 +105,12 @@ def health_check(
     Called by ``navi-int test``, by ``connect`` before saving (test before
     configure) and by the health tracker.
 
-    :param provider: the provider to check; return ``None`` if not yours.
+    :param provider: the provider to check (yours).
     :param credentials: the credentials to check.
     :param timeout: seconds the whole check may take.
     :return: a :class:`HealthResult` saying healthy or not, why, and for
-        whom ("Connected as …"); ``None`` when this is not your provider
-        (the core then falls back to ``provider.health_check`` if declared).
+        whom ("Connected as …"); ``None`` to leave the check to the core,
+        which runs the declared ``provider.health_check``.
     """
 
 
@@ -120,11 +121,11 @@ def mcp_config(provider: IntegrationProvider, credentials: Credentials) -> McpSe
     Called by ``navi-int mcp-config`` and the Python API, only for providers
     that are connected, enabled and MCP-enabled in the effective scope.
 
-    :param provider: the provider; return ``None`` if not yours.
+    :param provider: the provider (yours).
     :param credentials: the stored credentials, to fill ``{{field}}``
         placeholders of ``provider.mcp``.
-    :return: the filled server config; ``None`` when this is not your
-        provider, in which case the core fills ``provider.mcp`` itself.
+    :return: the filled server config; ``None`` to let the core fill
+        ``provider.mcp`` itself.
     """
 
 
@@ -137,11 +138,11 @@ def refresh(provider: IntegrationProvider, credentials: Credentials) -> Credenti
     generic OAuth 2.0 refresh; a plugin overrides it for a provider whose
     refresh differs.
 
-    :param provider: the provider; return ``None`` if not yours.
+    :param provider: the provider (yours).
     :param credentials: the current credentials (including the refresh token).
     :return: the new full set of credentials to store (with a rotated
-        refresh token if the provider issued one); ``None`` when this is
-        not your provider. Raise :class:`~navi_integrations.errors.NaviError`
+        refresh token if the provider issued one); ``None`` to let the core's
+        standard OAuth 2.0 refresh answer. Raise :class:`~navi_integrations.errors.NaviError`
         subclasses for a refused refresh.
     """
 
@@ -156,10 +157,10 @@ def runtime_credentials(
     is ``cli`` (e.g. GitHub's token lives in ``gh``, not in Navi's store),
     before they are handed to ``mcp_config``, ``navi-int run`` or ``token``.
 
-    :param provider: the provider; return ``None`` if not yours.
+    :param provider: the provider (yours).
     :param credentials: what the store holds (may be empty).
     :return: the credentials with the runtime values added (e.g. ``token``);
-        ``None`` when this is not your provider. Raise a
+        ``None`` when nothing needs adding. Raise a
         :class:`~navi_integrations.errors.NaviError` when the value cannot
         be had (e.g. not logged in), saying what to run.
     """
