@@ -11,11 +11,18 @@ import shutil
 import stat
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
-from navi_integrations import IntegrationService
-from navi_integrations.agent.skills import Skill, install, read_skill, skill_problems
+from navi_integrations import IntegrationService, SkillWarning
+from navi_integrations.agent.skills import (
+    Skill,
+    install,
+    read_skill,
+    skill_problems,
+    skill_warnings,
+)
 from navi_integrations.plugins.registry import Registry
 
 from .cli_helpers import navi
@@ -98,9 +105,6 @@ def _write(root: Path, folder: str, text: str) -> Path:
 GOOD = "---\nname: {n}\ndescription: Does a thing. Use when asked.\n{extra}---\n\n# Body\n"
 REFUSED_BY_BOTH = {
     "flow-style": GOOD.format(n="flow-style", extra="allowed-tools: []\n"),
-    "prd-tools": GOOD.format(n="prd-tools", extra="tools: Bash\n"),
-    "prd-triggers": GOOD.format(n="prd-triggers", extra="triggers:\n  - do it\n"),
-    "prd-mcp": GOOD.format(n="prd-mcp", extra="mcp: linear\n"),
     "not-the-folder": GOOD.format(n="another-name", extra=""),
     "bad--name": GOOD.format(n="bad--name", extra=""),
     "upper": GOOD.format(n="Upper", extra=""),
@@ -118,6 +122,13 @@ REFUSED_BY_BOTH = {
 REFUSED_BY_US_ONLY = {
     "metadata-list": GOOD.format(n="metadata-list", extra="metadata:\n  triggers:\n    - a\n"),
     "hidden-trigger": GOOD.format(n="hidden-trigger", extra="metadata:\n  triggers: open sesame\n"),
+}
+# The PRD's keys: refused by the reference, read by us as metadata with a warning saying the
+# fix, and exported under metadata (see test_prd_keys_are_a_warning_and_exported_as_metadata).
+PRD_STYLE = {
+    "prd-tools": GOOD.format(n="prd-tools", extra="tools: Bash\n"),
+    "prd-triggers": GOOD.format(n="prd-triggers", extra="triggers:\n  - do it\n"),
+    "prd-mcp": GOOD.format(n="prd-mcp", extra="tools: []  # MCP tools, not Bash\nmcp: linear\n"),
 }
 ACCEPTED = {
     "minimal": GOOD.format(n="minimal", extra=""),
@@ -139,8 +150,33 @@ def test_skill_problems_refuses_all_the_reference_refuses(tmp_path: Path) -> Non
         assert all(p.startswith(f"{folder}: ") and "\n" not in p for p in ours)
     [flow] = skill_problems(tmp_path / "flow-style")
     assert flow.startswith("flow-style: frontmatter is not strict YAML: line 4: ")
-    assert "tools" in skill_problems(tmp_path / "prd-tools")[0]
     assert "open sesame" in skill_problems(tmp_path / "hidden-trigger")[0]
+
+
+def test_prd_keys_are_a_warning_and_exported_as_metadata(tmp_path: Path) -> None:
+    for folder, text in PRD_STYLE.items():
+        path = _write(tmp_path / "source", folder, text)
+        assert agentskills(path).returncode != 0, folder  # the reference refuses them
+        assert skill_problems(path) == [], folder
+        warned = skill_warnings(path)
+        assert warned and all(
+            w.startswith(f"{folder}: ") and "Fix: move it under metadata" in w for w in warned
+        ), warned
+    triggers = read_skill(tmp_path / "source" / "prd-triggers")
+    assert triggers.triggers == ["do it"] and "Use when asked to: do it." in triggers.description
+    mcp = read_skill(tmp_path / "source" / "prd-mcp")
+    assert (mcp.mcp, mcp.allowed_tools) == ("linear", [])  # PRD tools never grant permission
+    report = install([read_skill(tmp_path / "source" / f) for f in PRD_STYLE], tmp_path / "out")
+    assert sorted(report.installed) == sorted(PRD_STYLE)
+    for folder in PRD_STYLE:
+        exported = tmp_path / "out" / folder
+        assert agentskills(exported).returncode == 0, agentskills(exported).stderr
+        assert skill_warnings(exported) == []
+        assert read_skill(exported).metadata == read_skill(tmp_path / "source" / folder).metadata
+    assert "tools: Bash" in (tmp_path / "out" / "prd-tools" / "SKILL.md").read_text()
+    # Installing again recognises what it wrote (the rewritten SKILL.md) as its own.
+    again = install([read_skill(tmp_path / "source" / f) for f in PRD_STYLE], tmp_path / "out")
+    assert (sorted(again.installed), again.skipped) == (sorted(PRD_STYLE), [])
 
 
 def test_the_prd_fields_come_from_the_spec_fields() -> None:
@@ -430,14 +466,25 @@ def test_conformance_holds_a_plugins_skills_to_the_specification(
     _write(skills, "acme", prd_style.format(n="acme", extra="mcp: acme\n"))
     _write(skills, "connect-acme", prd_style.format(n="connect-acme", extra=""))
     try:
-        with pytest.raises(AssertionError) as failed:
+        with pytest.raises(AssertionError) as failed, pytest.warns(SkillWarning):
             check_provider(Registry().load(), "acme", valid={})
-        assert "skill acme: frontmatter is not strict YAML" in str(failed.value)
+        assert "a setup skill needs metadata.triggers" in str(failed.value)
+        triggers = "triggers:\n  - connect acme\n"
+        (skills / "connect-acme" / "SKILL.md").write_text(
+            prd_style.format(n="connect-acme", extra=triggers)
+        )
+        with pytest.warns(SkillWarning) as got:
+            check_provider(Registry().load(), "acme", valid={})  # warnings, not failures
+        said = sorted(str(w.message) for w in got)
+        assert [m.split(":")[0] for m in said] == ["skill acme", "skill connect-acme"]
+        assert said[0].startswith("skill acme: 'mcp' is a PRD key") and "Fix: " in said[0]
         spec = "---\nname: {n}\ndescription: Acme things ({t}).\nmetadata:\n  {k}: {v}\n---\n"
         (skills / "acme" / "SKILL.md").write_text(spec.format(n="acme", t="", k="mcp", v="acme"))
         setup = spec.format(n="connect-acme", t="connect acme", k="triggers", v="connect acme")
         (skills / "connect-acme" / "SKILL.md").write_text(setup)
-        check_provider(Registry().load(), "acme", valid={})
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", SkillWarning)  # the specification's form: no warning
+            check_provider(Registry().load(), "acme", valid={})
         (skills / "connect-acme" / "SKILL.md").write_text(setup.replace("triggers", "other"))
         with pytest.raises(AssertionError, match=r"a setup skill needs metadata\.triggers"):
             check_provider(Registry().load(), "acme", valid={})

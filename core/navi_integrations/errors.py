@@ -32,6 +32,9 @@ Every error the library raises on purpose derives from :class:`NaviError`::
         ├── StoreBusy                 another connection holds the write lock (``wait=False``)
         └── InvalidCiphertext         a value did not authenticate (surfaces as DecryptionFailed)
 
+One warning category stands beside the tree: :class:`SkillWarning` (a
+:class:`UserWarning`), for a skill that works but should change.
+
 Advice is data: each error carries :attr:`NaviError.advice` (an :class:`Advice`
 with the action that fixes it and, where one exists, the ``navi-int`` command),
 and :attr:`NaviError.message` (what failed, without the advice). ``str(error)``
@@ -49,13 +52,39 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 __all__ = [  # sorted; the tree in the docstring shows how they relate
-    "Advice", "AdviceAction", "ConfigurationError", "CredentialsError", "CredentialsInvalid",
-    "DecryptionFailed", "FieldProblem", "GrantRevoked", "IntegrationDisabled", "IntegrationError",
-    "InvalidCiphertext", "InvalidInput", "MasterKeyError", "MasterKeyMissing", "NaviError",
-    "NotConnected", "OAuthFailed", "PluginError", "ProviderDefinitionError",
-    "ProviderDefinitionWarning", "ProviderError", "ProviderFailure", "ProviderNotFound",
-    "StoreBusy", "StoreCorrupt", "StoreError", "StoreFull", "StoreProblem", "StoreReadOnly",
-    "StoreUnavailable", "UnsupportedAuthType", "UpstreamCrashed",
+    "Advice",
+    "AdviceAction",
+    "ConfigurationError",
+    "CredentialsError",
+    "CredentialsInvalid",
+    "DecryptionFailed",
+    "FieldProblem",
+    "GrantRevoked",
+    "IntegrationDisabled",
+    "IntegrationError",
+    "InvalidCiphertext",
+    "InvalidInput",
+    "MasterKeyError",
+    "MasterKeyMissing",
+    "NaviError",
+    "NotConnected",
+    "OAuthFailed",
+    "PluginError",
+    "ProviderDefinitionError",
+    "ProviderDefinitionWarning",
+    "ProviderError",
+    "ProviderFailure",
+    "ProviderNotFound",
+    "SkillWarning",
+    "StoreBusy",
+    "StoreCorrupt",
+    "StoreError",
+    "StoreFull",
+    "StoreProblem",
+    "StoreReadOnly",
+    "StoreUnavailable",
+    "UnsupportedAuthType",
+    "UpstreamCrashed",
 ]  # fmt: skip
 
 #: What fixes a failure: ``connect`` (sign in or enter credentials again), ``enable``
@@ -199,6 +228,11 @@ class ProviderDefinitionWarning(ProviderDefinitionError):
 
     def __init__(self, source: str, message: str) -> None:
         super().__init__(source, f"warning: {message} (loaded anyway)")
+
+
+class SkillWarning(UserWarning):
+    """A skill that works but should change (e.g. the PRD's frontmatter keys at the top
+    level); the message names the skill folder and the fix."""
 
 
 class PluginError(ConfigurationError):

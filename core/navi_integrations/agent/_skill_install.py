@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ._skill_spec import SKILL_NAME, Skill
+from ._skill_spec import SKILL_NAME, Skill, exported_skill_md
 
 __all__ = ["Clash", "InstallReport", "install"]
 
@@ -110,6 +110,12 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _exported(relative: str, path: Path) -> bytes:
+    """What is written for a skill's file: SKILL.md as exported (the PRD's keys under
+    ``metadata``), any other file as shipped."""
+    return exported_skill_md(path) if relative == "SKILL.md" else path.read_bytes()
+
+
 def _source_files(folder: Path) -> dict[str, Path]:
     """A skill's files by relative POSIX path (caches and any marker left out)."""
     files: dict[str, Path] = {}
@@ -201,7 +207,7 @@ def _copy_files(source: dict[str, Path], folder: Path) -> dict[str, str]:
     for relative, path in source.items():
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(target, path.read_bytes(), mode_from=path)
+        _write_atomic(target, _exported(relative, path), mode_from=path)
         written[relative] = _digest(target)
     return written
 
@@ -234,7 +240,10 @@ def _refresh(skill: Skill, target: Path, report: InstallReport) -> None:
         report.skipped.append(_unreadable_marker(skill.name, target))
         return
     source = _source_files(skill.path)
-    new = {relative: _digest(path) for relative, path in source.items()}
+    new = {
+        relative: hashlib.sha256(_exported(relative, path)).hexdigest()
+        for relative, path in source.items()
+    }
     changed = _changed(target, recorded, new)
     taken = _taken(target, recorded, new)
     if changed or taken:

@@ -11,11 +11,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SKILL_NAME", "Skill", "read_skill", "skill_problems"]
+__all__ = [
+    "PRD_KEYS",
+    "SKILL_NAME",
+    "Skill",
+    "exported_skill_md",
+    "read_skill",
+    "skill_problems",
+    "skill_warnings",
+]
 
 #: What a skill's name (and so its folder's) may be: a-z, 0-9 and single hyphens.
 SKILL_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _FIELDS = ("name", "description", "license", "compatibility", "allowed-tools", "metadata")
+#: The PRD's frontmatter keys, which the specification does not have: each is read as
+#: ``metadata.<key>`` (a warning says to move it there) and exported there.
+PRD_KEYS = ("tools", "triggers", "mcp")
+#: How a PRD key's list becomes the specification's string value.
+_JOIN = {"triggers": ", ", "tools": " ", "mcp": " "}
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,73 @@ def _frontmatter(text: str) -> dict[str, Any]:
     return data
 
 
+def _moved_prd_keys(meta: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The frontmatter with the PRD's top-level keys moved under ``metadata``, and those keys.
+
+    A list becomes one string (triggers comma-separated, tools space-separated),
+    an empty value is dropped, and a key already under ``metadata`` wins. The
+    PRD put triggers beside the description, but agents match on the
+    description alone: moved triggers it does not mention are appended to it
+    ("Use when asked to: …"), while it stays within the specification's 1024
+    characters.
+    """
+    moved = [key for key in PRD_KEYS if key in meta]
+    if not moved:
+        return meta, []
+    found = meta.get("metadata")
+    metadata = dict(found) if isinstance(found, dict) else {}
+    for key in moved:
+        value = meta[key]
+        text = _JOIN[key].join(map(str, value)) if isinstance(value, list) else str(value)
+        if text.strip() and key not in metadata:
+            metadata[key] = text.strip()
+    normal = {k: v for k, v in meta.items() if k not in PRD_KEYS}
+    if metadata or "metadata" in meta:
+        normal["metadata"] = metadata
+    description = normal.get("description")
+    if "triggers" in moved and isinstance(description, str):
+        triggers = [t.strip() for t in str(metadata.get("triggers", "")).split(",")]
+        unsaid = [t for t in triggers if t and t.lower() not in description.lower()]
+        longer = f"{description.rstrip()} Use when asked to: {', '.join(unsaid)}."
+        if unsaid and len(longer) <= 1024:
+            normal["description"] = longer
+    return normal, moved
+
+
+#: A PRD key written as a YAML flow list (``tools: []``, ``triggers: [a, b]``), which
+#: strict YAML refuses: read as the block list it means.
+_FLOW_LIST = re.compile(rf"^({'|'.join(PRD_KEYS)}):[ \t]*\[([^\]\n]*)\][ \t]*(#.*)?$", re.MULTILINE)
+
+
+def _block_list(match: re.Match[str]) -> str:
+    items = [i.strip().strip("\"'") for i in match.group(2).split(",") if i.strip()]
+    if not items:
+        return ""  # an empty list says nothing: dropped
+    return match.group(1) + ":" + "".join(f"\n  - {item}" for item in items)
+
+
+def _read(path: Path) -> tuple[str, dict[str, Any], list[str]]:
+    """SKILL.md's text, its frontmatter as the specification has it, and the PRD keys moved."""
+    text = path.read_text(encoding="utf-8")
+    parts = text.split("---", 2)
+    if len(parts) == 3 and _FLOW_LIST.search(parts[1]):
+        text = "---".join([parts[0], _FLOW_LIST.sub(_block_list, parts[1]), parts[2]])
+    meta, moved = _moved_prd_keys(_frontmatter(text))
+    return text, meta, moved
+
+
+def exported_skill_md(path: Path) -> bytes:
+    """SKILL.md as it is exported: as shipped, or with the PRD's keys moved under
+    ``metadata`` (so the exported skill passes ``agentskills validate``)."""
+    text, meta, moved = _read(path)
+    if not moved:
+        return text.encode("utf-8")
+    import strictyaml
+
+    body = text.split("---", 2)[2]
+    return f"---\n{strictyaml.as_document(meta).as_yaml()}---{body}".encode()
+
+
 def read_skill(folder: Path, *, provider: str | None = None, role: str = "framework") -> Skill:
     """Read a skill folder (no validation beyond reading; see :func:`skill_problems`).
 
@@ -93,7 +173,7 @@ def read_skill(folder: Path, *, provider: str | None = None, role: str = "framew
     """
     path = folder / "SKILL.md"
     try:
-        meta = _frontmatter(path.read_text(encoding="utf-8"))
+        _text, meta, _moved = _read(path)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
     return _skill(folder, meta, provider, role)
@@ -114,13 +194,14 @@ def skill_problems(folder: Path) -> list[str]:
     """What breaks the Agent Skills specification, or our use of it, in a skill folder.
 
     Empty when the skill follows them; each problem is one line starting with
-    the folder's name.
+    the folder's name. The PRD's keys (:data:`PRD_KEYS`) are not problems but
+    :func:`skill_warnings`: they are read, and exported, under ``metadata``.
     """
     path = folder / "SKILL.md"
     if not path.is_file():
         return [f"{folder.name}: no SKILL.md"]
     try:
-        meta = _frontmatter(path.read_text(encoding="utf-8"))
+        _text, meta, _moved = _read(path)
     except ValueError as exc:
         return [f"{folder.name}: {exc}"]
     skill = _skill(folder, meta, None, "framework")
@@ -156,3 +237,25 @@ def skill_problems(folder: Path) -> list[str]:
                 f" {', '.join(missing)}"
             )
     return problems
+
+
+def skill_warnings(folder: Path) -> list[str]:
+    """What a skill folder should change though it works: each line names the fix.
+
+    Today, the PRD's frontmatter keys (``tools``, ``triggers``, ``mcp``) at the
+    top level, which the Agent Skills specification does not have: they are
+    read as ``metadata.<key>`` and exported there, and should be written there.
+    Empty for an unreadable skill (:func:`skill_problems` says why).
+    """
+    try:
+        _text, meta, moved = _read(folder / "SKILL.md")
+    except (OSError, ValueError):
+        return []
+    metadata = meta.get("metadata", {})
+    return [
+        f"{folder.name}: '{key}' is a PRD key the Agent Skills specification does not have;"
+        f" it is read and exported as metadata.{key}. Fix: move it under metadata as"
+        f" {key}: {metadata.get(key, '')!r}"
+        + (" and say the triggers in the description (agents match on it)" * (key == "triggers"))
+        for key in moved
+    ]

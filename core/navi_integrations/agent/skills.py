@@ -16,6 +16,16 @@ The PRD's own fields map onto the specification: its ``tools`` is
 (what agents match on) and listed, comma-separated, in ``metadata.triggers``
 (every one must appear in the description); its ``mcp`` is ``metadata.mcp``.
 
+A skill written with the PRD's keys at the top level (``tools``,
+``triggers``, ``mcp``, even as ``tools: []``) still works, with a
+:class:`~navi_integrations.errors.SkillWarning` from the conformance check
+(:func:`skill_warnings`) naming the fix: each is read as ``metadata.<key>``,
+moved triggers the description does not say are appended to it, and on export
+(:func:`install`, :func:`exported_skill_md`) SKILL.md is written that way, so
+it passes ``agentskills validate``. A top-level ``tools`` goes to
+``metadata.tools``, not ``allowed-tools``: pre-approving tools is a permission
+the author must grant in so many words.
+
 In a scope, the enabled skills are the framework's, and for each provider
 whose skills are switched on: its setup skill (``connect-<id>``) while it is
 not connected, its usage skill once it is. Disabled providers offer none.
@@ -33,17 +43,27 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ._skill_install import Clash, InstallReport, install
-from ._skill_spec import Skill, read_skill, skill_problems
+from ._skill_spec import (
+    PRD_KEYS,
+    Skill,
+    exported_skill_md,
+    read_skill,
+    skill_problems,
+    skill_warnings,
+)
 
 __all__ = [
+    "PRD_KEYS",
     "Clash",
     "InstallReport",
     "Skill",
+    "exported_skill_md",
     "framework_skills_dir",
     "install",
     "read_skill",
     "select_skills",
     "skill_problems",
+    "skill_warnings",
 ]
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
 
 from ..agent.skills import skills_dir
@@ -126,7 +127,8 @@ def _check_import_cost(module_name: str, failures: list[str]) -> None:
 
 
 def _check_skills(provider: IntegrationProvider, module_name: str, failures: list[str]) -> None:
-    from ..agent.skills import read_skill, skill_problems
+    from ..agent.skills import read_skill, skill_problems, skill_warnings
+    from ..errors import SkillWarning
 
     if provider.skill is None:
         return
@@ -141,6 +143,8 @@ def _check_skills(provider: IntegrationProvider, module_name: str, failures: lis
             continue
         problems = skill_problems(folder / skill_name)
         failures += [f"skill {p}" for p in problems]
+        for warning in skill_warnings(folder / skill_name):
+            warnings.warn(SkillWarning(f"skill {warning}"), stacklevel=3)
         if problems:
             continue  # it may not even be readable
         skill = read_skill(folder / skill_name)
