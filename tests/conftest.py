@@ -16,6 +16,9 @@ from .oauth_harness import oauth_server, oauth_server_process  # noqa: F401  (fi
 
 pytest_plugins = ["pytester"]
 
+# tests/compat holds a legacy plugin with its own tests: test_compat.py installs and runs them.
+collect_ignore = ["compat"]
+
 InstallFn = Callable[..., str]
 
 

@@ -43,9 +43,11 @@ def warn(old: str, new: str, *, removed_in: str = REMOVED_IN, stacklevel: int = 
 
 def moved(old_module: str, name: str, target: str, *, stacklevel: int = 3) -> Any:
     """The object ``target`` (``"package.module:attr"``) that ``old_module.name`` was,
-    after a warning that names where it lives now."""
-    module_name, _, attr = target.partition(":")
-    warn(f"{old_module}.{name}", f"{module_name}.{attr}", stacklevel=stacklevel + 1)
+    after a warning that names where it lives now. A target may end with a space and the
+    replacement as a user writes it, where that is not the object itself (an adapter)."""
+    module_name, _, rest = target.partition(":")
+    attr, _, say = rest.partition(" ")
+    warn(f"{old_module}.{name}", say or f"{module_name}.{attr}", stacklevel=stacklevel + 1)
     return getattr(importlib.import_module(module_name), attr)
 
 
@@ -97,7 +99,8 @@ MOVED_MODULES: Mapping[str, Mapping[str, str]] = {
     "skills": {
         **_m("agent.skills", "Skill", "framework_skills_dir", "install", "read_skill"),
         **_m("agent.skills", "skill_problems"),
-        "enabled_skills": f"{_ROOT}._deprecation:enabled_skills",
+        "enabled_skills": f"{_ROOT}._deprecation:enabled_skills"
+        " IntegrationService.skills(project_id=...)",
     },
     "tokens": {
         **_m("store.reads", "DEFAULT_REFRESH_MARGIN"),

@@ -122,9 +122,13 @@ _client_lock = threading.Lock()
 
 @functools.cache
 def _shared_client() -> httpx.Client:
+    import atexit
+
     import httpx
 
-    return httpx.Client(follow_redirects=False)
+    client = httpx.Client(follow_redirects=False)
+    atexit.register(client.close)  # pooled sockets closed at exit, not left to the collector
+    return client
 
 
 def shared_client() -> httpx.Client:
