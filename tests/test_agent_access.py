@@ -145,17 +145,15 @@ def remote_mcp() -> Any:
 
 
 async def _list_remote_tools(entry: dict[str, Any]) -> list[str]:
+    import httpx
     from mcp import ClientSession
     from mcp.client.sse import sse_client
-    from mcp.client.streamable_http import streamablehttp_client
+    from mcp.client.streamable_http import streamable_http_client
 
     if entry["type"] == "http":
         async with (
-            streamablehttp_client(entry["url"], headers=entry["headers"]) as (
-                read,
-                write,
-                _,
-            ),
+            httpx.AsyncClient(headers=entry["headers"]) as http,
+            streamable_http_client(entry["url"], http_client=http) as (read, write, _),
             ClientSession(read, write) as session,
         ):
             await session.initialize()

@@ -174,8 +174,9 @@ async def agent(
 ) -> AsyncIterator[Any]:
     """A client session on the gateway, as an agent runtime opens one (with the token,
     unless ``headers`` says otherwise)."""
+    import httpx
     from mcp import ClientSession
-    from mcp.client.streamable_http import streamablehttp_client
+    from mcp.client.streamable_http import streamable_http_client
 
     async def on_message(message: Any) -> None:
         if notes is not None:
@@ -183,7 +184,8 @@ async def agent(
 
     sent = bearer() if headers is None else headers
     async with (
-        streamablehttp_client(url, headers=sent) as (read, write, _),
+        httpx.AsyncClient(headers=sent, timeout=httpx.Timeout(30.0, read=300.0)) as http,
+        streamable_http_client(url, http_client=http) as (read, write, _),
         ClientSession(read, write, message_handler=on_message) as session,
     ):
         await session.initialize()
