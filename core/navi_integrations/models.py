@@ -170,7 +170,21 @@ class IntegrationProvider(DocumentModel):
     id: Annotated[str, Field(pattern=_PROVIDER_ID)]
     name: str
     description: str
-    icon: str = ""
+    icon: str = Field(
+        default="",
+        description=(
+            "The provider's icon: an SVG file, as a path relative to the directory of the "
+            "module that describes the provider (a plugin package's __init__.py: "
+            "icon='icon.svg' is the file beside it; a user's TOML provider file: that "
+            "file's directory), served by `navi-int serve` at /api/providers/{id}/icon. "
+            "The file must stay inside that directory (no '..', not absolute), be at most "
+            "64 KiB, and be a self-contained SVG image (no script, event handlers, DOCTYPE, "
+            "foreignObject or reference outside the file); one that is not is reported as a "
+            "load problem and not served. An http(s) URL is accepted but never fetched; "
+            "empty means none. Without a served icon the settings page shows the name's "
+            "initial."
+        ),
+    )
     color: str = "gray"
     auth_type: AuthType
     credentials: list[CredentialField] = Field(default_factory=list)

@@ -13,6 +13,7 @@ __all__ = [
     "FieldDocument",
     "OAuthDocument",
     "ProviderDocument",
+    "ServedProviderDocument",
     "SkillDocument",
 ]
 
@@ -77,6 +78,9 @@ class ProviderDocument(TypedDict, total=False):
     id: Required[str]
     name: Required[str]
     description: Required[str]
+    #: As the plugin declares it (never rewritten): a path relative to the describing
+    #: module's directory, an http(s) URL (never fetched), or "" (see
+    #: ``IntegrationProvider.icon``). What a client loads is ``iconUrl``.
     icon: Required[str]
     color: Required[str]
     authType: Required[Literal["api_key", "oauth", "cli", "browser", "none"]]
@@ -91,3 +95,18 @@ class ProviderDocument(TypedDict, total=False):
     healthCheck: dict[str, Any]
     defaults: Required[DefaultsDocument]
     env: Required[dict[str, str]]
+
+
+class ServedProviderDocument(ProviderDocument, total=False):
+    """A provider document as the HTTP API serves it (``GET /api/credentials/providers``):
+    the provider document plus what only the server knows. Additive: every key of
+    :class:`ProviderDocument` keeps its meaning.
+
+    ``iconUrl`` is where this server serves the provider's icon (an absolute path, e.g.
+    ``/api/providers/linear/icon?v=<digest>``, answered as ``image/svg+xml``), or null
+    when it serves none: the plugin gives no icon, gives an http(s) URL (never fetched),
+    or its file was refused (``navi-int plugins`` says why). A client shows the name's
+    initial then. ``status`` is the provider's status entry."""
+
+    iconUrl: str | None
+    status: dict[str, Any]

@@ -8,6 +8,7 @@ behaves like one from a package::
     name = "Acme CRM"
     description = "Customer records"
     base_url = "https://api.acme.example/v1"
+    icon = "acme.svg"       # optional: an SVG file in this file's directory
 
     [[fields]]
     key = "apiKey"
@@ -39,7 +40,10 @@ host than ``base_url`` (the check sends the credentials there), a link that
 is not http(s), and a ``pattern`` that can backtrack catastrophically (see
 :func:`backtracking_risk`). Each provider remembers its file
 (:attr:`UserDefinedProvider.source`), so a clash with an installed
-provider's id can name the file.
+provider's id can name the file, and its ``icon`` is found relative to the
+file's directory (checked like a plugin's, see
+:mod:`navi_integrations.plugins.icons`; a refused icon is reported with the
+file's path).
 """
 
 from __future__ import annotations

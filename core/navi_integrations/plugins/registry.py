@@ -4,7 +4,9 @@ Loading happens in :meth:`Registry.load` (never at import time). Each entry
 point of the ``navi_integrations`` group is imported and registered on its
 own; one that fails to import, registers an unknown hook or a wrapper is
 recorded as a :class:`LoadProblem` and skipped. Providers are collected
-from the ``describe`` hook lazily, the first time they are needed.
+from the ``describe`` hook lazily, the first time they are needed; each
+provider's icon file is found and checked then (:mod:`.icons`): a refused one
+is a load problem, and the provider loads without it.
 
 Environment switches:
 
@@ -25,6 +27,7 @@ import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 import pluggy
@@ -45,7 +48,9 @@ if TYPE_CHECKING:
     from ..models import McpServer
     from ..results import HealthResult
     from .discovery import Candidate
+from . import icons
 from ._loading import Origin, PluginLoader, describe_error
+from .icons import Icon
 from .info import LoadProblem, PluginInfo
 
 __all__ = ["Registry"]
@@ -58,6 +63,8 @@ class _Providers:
     problems: list[LoadProblem] = field(default_factory=list)
     #: Provider ids refused (e.g. declared twice), with why: said by every later lookup.
     refused: dict[str, str] = field(default_factory=dict)
+    #: The checked SVG icon of each provider that has one the server can serve.
+    icons: dict[str, Icon] = field(default_factory=dict)
 
 
 class Registry:
@@ -180,8 +187,41 @@ class Registry:
             name, provider = claims[0]
             found.by_id[provider_id] = provider
             found.owner[provider_id] = name
+            self._read_icon(name, provider, found)
         self._providers = found
         return found
+
+    def _read_icon(
+        self, plugin_name: str, provider: IntegrationProvider, found: _Providers
+    ) -> None:
+        """Find and check the provider's icon file once; a refusal is a load problem (the
+        provider still loads, shown with its initial). See :mod:`.icons`."""
+        if not provider.icon or icons.is_remote(provider.icon):
+            return  # no icon, or a URL: never fetched
+        source = getattr(provider, "source", None)  # a user's provider file
+        base = source.parent if isinstance(source, Path) else None
+        if base is None:
+            base = icons.plugin_dir(self.pm.get_plugin(plugin_name))
+        try:
+            icon = icons.resolve(provider.icon, base)
+        except icons.IconRefused as exc:
+            message = (
+                f"the icon '{provider.icon}' of provider '{provider.id}' is refused: "
+                f"{exc.reason}; the settings page shows its initial instead"
+            )
+            if isinstance(source, Path):
+                found.problems.append(LoadProblem(str(source), None, None, message))
+            else:
+                found.problems.append(self.loader.problem_of(plugin_name, message))
+            return
+        if icon is not None:
+            found.icons[provider.id] = icon
+
+    def icon(self, provider_id: str) -> Icon | None:
+        """The provider's checked SVG icon; None when it has none the server can serve (no
+        icon, a URL, or a refused file: :meth:`problems` says why)."""
+        self.get(provider_id)
+        return self._collect().icons.get(provider_id)
 
     def providers(self) -> list[IntegrationProvider]:
         """Every loaded provider, sorted by id."""

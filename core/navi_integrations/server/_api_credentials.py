@@ -4,13 +4,14 @@ OAuth sign-in and the token to use (each the document the CLI's ``--json`` print
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from ..errors import InvalidInput, NaviError
+from ..provider_document import ServedProviderDocument
 from ._api_common import (
     ERRORS,
     Caller,
@@ -23,6 +24,7 @@ from ._api_common import (
     service_of,
     status_entry,
 )
+from ._api_providers import icon_url
 
 __all__ = ["CredentialsBody", "OAuthBody", "router"]
 
@@ -39,14 +41,18 @@ class CredentialsBody(ScopeBody):
 
 @router.get("/api/credentials/providers", tags=["credentials"])
 def providers(request: Request, _who: Caller, project_id: ProjectQuery = None) -> dict[str, Any]:
-    """Every provider's description (``navi-int show --json``) with its credential status."""
+    """Every provider's description (``navi-int show --json``) with its credential status and
+    ``iconUrl``: where this server serves its icon (null: none, show the name's initial)."""
     svc = service_of(request)
     status = svc.status_document(project_id=project_of(project_id))["integrations"]
-    return {
-        "providers": [
-            {**svc.catalog.document(entry["provider"]), "status": entry} for entry in status
-        ]
-    }
+    documents: list[ServedProviderDocument] = []
+    for entry in status:
+        pid = entry["provider"]
+        served = cast("ServedProviderDocument", dict(svc.catalog.document(pid)))
+        served["iconUrl"] = icon_url(request, pid)
+        served["status"] = entry
+        documents.append(served)
+    return {"providers": documents}
 
 
 @router.get("/api/credentials/{provider}", tags=["credentials"])

@@ -6,9 +6,10 @@ needs the bearer token or a browser session (with its CSRF token on
 changes): :func:`caller`.
 
 The routes are grouped by the API's sections: credentials in
-:mod:`._api_credentials`, integrations in :mod:`._api_integrations`, audit,
-events and metrics here; what they share (:func:`caller`, the error
-documents, scopes) is in :mod:`._api_common`. :data:`router` holds them all.
+:mod:`._api_credentials`, integrations in :mod:`._api_integrations`, the
+providers' icons in :mod:`._api_providers`, audit, events and metrics here;
+what they share (:func:`caller`, the error documents, scopes) is in
+:mod:`._api_common`. :data:`router` holds them all.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from . import _api_credentials, _api_integrations
+from . import _api_credentials, _api_integrations, _api_providers
 from ._api_common import ERRORS, Caller, ProjectQuery, Refused, caller, project_of, service_of
 
 __all__ = ["Refused", "caller", "router"]
@@ -28,6 +29,7 @@ __all__ = ["Refused", "caller", "router"]
 router = APIRouter(responses=ERRORS)
 router.include_router(_api_credentials.router)
 router.include_router(_api_integrations.router)
+router.include_router(_api_providers.router)
 
 
 # -- audit, events, metrics ------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 No build step: ``static/settings.js`` is a hand-written ES module that reads
 the same API a script uses (``/api/credentials/providers``), renders the
-cards, and follows ``/api/events`` to update without reloading. The browser
+cards (each with its plugin's icon from ``iconUrl``, or the name's initial),
+and follows ``/api/events`` to update without reloading. The page loads
+nothing from elsewhere (its CSP), and has its own favicon. The browser
 gets its session from the one-time login code ``navi-int serve`` prints.
 """
 
@@ -26,7 +28,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 #: Everything the page loads comes from this server; nothing may frame it.
 _HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
         "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     ),
     "X-Content-Type-Options": "nosniff",
@@ -50,6 +52,8 @@ def _shell(request: Request, title: str, body: str) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <base href="{base}">
 <title>{html.escape(title)}</title>
+<link rel="icon" href="favicon.svg" type="image/svg+xml">
+<link rel="icon" href="favicon.ico" sizes="32x32">
 <link rel="stylesheet" href="static/settings.css">
 </head>
 <body>
@@ -76,6 +80,28 @@ def settings_page(
         csrf=html.escape(session.csrf), project=html.escape(chosen or "", quote=True)
     )
     return HTMLResponse(_shell(request, "Integrations", body), headers=_HEADERS)
+
+
+#: The navi mark: public (the login page shows it too), cached for a day, never sniffed.
+_FAVICON_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "Cache-Control": "public, max-age=86400",
+}
+
+
+@router.get("/favicon.svg")
+def favicon_svg() -> Response:
+    """The page's icon (the navi mark, linked from every page's head)."""
+    data = (STATIC_DIR / "favicon.svg").read_bytes()
+    return Response(data, media_type="image/svg+xml", headers=_FAVICON_HEADERS)
+
+
+@router.get("/favicon.ico")
+def favicon_ico() -> Response:
+    """The same mark as a 32 px ICO, for browsers and tools that ask for /favicon.ico."""
+    data = (STATIC_DIR / "favicon.ico").read_bytes()
+    return Response(data, media_type="image/x-icon", headers=_FAVICON_HEADERS)
 
 
 @router.get("/login")

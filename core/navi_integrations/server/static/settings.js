@@ -86,16 +86,35 @@ function toggle(provider, label, checked, onChange, note, action) {
   );
 }
 
+// The provider's own icon (its plugin's SVG, served by this server at doc.iconUrl), or the
+// name's initial when it has none or the image does not load.
+function badge(doc) {
+  const letter = () =>
+    el("span", { class: `icon c-${doc.color || "slate"}`, "aria-hidden": "true", "data-icon": "letter" },
+      doc.name.slice(0, 1).toUpperCase());
+  if (!doc.iconUrl) return letter();
+  const image = el("img", {
+    onerror: () => image.replaceWith(letter()),
+    class: "icon icon-image",
+    src: doc.iconUrl,
+    alt: "",
+    width: 36,
+    height: 36,
+    decoding: "async",
+    "data-icon": "image",
+  });
+  return image;
+}
+
 function card(doc) {
   const status = doc.status;
   const block = status.status.project || status.status.global;
   const health = block.health;
   const connected = status.hasCredentials;
-  const initial = doc.name.slice(0, 1).toUpperCase();
   const head = el(
     "div",
     { class: "card-head" },
-    el("span", { class: `icon c-${doc.color || "slate"}`, "aria-hidden": "true" }, initial),
+    badge(doc),
     el("h3", {}, doc.name),
     connected
       ? el(
