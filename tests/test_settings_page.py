@@ -2,23 +2,32 @@
 
 Connect Linear against the local Linear stand-in, see it healthy with its
 account, switch it off for a project and see the API and ``navi-int list``
-agree, disconnect; screenshots at laptop and phone widths go to
-``tests/screenshots/`` (or ``$NAVI_SCREENSHOTS``).
+agree, disconnect; each card shows its plugin's icon, or the name's initial;
+screenshots at laptop and phone widths go to ``tests/screenshots/`` (or
+``$NAVI_SCREENSHOTS``). Every test fails on anything the browser reports: a
+console error, an uncaught exception, a failed request or a response >= 400
+(:class:`Console`; a test names the refusals it provokes).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from navi_integrations.testing import LocalHTTPServer
 
 from .cli_helpers import navi
+from .conftest import InstallFn
+from .icon_plugins import REFUSED, install_icon_plugin
 from .oauth_harness import OAuthServer
 from .provider_apis import LINEAR_KEY, apis, serve
 from .server_harness import Running, running_server
@@ -38,6 +47,91 @@ FLAGS = [
     "--disable-sync",
 ]
 SHOTS = Path(os.environ.get("NAVI_SCREENSHOTS", Path(__file__).parent / "screenshots"))
+
+
+@dataclass
+class _Expected:
+    method: str
+    path: str
+    status: int
+    seen: int = 0
+
+
+@dataclass
+class Console:
+    """Everything that went wrong in the browser: console errors, uncaught exceptions, failed
+    requests and responses >= 400, from every page of every context it watches (popups too).
+
+    A test fails on any of them (:meth:`check`), except a response it announced with
+    :meth:`expecting` (and the console line Chromium writes for it), which must then happen.
+    """
+
+    problems: list[str] = field(default_factory=list)
+    expected: list[_Expected] = field(default_factory=list)
+
+    def watch(self, context: Any) -> Any:
+        context.on("console", self._console)
+        context.on("weberror", lambda error: self.problems.append(f"page error: {error.error}"))
+        context.on("requestfailed", self._failed)
+        context.on("response", self._response)
+        return context
+
+    def _expected(self, method: str | None, url: str, status: int) -> _Expected | None:
+        path = urlsplit(url).path
+        for item in self.expected:
+            if (item.path, item.status) == (path, status) and method in (None, item.method):
+                return item
+        return None
+
+    def _console(self, message: Any) -> None:
+        if message.type != "error":
+            return
+        status = re.search(r"status of (\d{3})", message.text)
+        url = (message.location or {}).get("url", "")
+        if status and self._expected(None, url, int(status.group(1))):
+            return  # Chromium's line for an expected response
+        self.problems.append(f"console error: {message.text} ({url})")
+
+    def _failed(self, request: Any) -> None:
+        failure = request.failure or ""
+        # Leaving a page (a navigation, a closing popup) aborts its event stream: not an error.
+        if failure == "net::ERR_ABORTED" and urlsplit(request.url).path.endswith("/api/events"):
+            return
+        self.problems.append(f"request failed: {request.method} {request.url}: {failure}")
+
+    def _response(self, response: Any) -> None:
+        if response.status < 400:
+            return
+        method = response.request.method
+        item = self._expected(method, response.url, response.status)
+        if item is not None:
+            item.seen += 1
+            return
+        self.problems.append(f"HTTP {response.status}: {method} {response.url}")
+
+    @contextmanager
+    def expecting(self, method: str, path: str, status: int) -> Iterator[None]:
+        """Allow (and require) ``status`` from ``method path`` inside the block."""
+        item = _Expected(method, path, status)
+        self.expected.append(item)
+        try:
+            yield
+        finally:
+            self.expected.remove(item)
+        assert item.seen, f"expected HTTP {status} from {method} {path}"
+
+    def check(self) -> None:
+        """Fail on anything that went wrong so far."""
+        found, self.problems = self.problems, []
+        assert not found, "the browser reported:\n" + "\n".join(found)
+
+
+@pytest.fixture
+def console() -> Iterator[Console]:
+    """Watches the browser contexts a test opens; the test fails on anything they report."""
+    watcher = Console()
+    yield watcher
+    watcher.check()
 
 
 @pytest.fixture
@@ -65,9 +159,11 @@ def server(
         yield running
 
 
-def test_connect_switch_and_disconnect_linear_in_the_browser(server: Running, browser: Any) -> None:
+def test_connect_switch_and_disconnect_linear_in_the_browser(
+    server: Running, browser: Any, console: Console
+) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = console.watch(browser.new_context(viewport={"width": 1280, "height": 900}))
     page = context.new_page()
     expect = sync_api.expect
     link = f"{server.url}/login?code={server.settings.sessions.new_code()}"
@@ -82,8 +178,9 @@ def test_connect_switch_and_disconnect_linear_in_the_browser(server: Running, br
     key = dialog.get_by_label("Personal API key")
     expect(key).to_be_focused()
     key.fill(LINEAR_KEY[:-2] + "zz")
-    dialog.get_by_role("button", name="Test and save").click()
-    expect(dialog.get_by_role("alert")).to_contain_text("Saved nothing")
+    with console.expecting("POST", "/api/credentials/linear", 422):  # the refusal is the answer
+        dialog.get_by_role("button", name="Test and save").click()
+        expect(dialog.get_by_role("alert")).to_contain_text("Saved nothing")
     key.fill(LINEAR_KEY)
     dialog.get_by_role("button", name="Test and save").click()
     expect(dialog).to_be_hidden()
@@ -122,7 +219,9 @@ def test_connect_switch_and_disconnect_linear_in_the_browser(server: Running, br
     card.get_by_role("switch", name="Global").check()
     expect(project_switch).to_be_checked()
 
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = console.watch(
+        browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    )
     phone_page = phone.new_page()
     phone_page.goto(f"{server.url}/login?code={server.settings.sessions.new_code()}")
     phone_page.wait_for_selector("body[data-live=yes]")
@@ -136,6 +235,7 @@ def test_connect_switch_and_disconnect_linear_in_the_browser(server: Running, br
     context.close()
     assert (SHOTS / "settings-laptop.png").stat().st_size > 10_000
     assert shutil.which("chromium") or Path(CHROMIUM).exists()
+    console.check()
 
 
 @pytest.fixture
@@ -144,8 +244,8 @@ def google_server(navi_home: Path, oauth_server: OAuthServer) -> Iterator[Runnin
         yield running
 
 
-def test_connect_google_in_a_popup(google_server: Running, browser: Any) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def test_connect_google_in_a_popup(google_server: Running, browser: Any, console: Console) -> None:
+    context = console.watch(browser.new_context(viewport={"width": 1280, "height": 900}))
     page = context.new_page()
     expect = sync_api.expect
     page.goto(f"{google_server.url}/login?code={google_server.settings.sessions.new_code()}")
@@ -167,3 +267,60 @@ def test_connect_google_in_a_popup(google_server: Running, browser: Any) -> None
     with google_server.client() as client:
         assert client.get("/api/credentials/google").json()["account"] == "johndoe@example.com"
     context.close()
+    console.check()
+
+
+@pytest.fixture
+def icon_server(
+    navi_home: Path, install_plugin: InstallFn, tmp_path: Path, local_http_server: LocalHTTPServer
+) -> Iterator[Running]:
+    remote = f"{local_http_server.url}/remote.svg"
+    install_icon_plugin(install_plugin, tmp_path / "site", remote_url=remote)
+    with running_server() as running:
+        yield running
+
+
+def test_each_card_shows_its_plugins_icon_or_its_initial(
+    icon_server: Running, browser: Any, console: Console, local_http_server: LocalHTTPServer
+) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = console.watch(browser.new_context(viewport={"width": 1280, "height": 900}))
+    page = context.new_page()
+    expect = sync_api.expect
+    page.goto(f"{icon_server.url}/login?code={icon_server.settings.sessions.new_code()}")
+    page.wait_for_selector("body[data-live=yes]")
+    expect(page.locator('link[rel=icon][href="favicon.svg"]')).to_have_count(1)
+
+    # The plugin's own SVG, served by this server, loaded as an image.
+    card = page.locator("#available article[data-provider=iconic]")
+    image = card.locator("img[data-icon=image]")
+    expect(image).to_have_attribute("src", re.compile(r"^/api/providers/iconic/icon\?v=\w+$"))
+    expect(image).to_have_attribute("alt", "")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('article[data-provider=iconic] img');"
+        " return i && i.complete && i.naturalWidth > 0; }"
+    )
+    assert image.evaluate("i => i.naturalWidth") > 0
+    expect(card.locator("[data-icon=letter]")).to_have_count(0)
+
+    # No icon, a URL (never fetched, by the server or the page) and refused files: the initial.
+    for provider_id in ["plain", "remote", *REFUSED, "bad-absolute"]:
+        other = page.locator(f"article[data-provider={provider_id}]")
+        expect(other.locator("[data-icon=letter]")).to_have_text(provider_id[0].upper())
+        expect(other.locator("img")).to_have_count(0)
+    page.screenshot(path=str(SHOTS / "settings-icons.png"), full_page=True)
+    assert local_http_server.requests == []
+
+    # An icon that does not load falls back to the initial (an event listener: the page's
+    # CSP allows no inline handler).
+    page.route(
+        "**/api/providers/iconic/icon*",
+        lambda route: route.fulfill(status=200, content_type="image/svg+xml", body="no svg"),
+    )
+    page.reload()
+    page.wait_for_selector("body[data-live=yes]")
+    expect(card.locator("[data-icon=letter]")).to_have_text("I")
+    expect(card.locator("img")).to_have_count(0)
+    context.close()
+    assert local_http_server.requests == []
+    console.check()
