@@ -5,8 +5,8 @@ and each refusal is a load problem the user sees (``navi-int plugins``)."""
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -325,3 +325,13 @@ def test_the_favicon_is_served_without_a_session(server: Running) -> None:
         assert ico.content[:4] == b"\x00\x00\x01\x00"  # a real ICO
         login = anonymous.get("/").text
     assert '<link rel="icon" href="favicon.svg" type="image/svg+xml">' in login
+
+
+def test_the_icon_url_follows_the_mount_point_of_a_host_app(iconic: dict[str, str]) -> None:
+    with running_server(mount="/navi") as running, running.client() as client:
+        documents = client.get("/navi/api/credentials/providers").json()["providers"]
+        url = next(p["iconUrl"] for p in documents if p["id"] == "iconic")
+        assert url.startswith("/navi/api/providers/iconic/icon?v=")
+        got = client.get(url)
+        assert got.status_code == 200 and got.content == GOOD_SVG
+        assert client.get("/navi/favicon.svg").headers["content-type"] == "image/svg+xml"

@@ -73,6 +73,7 @@ def test_every_prd_endpoint(server: Running) -> None:
         linear = next(p for p in providers if p["id"] == "linear")
         assert linear["credentials"][0]["key"] == "apiKey"
         assert linear["status"]["hasCredentials"] is True
+        assert "iconUrl" in linear and "icon" in linear  # additive: the PRD's icon is kept
         assert client.get("/api/credentials/linear").json()["credentialScope"] == "global"
         tested = client.post("/api/credentials/linear/test").json()
         assert tested["ok"] is True and tested["account"] == "ada@example.com"
@@ -130,6 +131,7 @@ def test_every_prd_endpoint(server: Running) -> None:
         "/api/integrations/{provider}/health",
         "/api/audit",
         "/api/events",
+        "/api/providers/{provider}/icon",
     ):
         assert path in schema["paths"], path
     assert set(schema["paths"]["/api/credentials/{provider}"]) == {"get", "post", "delete"}
