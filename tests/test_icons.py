@@ -103,7 +103,7 @@ def test_refusals_are_shown_by_navi_int_plugins(iconic: dict[str, str]) -> None:
     assert "Load errors:" in text and "of provider 'bad-script' is refused" in text
 
 
-def test_a_symbolic_link_out_of_the_plugin_is_refused(tmp_path: Path) -> None:
+def test_a_symbolic_link_out_of_the_plugin_or_a_special_file_is_refused(tmp_path: Path) -> None:
     plugin = tmp_path / "plugin"
     plugin.mkdir()
     (tmp_path / "secret.svg").write_bytes(GOOD_SVG)
@@ -114,6 +114,11 @@ def test_a_symbolic_link_out_of_the_plugin_is_refused(tmp_path: Path) -> None:
     (plugin / "alias.svg").symlink_to(plugin / "inside.svg")
     found = resolve("alias.svg", plugin)
     assert found is not None and found.data == GOOD_SVG
+    (plugin / "folder.svg").mkdir()
+    os.mkfifo(plugin / "pipe.svg")
+    for name in ("folder.svg", "pipe.svg"):
+        with pytest.raises(IconRefused, match="is not a regular file"):
+            resolve(name, plugin)
 
 
 def test_paths_and_urls() -> None:

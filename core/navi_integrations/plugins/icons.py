@@ -128,6 +128,8 @@ def resolve(icon: str, base: Path | None) -> Icon | None:
     path = (root / posix).resolve()
     if not path.is_relative_to(root):
         raise IconRefused("its path leads out of the plugin's directory (a symbolic link)")
+    if path.exists() and not path.is_file():  # a folder, a FIFO that would block the load
+        raise IconRefused(f"{path} is not a regular file")
     try:
         with path.open("rb") as file:
             data = file.read(MAX_BYTES + 1)
