@@ -18,7 +18,6 @@ from navi_integrations import (
     HealthCheckConfig,
     HealthResult,
     IntegrationProvider,
-    ProviderDefaults,
     SetupGuide,
     SetupStep,
     SkillConfig,
@@ -79,7 +78,6 @@ GITHUB = IntegrationProvider(
         ],
     ),
     health_check=HealthCheckConfig(command="gh auth status"),
-    defaults=ProviderDefaults(enabled_globally=True, mcp_enabled=True, skill_enabled=True),
     env={"GH_TOKEN": "{{token}}", "GITHUB_TOKEN": "{{token}}"},
 )
 
@@ -91,10 +89,8 @@ def describe() -> IntegrationProvider:
 
 
 @hookimpl
-def validate(provider: IntegrationProvider, credentials: Credentials) -> list[FieldProblem] | None:
+def validate(provider: IntegrationProvider, credentials: Credentials) -> list[FieldProblem]:
     """The only field is an optional host name; refuse URLs and paths."""
-    if provider.id != PROVIDER_ID:
-        return None
     if "host" not in credentials or not credentials.reveal("host"):
         return []
     host = credentials.reveal("host")
@@ -139,7 +135,7 @@ def _host(credentials: Credentials) -> str:
 @hookimpl
 def health_check(
     provider: IntegrationProvider, credentials: Credentials, timeout: float
-) -> HealthResult | None:
+) -> HealthResult:
     """Check gh's login for the host by calling the API through gh itself.
 
     ``gh auth status`` reports a network failure as an invalid token, so
@@ -147,8 +143,6 @@ def health_check(
     user`` (does GitHub accept it?), and reads gh's error to tell "token
     rejected" from "cannot reach GitHub".
     """
-    if provider.id != PROVIDER_ID:
-        return None
     if shutil.which("gh") is None:
         hint = provider.cli.install_hint if provider.cli else ""
         return HealthResult.failed("not_installed", f"the GitHub CLI (gh) is not installed. {hint}")
@@ -200,12 +194,8 @@ def health_check(
 
 
 @hookimpl
-def runtime_credentials(
-    provider: IntegrationProvider, credentials: Credentials
-) -> Credentials | None:
+def runtime_credentials(provider: IntegrationProvider, credentials: Credentials) -> Credentials:
     """Add gh's token for the host (``token``): Navi stores none for GitHub."""
-    if provider.id != PROVIDER_ID:
-        return None
     from navi_integrations import NaviError
 
     host = _host(credentials)

@@ -62,7 +62,6 @@ GOOGLE = IntegrationProvider(
         CredentialField(
             key="clientSecret",
             label="OAuth client secret",
-            type="password",
             placeholder="GOCSPX-...",
             help_url="https://console.cloud.google.com/apis/credentials",
             pattern=r"(GOCSPX-)?[A-Za-z0-9_-]{24,40}",
@@ -90,7 +89,7 @@ GOOGLE = IntegrationProvider(
             "userinfo": "https://openidconnect.googleapis.com/v1/userinfo",
             "revoke": "https://oauth2.googleapis.com/revoke",
         },
-        auth=ApiAuth(header="Authorization", template="Bearer {{accessToken}}"),
+        auth=ApiAuth(template="Bearer {{accessToken}}"),
         docs_url="https://developers.google.com/identity/protocols/oauth2/native-app",
     ),
     skill=SkillConfig(usage="google", setup="connect-google"),
@@ -128,8 +127,8 @@ GOOGLE = IntegrationProvider(
             ),
         ],
     ),
-    health_check=HealthCheckConfig(endpoint="userinfo", method="GET"),
-    defaults=ProviderDefaults(enabled_globally=True, mcp_enabled=False, skill_enabled=True),
+    health_check=HealthCheckConfig(endpoint="userinfo"),
+    defaults=ProviderDefaults(mcp_enabled=False),
     env={"GOOGLE_ACCESS_TOKEN": "{{accessToken}}"},
 )
 
@@ -141,10 +140,8 @@ def describe() -> IntegrationProvider:
 
 
 @hookimpl
-def validate(provider: IntegrationProvider, credentials: Credentials) -> list[FieldProblem] | None:
+def validate(provider: IntegrationProvider, credentials: Credentials) -> list[FieldProblem]:
     """Catch swapped fields and a pasted client JSON file."""
-    if provider.id != PROVIDER_ID:
-        return None
     client_id = credentials.reveal("clientId")
     secret = credentials.reveal("clientSecret")
     problems: list[FieldProblem] = []
@@ -167,10 +164,8 @@ def validate(provider: IntegrationProvider, credentials: Credentials) -> list[Fi
 @hookimpl
 def health_check(
     provider: IntegrationProvider, credentials: Credentials, timeout: float
-) -> HealthResult | None:
+) -> HealthResult:
     """Ask Google's userinfo endpoint for the account's email with the access token."""
-    if provider.id != PROVIDER_ID:
-        return None
     if "accessToken" not in credentials:
         return HealthResult.failed(
             "auth", "not signed in to Google yet: the OAuth sign-in has not completed"

@@ -14,7 +14,6 @@ from navi_integrations import (
     HealthResult,
     HttpMcpServer,
     IntegrationProvider,
-    ProviderDefaults,
     SetupGuide,
     SetupStep,
     SkillConfig,
@@ -34,7 +33,6 @@ LINEAR = IntegrationProvider(
         CredentialField(
             key="apiKey",
             label="Personal API key",
-            type="password",
             placeholder="lin_api_...",
             help_url="https://linear.app/settings/account/security",
             pattern=r"lin_api_[A-Za-z0-9]{32,64}",
@@ -44,7 +42,7 @@ LINEAR = IntegrationProvider(
     # Personal API keys go in the Authorization header as they are (no "Bearer").
     api=ApiConfig(
         base_url="https://api.linear.app/graphql",
-        auth=ApiAuth(header="Authorization", template="{{apiKey}}"),
+        auth=ApiAuth(template="{{apiKey}}"),
         docs_url="https://linear.app/developers/graphql",
     ),
     # Linear's hosted MCP server takes the API key as a bearer token.
@@ -76,7 +74,6 @@ LINEAR = IntegrationProvider(
         ],
     ),
     health_check=HealthCheckConfig(endpoint="api", method="POST"),
-    defaults=ProviderDefaults(enabled_globally=True, mcp_enabled=True, skill_enabled=True),
     env={"LINEAR_API_KEY": "{{apiKey}}"},
 )
 
@@ -88,10 +85,8 @@ def describe() -> IntegrationProvider:
 
 
 @hookimpl
-def validate(provider: IntegrationProvider, credentials: Credentials) -> list[FieldProblem] | None:
+def validate(provider: IntegrationProvider, credentials: Credentials) -> list[FieldProblem]:
     """Catch the usual mix-ups: a bearer prefix, an OAuth token instead of an API key."""
-    if provider.id != PROVIDER_ID:
-        return None
     key = credentials.reveal("apiKey")
     if key.lower().startswith("bearer "):
         return [FieldProblem("apiKey", "paste the key alone, without the 'Bearer ' prefix")]
@@ -124,10 +119,8 @@ def _judge_viewer(body: dict[str, Any]) -> HealthResult:
 @hookimpl
 def health_check(
     provider: IntegrationProvider, credentials: Credentials, timeout: float
-) -> HealthResult | None:
+) -> HealthResult:
     """Ask Linear's GraphQL API who the key belongs to ("Connected as <email>")."""
-    if provider.id != PROVIDER_ID:
-        return None
     from navi_integrations import http_check
 
     return http_check(

@@ -14,7 +14,6 @@ from navi_integrations import (
     HealthCheckConfig,
     HealthResult,
     IntegrationProvider,
-    ProviderDefaults,
     SetupGuide,
     SetupStep,
     SkillConfig,
@@ -39,7 +38,6 @@ NOTION = IntegrationProvider(
         CredentialField(
             key="token",
             label="Internal integration secret",
-            type="password",
             placeholder="ntn_...",
             help_url="https://www.notion.so/profile/integrations",
             pattern=r"(ntn_|secret_)[A-Za-z0-9]{30,64}",
@@ -50,7 +48,7 @@ NOTION = IntegrationProvider(
     api=ApiConfig(
         base_url="https://api.notion.com/v1",
         urls={"users_me": "https://api.notion.com/v1/users/me"},
-        auth=ApiAuth(header="Authorization", template="Bearer {{token}}"),
+        auth=ApiAuth(template="Bearer {{token}}"),
         docs_url="https://developers.notion.com/reference/intro",
     ),
     mcp=StdioMcpServer(
@@ -86,8 +84,7 @@ NOTION = IntegrationProvider(
             SetupStep(title="Paste the secret here", detail="navi-int connect notion"),
         ],
     ),
-    health_check=HealthCheckConfig(endpoint="users_me", method="GET"),
-    defaults=ProviderDefaults(enabled_globally=True, mcp_enabled=True, skill_enabled=True),
+    health_check=HealthCheckConfig(endpoint="users_me"),
     env={"NOTION_TOKEN": "{{token}}"},
 )
 
@@ -99,10 +96,8 @@ def describe() -> IntegrationProvider:
 
 
 @hookimpl
-def validate(provider: IntegrationProvider, credentials: Credentials) -> list[FieldProblem] | None:
+def validate(provider: IntegrationProvider, credentials: Credentials) -> list[FieldProblem]:
     """Catch a pasted integration id or bearer prefix instead of the secret."""
-    if provider.id != PROVIDER_ID:
-        return None
     token = credentials.reveal("token")
     if token.lower().startswith("bearer "):
         return [FieldProblem("token", "paste the secret alone, without the 'Bearer ' prefix")]
@@ -126,10 +121,8 @@ def _judge_me(body: dict[str, Any]) -> HealthResult:
 @hookimpl
 def health_check(
     provider: IntegrationProvider, credentials: Credentials, timeout: float
-) -> HealthResult | None:
+) -> HealthResult:
     """Ask Notion's users/me who the integration is ("Connected as Navi in Acme")."""
-    if provider.id != PROVIDER_ID:
-        return None
     from navi_integrations import http_check
 
     return http_check(

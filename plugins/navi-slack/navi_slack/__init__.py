@@ -13,7 +13,6 @@ from navi_integrations import (
     HealthCheckConfig,
     HealthResult,
     IntegrationProvider,
-    ProviderDefaults,
     SetupGuide,
     SetupStep,
     SkillConfig,
@@ -52,7 +51,6 @@ SLACK = IntegrationProvider(
         CredentialField(
             key="botToken",
             label="Bot User OAuth Token",
-            type="password",
             placeholder="xoxb-...",
             help_url="https://api.slack.com/apps",
             pattern=r"xoxb-[0-9]+-[0-9]+-[A-Za-z0-9]+",
@@ -72,7 +70,7 @@ SLACK = IntegrationProvider(
     api=ApiConfig(
         base_url="https://slack.com/api",
         urls={"auth_test": "https://slack.com/api/auth.test"},
-        auth=ApiAuth(header="Authorization", template="Bearer {{botToken}}"),
+        auth=ApiAuth(template="Bearer {{botToken}}"),
         docs_url="https://api.slack.com/methods",
     ),
     mcp=StdioMcpServer(
@@ -116,7 +114,6 @@ SLACK = IntegrationProvider(
         ],
     ),
     health_check=HealthCheckConfig(endpoint="auth_test", method="POST"),
-    defaults=ProviderDefaults(enabled_globally=True, mcp_enabled=True, skill_enabled=True),
     env={"SLACK_BOT_TOKEN": "{{botToken}}", "SLACK_TEAM_ID": "{{teamId}}"},
 )
 
@@ -128,10 +125,8 @@ def describe() -> IntegrationProvider:
 
 
 @hookimpl
-def validate(provider: IntegrationProvider, credentials: Credentials) -> list[FieldProblem] | None:
+def validate(provider: IntegrationProvider, credentials: Credentials) -> list[FieldProblem]:
     """Tell which other Slack token was pasted, and catch a lowercase team id."""
-    if provider.id != PROVIDER_ID:
-        return None
     problems: list[FieldProblem] = []
     token = credentials.reveal("botToken")
     for prefix, message in _WRONG_TOKENS.items():
@@ -171,10 +166,8 @@ def _judge_auth_test(team_id: str) -> Any:
 @hookimpl
 def health_check(
     provider: IntegrationProvider, credentials: Credentials, timeout: float
-) -> HealthResult | None:
+) -> HealthResult:
     """Call Slack's auth.test ("Connected as navi in Acme"); Slack reports errors in a 200."""
-    if provider.id != PROVIDER_ID:
-        return None
     from navi_integrations import http_check
 
     return http_check(
