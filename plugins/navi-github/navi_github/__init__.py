@@ -32,8 +32,7 @@ GITHUB = IntegrationProvider(
     id=PROVIDER_ID,
     name="GitHub",
     description="Repositories, issues and pull requests, through the GitHub CLI",
-    icon="https://github.com/favicon.ico",
-    color="gray",
+    icon="icon.svg",
     auth_type="cli",
     credentials=[
         CredentialField(
