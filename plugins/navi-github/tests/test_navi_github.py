@@ -13,6 +13,7 @@ def test_conformance(navi_registry: Registry) -> None:
         valid={},
         invalid=[{"host": "https://github.example.com"}, {"host": "not a host"}],
     )
+    assert navi_registry.icon("github") is not None  # icon.svg ships and passes the checks
 
 
 def test_enterprise_host_is_accepted(navi_registry: Registry) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from navi_integrations import Advice, Credentials, Registry
+from navi_integrations import Advice, Credentials, HealthResult, Registry
 from navi_integrations.testing import LocalHTTPServer, Reply, Request, self_signed
 
 HOST = "127.0.0.1"
@@ -53,37 +53,44 @@ def github(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalHTT
         yield server
 
 
-def _check(registry: Registry) -> object:
-    provider = registry.get("github")
-    return registry.health_check(provider.id, Credentials({"host": HOST}), 10)
+def _check(registry: Registry) -> HealthResult:
+    result = registry.health_check("github", Credentials({"host": HOST}), 10)
+    assert result is not None  # the plugin always answers for its provider
+    return result
 
 
-def test_healthy_login(github: LocalHTTPServer, navi_registry: Registry, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_healthy_login(
+    github: LocalHTTPServer, navi_registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GH_ENTERPRISE_TOKEN", "gho_good")
     result = _check(navi_registry)
-    assert (result.ok, result.message) == (True, "Connected as octocat")  # type: ignore[attr-defined]
+    assert (result.ok, result.message) == (True, "Connected as octocat")
 
 
 def test_not_logged_in(github: LocalHTTPServer, navi_registry: Registry) -> None:
     result = _check(navi_registry)
-    assert result.kind == "not_logged_in"  # type: ignore[attr-defined]
-    assert result.message == "gh is not logged in to 127.0.0.1"  # type: ignore[attr-defined]
-    assert result.advice == Advice("login", "gh auth login --hostname 127.0.0.1")  # type: ignore[attr-defined]
+    assert result.kind == "not_logged_in"
+    assert result.message == "gh is not logged in to 127.0.0.1"
+    assert result.advice == Advice("login", "gh auth login --hostname 127.0.0.1")
     assert github.requests == []
 
 
-def test_token_rejected(github: LocalHTTPServer, navi_registry: Registry, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_token_rejected(
+    github: LocalHTTPServer, navi_registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GH_ENTERPRISE_TOKEN", "gho_revoked")
     result = _check(navi_registry)
-    assert (result.kind, result.http_status) == ("auth", 401)  # type: ignore[attr-defined]
-    assert "gho_revoked" not in result.message  # type: ignore[attr-defined]
+    assert (result.kind, result.http_status) == ("auth", 401)
+    assert "gho_revoked" not in result.message
 
 
-def test_cannot_reach_github(github: LocalHTTPServer, navi_registry: Registry, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_cannot_reach_github(
+    github: LocalHTTPServer, navi_registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("GH_ENTERPRISE_TOKEN", "gho_good")
     github.stop()  # gh auth status would now call the token invalid
     result = _check(navi_registry)
-    assert (result.kind, result.message) == ("unreachable", "cannot reach GitHub (127.0.0.1)")  # type: ignore[attr-defined]
+    assert (result.kind, result.message) == ("unreachable", "cannot reach GitHub (127.0.0.1)")
 
 
 @pytest.mark.parametrize(
@@ -95,8 +102,12 @@ def test_cannot_reach_github(github: LocalHTTPServer, navi_registry: Registry, m
     ],
 )
 def test_other_failures(
-    github: LocalHTTPServer, navi_registry: Registry, monkeypatch, reply: Reply, kind: str
-) -> None:  # type: ignore[no-untyped-def]
+    github: LocalHTTPServer,
+    navi_registry: Registry,
+    monkeypatch: pytest.MonkeyPatch,
+    reply: Reply,
+    kind: str,
+) -> None:
     monkeypatch.setenv("GH_ENTERPRISE_TOKEN", "gho_good")
     github.route("GET", "/api/v3/user", reply)
-    assert _check(navi_registry).kind == kind  # type: ignore[attr-defined]
+    assert _check(navi_registry).kind == kind

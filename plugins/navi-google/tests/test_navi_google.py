@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from navi_integrations import Registry
-from navi_integrations.testing import check_provider
+import pytest
+from navi_integrations import Credentials, HealthResult, Registry
+from navi_integrations.testing import LocalHTTPServer, Reply, Request, check_provider
 
 CLIENT_ID = "123456789012-abcdefghijklmnopqrstuvwxyz012345.apps.googleusercontent.com"
 SECRET = "GOCSPX-" + "Zz9_" * 7
@@ -20,6 +21,7 @@ def test_conformance(navi_registry: Registry) -> None:
             {"clientId": CLIENT_ID},
         ],
     )
+    assert navi_registry.icon("google") is not None  # icon.svg ships and passes the checks
 
 
 def test_every_service_has_described_scopes_and_no_mcp(navi_registry: Registry) -> None:
@@ -43,7 +45,9 @@ def test_swapped_and_json_values_are_explained(navi_registry: Registry) -> None:
     assert "not the downloaded JSON file" in pasted[0].message
 
 
-def test_oauth_endpoints_are_overridable(navi_registry: Registry, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_oauth_endpoints_are_overridable(
+    navi_registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
     google = navi_registry.get("google")
     monkeypatch.setenv("NAVI_GOOGLE_TOKEN_URL", "http://127.0.0.1:9000/token")
     monkeypatch.setenv("NAVI_GOOGLE_USERINFO_URL", "http://127.0.0.1:9000/userinfo")
@@ -54,13 +58,11 @@ def test_oauth_endpoints_are_overridable(navi_registry: Registry, monkeypatch) -
 
 def test_health_check_asks_userinfo(
     navi_registry: Registry,
-    local_http_server,
-    monkeypatch,  # type: ignore[no-untyped-def]
+    local_http_server: LocalHTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from navi_integrations import Credentials
-    from navi_integrations.testing import Reply
 
-    def userinfo(request):  # type: ignore[no-untyped-def]
+    def userinfo(request: Request) -> Reply:
         if request.headers.get("authorization") != "Bearer ya29.good":
             return Reply(401, json={"error": "invalid_token"})
         return Reply(200, json={"sub": "1", "email": "ada@gmail.com"})
@@ -69,9 +71,11 @@ def test_health_check_asks_userinfo(
     monkeypatch.setenv("NAVI_GOOGLE_USERINFO_URL", local_http_server.url + "/userinfo")
     google = navi_registry.get("google")
 
-    def check(token: str):  # type: ignore[no-untyped-def]
+    def check(token: str) -> HealthResult:
         creds = Credentials({"clientId": CLIENT_ID, "clientSecret": SECRET, "accessToken": token})
-        return navi_registry.health_check(google.id, creds, 5)
+        result = navi_registry.health_check(google.id, creds, 5)
+        assert result is not None  # the plugin always answers for its provider
+        return result
 
     assert check("ya29.good").message == "Connected as ada@gmail.com"
     assert check("ya29.expired").kind == "auth"

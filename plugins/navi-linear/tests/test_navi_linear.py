@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from navi_integrations import Registry
-from navi_integrations.testing import check_provider
+import pytest
+from navi_integrations import Credentials, HealthResult, Registry
+from navi_integrations.testing import LocalHTTPServer, Reply, Request, check_provider
 
 KEY = "lin_api_" + "Ab3" * 13 + "x"
 
@@ -15,6 +16,7 @@ def test_conformance(navi_registry: Registry) -> None:
         valid={"apiKey": KEY},
         invalid=[{"apiKey": "lin_api_short"}, {"apiKey": "Bearer " + KEY}, {}],
     )
+    assert navi_registry.icon("linear") is not None  # icon.svg ships and passes the checks
 
 
 def test_validate_explains_common_mistakes(navi_registry: Registry) -> None:
@@ -28,7 +30,7 @@ def test_validate_explains_common_mistakes(navi_registry: Registry) -> None:
     assert problem("") == "Personal API key is required"
 
 
-def test_api_url_is_overridable(navi_registry: Registry, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_api_url_is_overridable(navi_registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
     linear = navi_registry.get("linear")
     assert linear.url("api") == "https://api.linear.app/graphql"
     monkeypatch.setenv("NAVI_LINEAR_API_URL", "http://127.0.0.1:8080/graphql")
@@ -37,13 +39,11 @@ def test_api_url_is_overridable(navi_registry: Registry, monkeypatch) -> None:  
 
 def test_health_check_asks_graphql_for_the_viewer(
     navi_registry: Registry,
-    local_http_server,
-    monkeypatch,  # type: ignore[no-untyped-def]
+    local_http_server: LocalHTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from navi_integrations import Credentials
-    from navi_integrations.testing import Reply
 
-    def graphql(request):  # type: ignore[no-untyped-def]
+    def graphql(request: Request) -> Reply:
         assert "viewer" in request.json()["query"]
         if request.headers.get("authorization") != KEY:  # personal keys: no "Bearer"
             return Reply(
@@ -65,9 +65,11 @@ def test_health_check_asks_graphql_for_the_viewer(
     monkeypatch.setenv("NAVI_LINEAR_API_URL", local_http_server.url + "/graphql")
     linear = navi_registry.get("linear")
 
-    def check(key: str):  # type: ignore[no-untyped-def]
+    def check(key: str) -> HealthResult:
         creds = Credentials({"apiKey": key})
-        return navi_registry.health_check(linear.id, creds, 5)
+        result = navi_registry.health_check(linear.id, creds, 5)
+        assert result is not None  # the plugin always answers for its provider
+        return result
 
     assert check(KEY).message == "Connected as ada@x.io"
     assert check(KEY[:-1] + "Q").kind == "auth"

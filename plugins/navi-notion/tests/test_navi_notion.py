@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from navi_integrations import Registry
-from navi_integrations.testing import check_provider
+import pytest
+from navi_integrations import Credentials, HealthResult, Registry
+from navi_integrations.testing import LocalHTTPServer, Reply, Request, check_provider
 
 TOKEN = "ntn_" + "a1B2c3D4e5" * 4 + "xyz"
 
@@ -15,6 +16,7 @@ def test_conformance(navi_registry: Registry) -> None:
         valid={"token": TOKEN},
         invalid=[{"token": "ntn_short"}, {"token": "0f8fad5b-d9cb-469f-a165-70867728950e"}],
     )
+    assert navi_registry.icon("notion") is not None  # icon.svg ships and passes the checks
 
 
 def test_legacy_secret_prefix_is_accepted(navi_registry: Registry) -> None:
@@ -33,13 +35,11 @@ def test_share_pages_step_is_in_the_guide(navi_registry: Registry) -> None:
 
 def test_health_check_reads_users_me(
     navi_registry: Registry,
-    local_http_server,
-    monkeypatch,  # type: ignore[no-untyped-def]
+    local_http_server: LocalHTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from navi_integrations import Credentials
-    from navi_integrations.testing import Reply
 
-    def me(request):  # type: ignore[no-untyped-def]
+    def me(request: Request) -> Reply:
         if request.headers.get("notion-version") != "2022-06-28":
             return Reply(400, json={"object": "error", "code": "missing_version"})
         if request.headers.get("authorization") != f"Bearer {TOKEN}":
@@ -59,9 +59,11 @@ def test_health_check_reads_users_me(
     monkeypatch.setenv("NAVI_NOTION_USERS_ME_URL", local_http_server.url + "/v1/users/me")
     notion = navi_registry.get("notion")
 
-    def check(token: str):  # type: ignore[no-untyped-def]
+    def check(token: str) -> HealthResult:
         creds = Credentials({"token": token})
-        return navi_registry.health_check(notion.id, creds, 5)
+        result = navi_registry.health_check(notion.id, creds, 5)
+        assert result is not None  # the plugin always answers for its provider
+        return result
 
     assert check(TOKEN).message == "Connected as Navi in Acme"
     assert check(TOKEN + "x").kind == "auth"

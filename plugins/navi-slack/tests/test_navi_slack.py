@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from navi_integrations import Registry
-from navi_integrations.testing import check_provider
+import pytest
+from navi_integrations import Credentials, HealthResult, Registry
+from navi_integrations.testing import LocalHTTPServer, Reply, Request, check_provider
 
 BOT = "xoxb-1234567890-9876543210-AbCdEfGhIjKlMnOpQrStUvWx"
 
@@ -19,6 +20,7 @@ def test_conformance(navi_registry: Registry) -> None:
             {"botToken": BOT},
         ],
     )
+    assert navi_registry.icon("slack") is not None  # icon.svg ships and passes the checks
 
 
 def test_other_token_kinds_are_named(navi_registry: Registry) -> None:
@@ -42,13 +44,11 @@ def test_required_scopes_are_in_the_setup_guide(navi_registry: Registry) -> None
 
 def test_health_check_calls_auth_test(
     navi_registry: Registry,
-    local_http_server,
-    monkeypatch,  # type: ignore[no-untyped-def]
+    local_http_server: LocalHTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from navi_integrations import Credentials
-    from navi_integrations.testing import Reply
 
-    def auth_test(request):  # type: ignore[no-untyped-def]
+    def auth_test(request: Request) -> Reply:
         if request.headers.get("authorization") != f"Bearer {BOT}":
             return Reply(200, json={"ok": False, "error": "invalid_auth"})  # Slack errors are 200s
         return Reply(200, json={"ok": True, "team": "Acme", "user": "navi", "team_id": "T01234567"})
@@ -57,9 +57,11 @@ def test_health_check_calls_auth_test(
     monkeypatch.setenv("NAVI_SLACK_AUTH_TEST_URL", local_http_server.url + "/api/auth.test")
     slack = navi_registry.get("slack")
 
-    def check(token: str):  # type: ignore[no-untyped-def]
+    def check(token: str) -> HealthResult:
         creds = Credentials({"botToken": token, "teamId": "T01234567"})
-        return navi_registry.health_check(slack.id, creds, 5)
+        result = navi_registry.health_check(slack.id, creds, 5)
+        assert result is not None  # the plugin always answers for its provider
+        return result
 
     assert check(BOT).message == "Connected as navi in Acme"
     refused = check(BOT + "x")
