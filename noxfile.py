@@ -2,13 +2,14 @@
 
 nox -s tests              every test of the core and the plugins, in one venv
 nox -s isolation          each plugin alone with the installed core, through its tox config
-nox -s lint types         ruff and mypy --strict
+nox -s lint types         ruff; mypy --strict on the core, each plugin and docs/examples
 nox -s bench              the benchmarks under benchmarks/
 nox -s demo -- list       install everything and run a navi-int command
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nox
@@ -49,11 +50,31 @@ def lint(session: nox.Session) -> None:
     session.run("lint-imports", "--config", "pyproject.toml")
 
 
+def type_groups() -> dict[str, list[str]]:
+    """What `nox -s types` checks, one mypy run each: the core, every plugin (its package
+    and its tests, run alone so that no two plugins' modules can clash) and the guide's
+    example. Plain `mypy` ([tool.mypy] files) checks the same files in one run."""
+    groups = {"core": ["core/navi_integrations"]}
+    for name in PLUGINS:
+        package = f"plugins/{name}/{name.replace('-', '_')}"
+        groups[name] = [package, f"plugins/{name}/tests"]
+    groups["docs/examples"] = ["docs/examples"]
+    return groups
+
+
 @nox.session
 def types(session: nox.Session) -> None:
-    """mypy --strict on the core."""
-    session.install("-e", ".[test]", "mypy")
-    session.run("mypy")
+    """mypy --strict on the core, on each plugin and its tests, and on docs/examples."""
+    install_all(session)
+    counts: list[str] = []
+    for group, paths in type_groups().items():
+        # silent: the output is returned (and printed by nox if mypy fails)
+        output = session.run("mypy", *paths, *session.posargs, silent=True)
+        summary = str(output).strip().splitlines()[-1]  # "Success: no issues found in N ..."
+        session.log(f"{group}: {summary}")
+        found = re.search(r"in (\d+) source files?", summary)
+        counts.append(f"{group} {found[1] if found else '?'}")
+    session.log("mypy --strict, files checked per group: " + ", ".join(counts))
 
 
 @nox.session

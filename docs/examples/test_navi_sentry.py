@@ -44,4 +44,4 @@ def test_something_that_is_not_sentry(
         "sentry", {"authToken": TOKEN, "baseUrl": local_http_server.url}, test=True
     )
     assert not result.saved and result.check is not None
-    assert result.check.advice is not None and "check baseUrl" in result.check.advice
+    assert result.check.advice is not None and "check baseUrl" in str(result.check.advice)
