@@ -57,3 +57,28 @@ def test_every_hookspec_is_a_documented_contract() -> None:
         doc = inspect.getdoc(getattr(hookspecs, name)) or ""
         assert "None" in doc and "Called" in doc, name
         assert re.search(rf"`{name}\(", readme), f"{name} missing from the README's hook table"
+
+
+def test_the_changelog_has_this_version_and_every_deprecation() -> None:
+    """Keep a Changelog: a section for the version being built, and each retired name that
+    still works (and warns) listed under Deprecated, so users learn of it before it goes."""
+    from navi_integrations import _deprecation, _version
+    from navi_integrations.health import _MOVED as health_moved
+    from navi_integrations.store import _MOVED as store_moved
+    from navi_integrations.store.direct import _MOVED as direct_moved
+
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert re.search(rf"^## \[(Unreleased\] — )?{re.escape(_version.__version__)}", changelog, re.M)
+    deprecated = changelog.split("### Deprecated", 1)[1].split("\n## ", 1)[0]
+    assert f"removed in {_deprecation.REMOVED_IN}" in deprecated
+    names = [
+        *navi_integrations._MOVED,
+        *health_moved,
+        *store_moved,
+        *direct_moved,
+        "call_provider_hook",
+        "open_row",
+        "enabled_skills",
+    ]
+    missing = [name for name in names if not re.search(rf"\b{name}\b", deprecated)]
+    assert not missing, f"deprecated but not in CHANGELOG.md's Deprecated: {missing}"
