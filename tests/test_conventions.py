@@ -82,3 +82,17 @@ def test_the_changelog_has_this_version_and_every_deprecation() -> None:
     ]
     missing = [name for name in names if not re.search(rf"\b{name}\b", deprecated)]
     assert not missing, f"deprecated but not in CHANGELOG.md's Deprecated: {missing}"
+
+
+def test_every_type_ignore_names_its_code_and_reason() -> None:
+    """mypy --strict runs over the core, the plugins and docs/examples: an ignore there must
+    say which error it silences and why (``# type: ignore[code]  # reason``)."""
+    bare = []
+    for folder in ("core", "plugins", "docs/examples"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                if "type: ignore" in line and not re.search(
+                    r"# type: ignore\[[a-z, _-]+\]  # \S", line
+                ):
+                    bare.append(f"{path.relative_to(ROOT)}:{number}")
+    assert not bare, f"type: ignore without its code and reason: {bare}"

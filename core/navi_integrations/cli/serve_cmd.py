@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ._common import BadInput, echo_json, json_option, project_option, service, table
+
+if TYPE_CHECKING:
+    from ..service.audit import AuditKind  # click.Choice passes only these values
 
 
 def _server_modules() -> Any:
@@ -106,9 +109,9 @@ def api_token(show_path: bool) -> None:
     "--kind", type=click.Choice(["token_read", "tool_call"]), default=None, help="Only this kind."
 )
 @json_option
-def audit(limit: int, provider_id: str | None, kind: str | None, as_json: bool) -> None:
+def audit(limit: int, provider_id: str | None, kind: AuditKind | None, as_json: bool) -> None:
     """List token reads (and gateway tool calls): who, what, which scope, when; never a value."""
-    entries = service().audit_log(limit=limit, kind=kind, provider=provider_id)  # type: ignore[arg-type]
+    entries = service().audit_log(limit=limit, kind=kind, provider=provider_id)
     if as_json:
         echo_json({"entries": entries})
         return

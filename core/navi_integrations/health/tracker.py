@@ -24,7 +24,7 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..results import FailureKind, Health, HealthResult
 from ..scopes import Scope
@@ -170,7 +170,9 @@ class HealthTracker:
             self._events.emit(
                 ChangeEvent(provider_id, pid.project_id, "health", before, status, text or "")
             )
-        return HealthRecord(provider_id, pid.project_id, status, now, error_count=count)  # type: ignore[arg-type]
+        # the store returns the text _status_after chose, a Health value
+        health = cast(Health, status)
+        return HealthRecord(provider_id, pid.project_id, health, now, error_count=count)
 
     def _redact(self, provider_id: str, row_scope: Scope, message: str) -> str:
         from ..credentials import redact

@@ -336,7 +336,7 @@ def _creation_lock(folder: Path | None) -> Iterator[None]:
     try:
         import fcntl
     except ImportError:  # Windows: the keyring's own last-writer-wins applies
-        fcntl = None  # type: ignore[assignment]
+        fcntl = None  # type: ignore[assignment]  # the module or None, as Windows has none
     if folder is None or fcntl is None:
         yield
         return

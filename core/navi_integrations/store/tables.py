@@ -107,8 +107,9 @@ class AuditEntry(SQLModel, table=True):
     at: int = Field(sa_type=BigInteger, index=True)
 
 
-#: The tables as SQLAlchemy Core objects, for fast queries without the ORM.
-CREDENTIALS: Table = Credential.__table__  # type: ignore[attr-defined]
-DEFAULTS: Table = IntegrationDefault.__table__  # type: ignore[attr-defined]
-STATUS: Table = IntegrationStatus.__table__  # type: ignore[attr-defined]
-AUDIT: Table = AuditEntry.__table__  # type: ignore[attr-defined]
+#: The tables as SQLAlchemy Core objects, for fast queries without the ORM. SQLModel sets
+#: ``__table__`` on table models at class creation; its stubs do not declare it.
+CREDENTIALS: Table = Credential.__table__  # type: ignore[attr-defined]  # see above
+DEFAULTS: Table = IntegrationDefault.__table__  # type: ignore[attr-defined]  # see above
+STATUS: Table = IntegrationStatus.__table__  # type: ignore[attr-defined]  # see above
+AUDIT: Table = AuditEntry.__table__  # type: ignore[attr-defined]  # see above
