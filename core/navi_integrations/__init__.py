@@ -78,6 +78,7 @@ _LAZY = {
     "SseMcpServer": "_model_sections",
     "StdioMcpServer": "_model_sections",
     "env_url_name": "models",
+    "hosted_mcp_provider": "hosted_mcp",
     "ConnectResult": "results",
     "HealthResult": "results",
     "TestResult": "results",
@@ -183,6 +184,7 @@ __all__ = [
     "call_with_recovery",
     "create_app",
     "env_url_name",
+    "hosted_mcp_provider",
     "failure_of",
     "fill_mcp_server",
     "hookimpl",
@@ -270,6 +272,7 @@ if TYPE_CHECKING:
         HealthRecord,
     )
     from .hookspecs import hookimpl
+    from .hosted_mcp import hosted_mcp_provider
     from .models import (
         CredentialField,
         Credentials,

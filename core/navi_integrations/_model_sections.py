@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_val
 from pydantic.alias_generators import to_camel
 
 __all__ = [
+    "DISCOVERED_FIELDS",
     "ApiAuth",
     "ApiConfig",
     "CliConfig",
@@ -61,17 +62,35 @@ class SetupGuide(DocumentModel):
     steps: list[SetupStep] = Field(default_factory=list)
 
 
+#: The endpoints an MCP-authorization provider discovers when it connects, stored with its
+#: grant and named by its OAuth URLs (``{{authorizationEndpoint}}``, ``{{tokenEndpoint}}``).
+DISCOVERED_FIELDS = frozenset({"authorizationEndpoint", "tokenEndpoint"})
+
+
 class OAuthConfig(DocumentModel):
     """OAuth 2.0 endpoints and scopes of a provider.
 
     ``scopes`` maps each scope to a description the user is shown;
     ``service_scopes`` says which scopes each service (``services``) needs, and
     ``base_scopes`` are always requested (e.g. ``openid email``).
+
+    ``discovery="mcp"``: the provider is a hosted MCP server that authorizes
+    clients as the MCP specification says (protected resource metadata,
+    authorization server metadata, client registration). Its endpoints are
+    not declared but discovered when it connects and stored with the grant:
+    ``authUrl`` and ``tokenUrl`` default to ``{{authorizationEndpoint}}`` and
+    ``{{tokenEndpoint}}``, and ``scopes`` may stay empty (the server says
+    which it wants). See :func:`navi_integrations.hosted_mcp.hosted_mcp_provider`.
     """
 
-    auth_url: str
-    token_url: str
-    scopes: dict[str, str]
+    auth_url: str = ""
+    token_url: str = ""
+    scopes: dict[str, str] = Field(default_factory=dict)
+    discovery: Literal["none", "mcp"] = Field(
+        default="none",
+        description="'mcp': endpoints and client registration are discovered from the MCP "
+        "server (MCP authorization); 'none': the URLs given here are used.",
+    )
     services: list[str] = Field(default_factory=list)
     service_scopes: dict[str, list[str]] = Field(default_factory=dict)
     base_scopes: list[str] = Field(default_factory=list)
@@ -79,8 +98,25 @@ class OAuthConfig(DocumentModel):
     #: Extra authorization-request parameters (e.g. Google's ``access_type=offline``).
     auth_params: dict[str, str] = Field(default_factory=dict)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _discovered_urls(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or data.get("discovery") != "mcp":
+            return data
+        filled = dict(data)
+        for snake, camel, template in (
+            ("auth_url", "authUrl", "{{authorizationEndpoint}}"),
+            ("token_url", "tokenUrl", "{{tokenEndpoint}}"),
+        ):
+            if not filled.get(snake) and not filled.get(camel):
+                filled.pop(snake, None)
+                filled[camel] = template
+        return filled
+
     @model_validator(mode="after")
     def _services_consistent(self) -> OAuthConfig:
+        if self.discovery == "none" and not (self.auth_url and self.token_url):
+            raise ValueError("an oauth section needs authUrl and tokenUrl (or discovery 'mcp')")
         for service in self.services:
             if service not in self.service_scopes:
                 raise ValueError(f"service '{service}' has no entry in serviceScopes")

@@ -41,6 +41,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from ._model_sections import (
+    DISCOVERED_FIELDS,
     ApiAuth,
     ApiConfig,
     CliConfig,
@@ -231,6 +232,9 @@ class IntegrationProvider(DocumentModel):
                 spec = self.field(key)
                 if spec is None and where == "mcp.url" and key in known:
                     continue  # a runtime value (an OAuth access token) in a remote MCP URL
+                if spec is None and where.startswith("oauth.") and key in DISCOVERED_FIELDS:
+                    if self.mcp_authorization:
+                        continue  # discovered when it connects, stored with the grant
                 if spec is None:
                     raise ValueError(f"{where} uses unknown placeholder(s) {{{{{key}}}}}")
                 if spec.secret and not where.startswith("mcp."):
@@ -245,8 +249,20 @@ class IntegrationProvider(DocumentModel):
 
     def template_fields(self) -> frozenset[str]:
         """Names a ``{{field}}`` placeholder may use: credential keys plus runtime values."""
+        return frozenset(f.key for f in self.credentials) | self.runtime_fields()
+
+    def runtime_fields(self) -> frozenset[str]:
+        """Values known only once connected (an OAuth access token; for MCP authorization
+        the discovered endpoints), usable as placeholders but never asked for."""
         runtime = _RUNTIME_FIELDS.get(self.auth_type, frozenset())
-        return frozenset(f.key for f in self.credentials) | runtime
+        if self.mcp_authorization:
+            runtime |= DISCOVERED_FIELDS
+        return runtime
+
+    @property
+    def mcp_authorization(self) -> bool:
+        """Whether the provider authorizes through its MCP server (``oauth.discovery='mcp'``)."""
+        return self.oauth is not None and self.oauth.discovery == "mcp"
 
     def _templates(self) -> Iterator[tuple[str, str]]:
         for name, value in self.env.items():
@@ -291,8 +307,10 @@ class IntegrationProvider(DocumentModel):
         return {f.key: f.default for f in self.credentials if f.default is not None}
 
     def optional_fields(self) -> frozenset[str]:
-        """Keys of the fields a connection may leave empty."""
-        return frozenset(f.key for f in self.credentials if not f.required)
+        """Keys of the fields a connection may leave empty (for MCP authorization, the
+        access token too: a server that asks for none gets no ``Authorization`` header)."""
+        optional = frozenset(f.key for f in self.credentials if not f.required)
+        return optional | {"accessToken"} if self.mcp_authorization else optional
 
     def fill(self, template: str, credentials: Mapping[str, SecretStr] | None = None) -> str | None:
         """Fill a template from ``credentials``, the field defaults, and nothing else.

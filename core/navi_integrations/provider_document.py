@@ -38,6 +38,7 @@ class OAuthDocument(TypedDict, total=False):
     authUrl: Required[str]
     tokenUrl: Required[str]
     scopes: Required[dict[str, str]]
+    discovery: Literal["none", "mcp"]
     services: list[str]
     serviceScopes: dict[str, list[str]]
     baseScopes: list[str]

@@ -25,7 +25,7 @@ class Listener:
     #: Seconds a connection may stay silent before it is dropped.
     CONNECTION_TIMEOUT = 10.0
 
-    def __init__(self, expected_state: str = "") -> None:
+    def __init__(self, expected_state: str = "", *, port: int = 0) -> None:
         self.expected_state = expected_state  # set before __enter__ when not known yet
         self.result: dict[str, str] | None = None
         self.done = threading.Event()
@@ -88,7 +88,12 @@ class Listener:
             def handle_error(self, request: Any, client_address: Any) -> None:
                 pass  # a dropped or timed-out connection is not the user's problem
 
-        self.server = Server(("127.0.0.1", 0), Handler)
+        try:  # the port asked for (a client registered with its redirect URI), else any
+            self.server = Server(("127.0.0.1", port), Handler)
+        except OSError:
+            if not port:
+                raise
+            self.server = Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -97,6 +102,14 @@ class Listener:
     def redirect_uri(self) -> str:
         """The URL the provider sends the browser back to."""
         return f"http://127.0.0.1:{self.server.server_address[1]}/callback"
+
+    def arm(self, state: str) -> None:
+        """Wait (again) for the redirect of the sign-in with this ``state``: a flow that
+        asks twice (a scope step-up) gets each answer in turn."""
+        with self._lock:
+            self.expected_state = state
+            self.result = None
+            self.done.clear()
 
     def __enter__(self) -> Listener:
         self.thread.start()

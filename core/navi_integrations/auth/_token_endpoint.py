@@ -132,11 +132,18 @@ def refresh(
 
     if "refreshToken" not in credentials:
         raise GrantRevoked(provider.id, provider.name, None)
+    stored = {k: credentials.reveal(k) for k in ("clientId", "clientSecret") if k in credentials}
+    method = credentials.reveal("tokenAuthMethod") if "tokenAuthMethod" in credentials else None
     client = oauth_client(
-        client_id=credentials.reveal("clientId"),
-        client_secret=credentials.reveal("clientSecret"),
+        client_id=stored.get("clientId"),
+        client_secret=stored.get("clientSecret", ""),
         timeout=timeout,
+        **({"token_endpoint_auth_method": method} if method else {}),
     )
+    # An MCP authorization grant names its resource (RFC 8707) and its client in the body.
+    extra = {"resource": credentials.reveal("resource")} if "resource" in credentials else {}
+    if method == "client_secret_basic" and "clientId" in stored:  # RFC 6749 allows it; some need it
+        extra["client_id"] = stored["clientId"]
     try:
         with client:
             client.register_compliance_hook("refresh_token_response", raise_and_return)
@@ -144,6 +151,7 @@ def refresh(
                 lambda: client.refresh_token(
                     provider.url("token", credentials),
                     refresh_token=credentials.reveal("refreshToken"),
+                    **extra,
                 )
             )
     except oauth_error() as exc:

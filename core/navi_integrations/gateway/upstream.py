@@ -133,7 +133,9 @@ class Upstream:
             from mcp.client.sse import sse_client
 
             return sse_client(server.url, headers=dict(server.headers))
-        return _streamable_http(server.url, dict(server.headers))
+        from ..auth._mcp_http import streamable_http
+
+        return streamable_http(server.url, dict(server.headers))
 
     async def _message(self, message: Any) -> None:
         from mcp import types
@@ -243,22 +245,3 @@ def _devnull() -> Any:
     if os.environ.get("NAVI_GATEWAY_UPSTREAM_STDERR") == "1":
         return sys.stderr
     return open(os.devnull, "w")
-
-
-@contextlib.asynccontextmanager
-async def _streamable_http(url: str, headers: dict[str, str]) -> Any:
-    """The SDK's streamable HTTP transport (the non-deprecated form where the SDK has it)."""
-    import httpx
-    from mcp.client import streamable_http
-
-    modern = getattr(streamable_http, "streamable_http_client", None)
-    timeout = httpx.Timeout(30.0, read=300.0)
-    if modern is not None:
-        async with (
-            httpx.AsyncClient(headers=headers, timeout=timeout) as client,
-            modern(url, http_client=client) as (read, write, _),
-        ):
-            yield read, write
-        return
-    async with streamable_http.streamablehttp_client(url, headers=headers) as (read, write, _):
-        yield read, write

@@ -201,6 +201,7 @@ class IntegrationService:
     sign_in = delegate("sign_ins", SignIns.sign_in)
     begin_sign_in = delegate("sign_ins", SignIns.begin_sign_in)
     complete_sign_in = delegate("sign_ins", SignIns.complete_sign_in)
+    authorize_mcp = delegate("sign_ins", SignIns.authorize_mcp)
 
     @property
     def pending_sign_ins(self) -> Any:

@@ -8,12 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import (
     CredentialsInvalid,
+    GrantRevoked,
+    InvalidInput,
     NotConnected,
     OAuthFailed,
 )
 from ..scopes import Scope
 
 if TYPE_CHECKING:
+    from ..auth.mcp_authorization import McpAuthorized
     from ..auth.oauth import OAuthSignIn, PendingSignIn, PendingSignIns, SignInResult
     from ..models import Credentials
     from ._parts import Parts
@@ -183,3 +186,110 @@ class SignIns:
         )
         result = flow.complete(pending, code=code, error=error)
         return pending.provider_id, self._signed_in(pending.provider_id, pending.project_id, result)
+
+    def authorize_mcp(
+        self,
+        provider_id: str,
+        *,
+        project_id: str | None = None,
+        client_id: str = "",
+        client_secret: str = "",
+        client_metadata_url: str | None = None,
+        timeout: float = 300.0,
+        open_browser: Callable[[str], bool] | None = None,
+        show_url: Callable[[str], None] | None = None,
+    ) -> McpAuthorized:
+        """Connect a hosted MCP server that authorizes as the MCP specification says
+        (``oauth.discovery='mcp'``): reuse the stored grant while it works, else sign in
+        through the browser when the server asks (see
+        :mod:`navi_integrations.auth.mcp_authorization`), list its tools, and store the
+        grant, the client registration and the discovered endpoints in one write.
+
+        A grant that replaces an earlier one revokes the earlier refresh token where the
+        server offers revocation (RFC 7009), so that re-authorizing orphans nothing.
+        Raises :class:`~navi_integrations.errors.OAuthFailed` having stored nothing when
+        it does not complete.
+        """
+        from ..agent.mcp import fill_mcp_server
+        from ..auth.mcp_authorization import McpAuthorization
+        from ..models import Credentials
+
+        provider = self._parts.registry.get(provider_id)
+        if not provider.mcp_authorization or provider.mcp is None:
+            raise InvalidInput(
+                f"{provider.name} does not authorize through its MCP server",
+                hint=f"connect it with: navi-int connect {provider_id}",
+            )
+        if client_id or client_secret:
+            fields = {"clientId": client_id, "clientSecret": client_secret}
+            problems = self._parts.registry.validate(
+                provider_id, {k: v for k, v in fields.items() if v}
+            )
+            if problems:
+                raise CredentialsInvalid(provider_id, problems)
+        previous = self._fresh_in_scope(provider_id, project_id)
+        server = fill_mcp_server(provider, previous or Credentials({}))
+        assert server is not None and server.transport != "stdio"  # checked when it loads
+        declared = {f.key: f.default for f in provider.credentials if f.default}
+        flow = McpAuthorization(
+            provider,
+            server.url,
+            previous=previous,
+            client_id=client_id or declared.get("clientId", ""),
+            client_secret=client_secret,
+            client_metadata_url=client_metadata_url,
+            timeout=timeout,
+            show_url=show_url,
+            open_browser=open_browser,
+        )
+        result = flow.run()
+        if result.values is not None:
+            stored = {k: result.values.reveal(k) for k in result.values}
+            self._connections.store_credentials(provider_id, stored, project_id=project_id)
+            self._checks.record_success(provider_id, project_id=project_id, account=None)
+            if previous is not None:
+                _revoke_replaced(previous, result.values)
+        return result
+
+    def _fresh_in_scope(self, provider_id: str, project_id: str | None) -> Credentials | None:
+        """The values stored in exactly this scope, renewed first when due (single flight);
+        a grant the server revoked keeps only its client registration and endpoints."""
+        scope = Scope.of(project_id)
+        try:
+            creds, row_scope = self._credentials.credentials_in_scope(
+                provider_id, scope, touch=False, require_enabled=False, fresh=True
+            )
+        except NotConnected:
+            return None
+        except GrantRevoked:
+            stale = self.oauth_client(provider_id, project_id=project_id)
+            if stale is None:
+                return None
+            from ..models import Credentials
+
+            kept = {k: stale.reveal(k) for k in stale if k not in _GRANT}
+            return Credentials(kept)
+        return creds if row_scope == scope else None
+
+
+#: What a revoked grant loses before it is authorized again (its registration stays).
+_GRANT = frozenset({"accessToken", "refreshToken", "expiresAt", "scope"})
+
+
+def _revoke_replaced(previous: Credentials, current: Credentials) -> None:
+    """Revoke a refresh token a new grant replaced (RFC 7009), best effort: the new grant
+    is stored already, and a server that forgot the old one has nothing to revoke."""
+    if "refreshToken" not in previous or "revocationEndpoint" not in current:
+        return
+    old = previous.reveal("refreshToken")
+    if "refreshToken" in current and current.reveal("refreshToken") == old:
+        return
+    from ..health.checks import shared_client
+
+    data = {"token": old, "token_type_hint": "refresh_token", "client_id": current.reveal("clientId")}
+    if "clientSecret" in current:
+        data["client_secret"] = current.reveal("clientSecret")
+    try:
+        shared_client().post(current.reveal("revocationEndpoint"), data=data, timeout=10.0)
+    except Exception:  # the new grant works; an old one the server keeps expires on its own
+        return
