@@ -79,7 +79,9 @@ class Approving:
         self.stats["registrations"] += 1
         self.clients[client_info.client_id or ""] = client_info
 
-    async def authorize(self, client: OAuthClientInformationFull, params: AuthorizationParams) -> str:
+    async def authorize(
+        self, client: OAuthClientInformationFull, params: AuthorizationParams
+    ) -> str:
         self.stats["authorizations"] += 1
         iss = {"good": self.issuer, "wrong": "http://127.0.0.1:1", "none": None}[self.config["iss"]]
         if self.config["deny"]:
@@ -97,7 +99,9 @@ class Approving:
             redirect_uri_provided_explicitly=params.redirect_uri_provided_explicitly,
             resource=params.resource,
         )
-        return construct_redirect_uri(str(params.redirect_uri), code=code, state=params.state, iss=iss)
+        return construct_redirect_uri(
+            str(params.redirect_uri), code=code, state=params.state, iss=iss
+        )
 
     async def load_authorization_code(
         self, client: OAuthClientInformationFull, authorization_code: str

@@ -184,10 +184,10 @@ __all__ = [
     "call_with_recovery",
     "create_app",
     "env_url_name",
-    "hosted_mcp_provider",
     "failure_of",
     "fill_mcp_server",
     "hookimpl",
+    "hosted_mcp_provider",
     "http_check",
     "parse_retry_after",
 ]

@@ -232,9 +232,9 @@ class IntegrationProvider(DocumentModel):
                 spec = self.field(key)
                 if spec is None and where == "mcp.url" and key in known:
                     continue  # a runtime value (an OAuth access token) in a remote MCP URL
-                if spec is None and where.startswith("oauth.") and key in DISCOVERED_FIELDS:
-                    if self.mcp_authorization:
-                        continue  # discovered when it connects, stored with the grant
+                discovered = key in DISCOVERED_FIELDS and where.startswith("oauth.")
+                if spec is None and discovered and self.mcp_authorization:
+                    continue  # discovered when it connects, stored with the grant
                 if spec is None:
                     raise ValueError(f"{where} uses unknown placeholder(s) {{{{{key}}}}}")
                 if spec.secret and not where.startswith("mcp."):

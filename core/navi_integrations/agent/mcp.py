@@ -153,10 +153,21 @@ def _entry(server: McpServer, runtime: str) -> dict[str, Any]:
     return entry
 
 
-def check_format(runtime: str, *, env_refs: bool = False) -> None:
-    """Refuse an unknown runtime, and env references where the runtime cannot expand them."""
+def check_format(runtime: str, *, env_refs: bool = False, headers_helper: bool = False) -> None:
+    """Refuse an unknown runtime, and env references or headers helpers where the runtime
+    cannot use them."""
     if runtime not in FORMATS:
         raise InvalidInput(f"unknown format '{runtime}'", hint=f"use one of {', '.join(FORMATS)}")
+    if headers_helper and runtime != "claude-code":
+        raise InvalidInput(
+            "headers helpers are a Claude Code feature",
+            hint="use --format claude-code, or --gateway for the other runtimes",
+        )
+    if headers_helper and env_refs:
+        raise InvalidInput(
+            "--headers-helper and --env-refs are two answers to one question",
+            hint="give one of them",
+        )
     if env_refs and runtime == "claude-desktop":
         raise InvalidInput(
             "Claude Desktop does not expand ${VAR} references",
@@ -186,3 +197,35 @@ def render(servers: dict[str, McpServer], runtime: str) -> dict[str, Any]:
     """The config document ``runtime`` reads, for these servers (by provider id)."""
     entries = {name: _entry(server, runtime) for name, server in servers.items()}
     return entries if runtime == "agent-sdk" else {"mcpServers": entries}
+
+
+def headers_helper_command(provider_id: str, project_id: str | None) -> str:
+    """The shell command printing a provider's MCP headers as JSON (``navi-int token NAME
+    --headers``): by its full path when it can be found, with the data dir when one is set
+    (agent runtimes often start with a bare PATH and environment)."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    beside = Path(sys.executable).with_name("navi-int")
+    command = shutil.which("navi-int") or (str(beside) if beside.exists() else "navi-int")
+    args = [command, "token", provider_id, "--headers"]
+    if project_id:
+        args[3:3] = ["--project", project_id]
+    home = os.environ.get("NAVI_INTEGRATIONS_HOME")
+    prefix = f"NAVI_INTEGRATIONS_HOME={shlex.quote(home)} " if home else ""
+    return prefix + shlex.join(args)
+
+
+def headers_helpers(
+    document: dict[str, Any], servers: dict[str, McpServer], project_id: str | None
+) -> None:
+    """Replace each remote server's headers in a Claude Code document by a
+    ``headersHelper`` command that prints them fresh."""
+    entries = document.get("mcpServers", document)
+    for name, server in servers.items():
+        if server.transport == "stdio" or not server.headers:
+            continue
+        entry = entries[name]
+        entry.pop("headers", None)
+        entry["headersHelper"] = headers_helper_command(name, project_id)

@@ -196,15 +196,18 @@ class McpAuthorization:
         from ._listener import Listener
 
         client = self._known_client()
-        listener = Listener(port=_loopback_port(client))
+        listener = Listener(port=_loopback_port(client) or _redirect_port())
         redirect_uri = listener.redirect_uri
-        if client is not None and not _allows(client, redirect_uri):
-            if client.client_id != self.client_id:
-                client = None  # registered for a port now taken: register again
+        if (
+            client is not None
+            and not _allows(client, redirect_uri)
+            and client.client_id != self.client_id
+        ):
+            client = None  # registered for a port now taken: register again
         storage = StoreTokenStorage(client, self._valid_access_token())
         metadata = OAuthClientMetadata(
             client_name="navi-integrations",
-            redirect_uris=[redirect_uri],  # type: ignore[list-item]  # pydantic parses the str
+            redirect_uris=[redirect_uri],
             grant_types=["authorization_code", "refresh_token"],
             response_types=["code"],
             token_endpoint_auth_method="none",  # a public client, with PKCE
@@ -238,13 +241,15 @@ class McpAuthorization:
                 except (ValueError, TypeError):
                     self._as_metadata = {}
 
-        async with streamable_http(self.server_url, auth=_Hooked(auth, keep_metadata)) as (
-            read,
-            write,
+        async with (
+            streamable_http(self.server_url, auth=_Hooked(auth, keep_metadata)) as (
+                read,
+                write,
+            ),
+            ClientSession(read, write) as session,
         ):
-            async with ClientSession(read, write) as session:
-                await session.initialize()
-                listed = await session.list_tools()
+            await session.initialize()
+            listed = await session.list_tools()
         return [tool.name for tool in listed.tools]
 
     async def _redirect(self, listener: Any, url: str) -> None:
@@ -272,7 +277,8 @@ class McpAuthorization:
             )
         if error or not answer.get("code"):
             raise OAuthFailed(
-                f"{self.provider.name} refused the sign-in ({error or 'no code'}); nothing was saved"
+                f"{self.provider.name} refused the sign-in ({error or 'no code'}); "
+                "nothing was saved"
             )
         self._check_issuer(answer.get("iss"), auth.context.oauth_metadata)
         return answer["code"], answer.get("state")
@@ -334,8 +340,8 @@ class McpAuthorization:
             if self.previous is not None and "accessToken" in self.previous:
                 scopes = self.previous.reveal("scope").split() if "scope" in self.previous else []
                 return McpAuthorized(tools, signed_in=False, registered=False, scopes=scopes)
-            values = {"resource": self.server_url}
-            return McpAuthorized(tools, False, False, values=Credentials(values))
+            open_server = Credentials({"resource": self.server_url})
+            return McpAuthorized(tools, False, False, values=open_server)
         client = storage.client
         assert client is not None  # the flow had a client to exchange the code
         metadata = context.oauth_metadata
@@ -343,7 +349,7 @@ class McpAuthorization:
         values: dict[str, str] = {
             "accessToken": tokens.access_token,
             "scope": " ".join(sorted(set(granted))),
-            "clientId": client.client_id,
+            "clientId": client.client_id or "",
             "tokenAuthMethod": client.token_endpoint_auth_method or "none",
             "oauthClient": client.model_dump_json(exclude_none=True),
             "tokenEndpoint": auth._get_token_endpoint(),
@@ -420,9 +426,7 @@ class _Hooked(httpx.Auth):
         self._inner = inner
         self._hook = hook
 
-    async def async_auth_flow(  # type: ignore[override]  # an async generator, as httpx drives it
-        self, request: httpx.Request
-    ) -> Any:
+    async def async_auth_flow(self, request: httpx.Request) -> Any:
         flow = self._inner.async_auth_flow(request)
         outgoing = await flow.__anext__()
         while True:
@@ -453,10 +457,27 @@ def _loopback_port(client: OAuthClientInformationFull | None) -> int:
     return 0
 
 
+def _redirect_port() -> int:
+    """``NAVI_INTEGRATIONS_OAUTH_REDIRECT_PORT``: the loopback port a pre-registered client's
+    redirect URI names (``http://127.0.0.1:PORT/callback``); 0 (unset) is any free port."""
+    import os
+
+    from ..errors import InvalidInput
+
+    raw = os.environ.get("NAVI_INTEGRATIONS_OAUTH_REDIRECT_PORT", "").strip()
+    if not raw:
+        return 0
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise InvalidInput(
+            "NAVI_INTEGRATIONS_OAUTH_REDIRECT_PORT must be a port number (1-65535)",
+            hint="the port of the redirect URI http://127.0.0.1:PORT/callback your client has",
+        )
+    return int(raw)
+
+
 def _allows(client: OAuthClientInformationFull, redirect_uri: str) -> bool:
     """Whether a client may use this redirect URI (one it was registered with, or any
     when it declares none: a pre-registered client)."""
     if not client.redirect_uris:
         return True
     return redirect_uri in {str(uri) for uri in client.redirect_uris}
-

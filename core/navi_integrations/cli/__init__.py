@@ -31,6 +31,7 @@ _COMMANDS: dict[str, str] = {
     "keys": "navi_integrations.cli.admin_cmd:keys",
     "test": "navi_integrations.cli.health_cmd:test",
     "doctor": "navi_integrations.cli.health_cmd:doctor",
+    "mcp": "navi_integrations.cli.mcp_cmd:mcp",
     "mcp-config": "navi_integrations.cli.agent_cmd:mcp_config",
     "run": "navi_integrations.cli.run_cmd:run",
     "skills": "navi_integrations.cli.agent_cmd:skills",

@@ -43,6 +43,12 @@ from ._common import Failed, echo_json, project_option, service
     is_flag=True,
     help="One server entry that runs `navi-int gateway` (no secret in the config).",
 )
+@click.option(
+    "--headers-helper",
+    is_flag=True,
+    help="Claude Code: remote servers get a headersHelper (`navi-int token NAME --headers`) "
+    "instead of headers, so their tokens never go stale in the file.",
+)
 def mcp_config(
     project_id: str | None,
     runtime: str,
@@ -50,6 +56,7 @@ def mcp_config(
     force: bool,
     env_refs: bool,
     use_gateway: bool,
+    headers_helper: bool,
 ) -> None:
     """The MCP servers of every connected, enabled, MCP-enabled provider, for an agent runtime.
 
@@ -58,7 +65,11 @@ def mcp_config(
     With --gateway, one entry runs `navi-int gateway`, which fronts them all.
     """
     config = service().mcp_config(
-        runtime=runtime, project_id=project_id, env_refs=env_refs, gateway=use_gateway
+        runtime=runtime,
+        project_id=project_id,
+        env_refs=env_refs,
+        gateway=use_gateway,
+        headers_helper=headers_helper,
     )
     for skipped in config.skipped:
         advice = f" {skipped.advice}" if skipped.advice else ""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import CredentialsInvalid
+from ..errors import CredentialsInvalid, NaviError
 from ._common import BadInput, advice_line, catalog, echo_guide, project_option, scope_text, service
 from ._input import parse_fields, read_stdin, warn_secret_fields
 
@@ -14,12 +17,48 @@ if TYPE_CHECKING:
     from ..documents import ProviderDocument
 
 
+class _Events:
+    """What ``connect`` tells: sentences, or with ``--json`` one JSON event per line
+    (``url``, ``waiting``, then ``connected`` or ``failed``), each flushed at once so that an
+    agent running the command can relay the sign-in URL while it waits."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+
+    def emit(self, event: str, text: str, **data: object) -> None:
+        if self.as_json:
+            click.echo(json.dumps({"event": event, **data}, ensure_ascii=False))
+        elif text:
+            click.echo(text)
+
+    def show_url(self, name: str, timeout: float) -> Callable[[str], None]:
+        def show(url: str) -> None:
+            # The URL alone on its line, flushed (click.echo flushes) before the wait.
+            self.emit("url", f"Sign in to {name} at:", url=url)
+            if not self.as_json:
+                click.echo(f"  {url}")  # as 0.2 printed it: scripts look for "  http"
+            self.emit(
+                "waiting",
+                f"Waiting up to {timeout:.0f} s for the browser...",
+                timeoutSeconds=timeout,
+            )
+
+        return show
+
+
 def _prompt(doc: ProviderDocument, project_id: str | None, assume_yes: bool) -> dict[str, str]:
+    fields = doc.get("credentials", [])
+    if not sys.stdin.isatty():
+        keys = " ".join(f"--field {f['key']}=..." for f in fields if f["required"])
+        raise BadInput(
+            f"{doc['name']} needs values and stdin is not a terminal: give them with "
+            f"{keys or '--field KEY=VALUE'} or as KEY=VALUE lines on stdin with --stdin"
+        )
     click.echo(f"Connect {doc['name']} — {doc['description']}\n")
     echo_guide(doc)
     click.echo()
     values: dict[str, str] = {}
-    for spec in doc.get("credentials", []):
+    for spec in fields:
         label = spec["label"] + ("" if spec["required"] else " (optional)")
         values[spec["key"]] = click.prompt(
             label,
@@ -63,6 +102,12 @@ def _prompt(doc: ProviderDocument, project_id: str | None, assume_yes: bool) -> 
     show_default=True,
     help="OAuth providers: seconds to wait for the browser.",
 )
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON event per line: url, waiting, then connected or failed.",
+)
 def connect(
     provider_id: str,
     project_id: str | None,
@@ -73,22 +118,60 @@ def connect(
     services: tuple[str, ...],
     no_browser: bool,
     timeout: float,
+    as_json: bool,
 ) -> None:
     """Connect PROVIDER: show its setup guide, ask for each value, test and store it.
 
     The credentials are tested against the provider before anything is
     saved; --no-test skips that (offline set-up). For scripts, pass values
     with --field KEY=VALUE or on stdin (--stdin): stdin keeps secrets out of
-    the shell history and the process list.
+    the shell history and the process list. Nothing is asked when stdin is
+    not a terminal: a missing value is an error naming the flag to give.
+
+    A hosted MCP server (MCP authorization) needs no values: navi finds its
+    authorization server, registers itself there (or uses --field
+    clientId=...) and signs in through the browser if the server asks.
     """
     doc = catalog().document(provider_id)
+    events = _Events(as_json)
     if fields:
         warn_secret_fields(doc, fields)
-    if doc["authType"] == "oauth":
-        _connect_oauth(
-            doc, project_id, fields, from_stdin, assume_yes, services, no_browser, timeout
-        )
-        return
+    try:
+        if doc.get("oauth", {}).get("discovery") == "mcp":
+            _connect_mcp(doc, project_id, fields, from_stdin, no_browser, timeout, events)
+        elif doc["authType"] == "oauth":
+            _connect_oauth(
+                doc,
+                project_id,
+                fields,
+                from_stdin,
+                assume_yes,
+                services,
+                no_browser,
+                timeout,
+                events,
+            )
+        else:
+            _connect_values(doc, project_id, fields, from_stdin, assume_yes, no_test, events)
+    except (click.ClickException, NaviError) as exc:
+        if not as_json:
+            raise
+        message = exc.message if isinstance(exc, NaviError) else exc.format_message()
+        advice = str(exc.advice) if isinstance(exc, NaviError) and exc.advice else None
+        events.emit("failed", "", provider=doc["id"], error=message, advice=advice)
+        raise SystemExit(exc.exit_code) from None
+
+
+def _connect_values(
+    doc: ProviderDocument,
+    project_id: str | None,
+    fields: tuple[str, ...],
+    from_stdin: bool,
+    assume_yes: bool,
+    no_test: bool,
+    events: _Events,
+) -> None:
+    provider_id = doc["id"]
     if fields or from_stdin:
         values = {**(read_stdin() if from_stdin else {}), **parse_fields(fields)}
     else:
@@ -99,6 +182,15 @@ def connect(
         raise BadInput(exc.message) from None
     if not result.saved:
         assert result.check is not None
+        if events.as_json:
+            events.emit(
+                "failed",
+                "",
+                provider=provider_id,
+                error=result.check.message,
+                advice=str(result.advice) if result.advice else None,
+            )
+            raise SystemExit(1)
         click.echo(f"Saved nothing: {result.check.message}.", err=True)
         if result.kind not in ("auth", "forbidden", "not_logged_in"):
             click.echo("  Use --no-test to save anyway (e.g. offline).", err=True)
@@ -106,7 +198,51 @@ def connect(
         raise SystemExit(1)
     who = f" as {result.account}" if result.account else ""
     untested = "" if result.tested or no_test else " Not tested: it has no health check."
-    click.echo(f"Connected {doc['name']}{who} ({scope_text(project_id)}).{untested}")
+    events.emit(
+        "connected",
+        f"Connected {doc['name']}{who} ({scope_text(project_id)}).{untested}",
+        provider=provider_id,
+        account=result.account,
+        project=project_id,
+        tested=result.tested,
+    )
+
+
+def _connect_mcp(
+    doc: ProviderDocument,
+    project_id: str | None,
+    fields: tuple[str, ...],
+    from_stdin: bool,
+    no_browser: bool,
+    timeout: float,
+    events: _Events,
+) -> None:
+    """A hosted MCP server: MCP authorization, then its first tools/list."""
+    import webbrowser
+
+    values = {**(read_stdin() if from_stdin else {}), **parse_fields(fields)}
+    result = service().authorize_mcp(
+        doc["id"],
+        project_id=project_id,
+        client_id=values.get("clientId", ""),
+        client_secret=values.get("clientSecret", ""),
+        timeout=timeout,
+        open_browser=None if no_browser else webbrowser.open,
+        show_url=events.show_url(doc["name"], timeout),
+    )
+    how = "signed in" if result.signed_in else "its stored authorization still works"
+    if result.values is not None and not result.signed_in and "accessToken" not in result.values:
+        how = "it asks for no authorization"
+    events.emit(
+        "connected",
+        f"Connected {doc['name']} ({scope_text(project_id)}): {how}; {len(result.tools)} tool(s).",
+        provider=doc["id"],
+        project=project_id,
+        signedIn=result.signed_in,
+        registered=result.registered,
+        scopes=result.scopes,
+        tools=result.tools,
+    )
 
 
 def _connect_oauth(
@@ -118,6 +254,7 @@ def _connect_oauth(
     services: tuple[str, ...],
     no_browser: bool,
     timeout: float,
+    events: _Events,
 ) -> None:
     """OAuth: the OAuth client's id and secret, then the browser sign-in.
 
@@ -130,7 +267,8 @@ def _connect_oauth(
     if fields or from_stdin:
         values = {**(read_stdin() if from_stdin else {}), **parse_fields(fields)}
     elif previous is not None and "clientId" in previous:
-        click.echo(f"Using the OAuth client already saved for {doc['name']}.")
+        if not events.as_json:
+            click.echo(f"Using the OAuth client already saved for {doc['name']}.")
         values = {k: previous.reveal(k) for k in ("clientId", "clientSecret") if k in previous}
     else:
         values = _prompt(doc, project_id, assume_yes)
@@ -143,13 +281,20 @@ def _connect_oauth(
             project_id=project_id,
             timeout=timeout,
             open_browser=None if no_browser else webbrowser.open,
-            show_url=lambda url: click.echo(f"Sign in to {doc['name']} at:\n  {url}"),
+            show_url=events.show_url(doc["name"], timeout),
         )
     except CredentialsInvalid as exc:
         raise BadInput(exc.message) from None
     who = f" as {result.account}" if result.account else ""
     granted = f" Services: {', '.join(result.services)}." if result.services else ""
-    click.echo(f"Connected {doc['name']}{who} ({scope_text(project_id)}).{granted}")
+    events.emit(
+        "connected",
+        f"Connected {doc['name']}{who} ({scope_text(project_id)}).{granted}",
+        provider=doc["id"],
+        account=result.account,
+        project=project_id,
+        services=result.services,
+    )
 
 
 @click.command()

@@ -9,21 +9,37 @@ Either way the read is audited (caller ``cli``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from ._common import catalog, echo_json, json_option, project_option, service
+from ._common import BadInput, catalog, echo_json, json_option, project_option, service
+
+if TYPE_CHECKING:
+    from ..documents import ProviderDocument
 
 
 @click.command()
 @click.argument("provider_id", metavar="PROVIDER")
 @project_option
 @click.option("--field", "field", default=None, help="Print this credential value instead.")
+@click.option(
+    "--headers",
+    is_flag=True,
+    help="Print the headers of PROVIDER's remote MCP server as a JSON object (for a Claude "
+    "Code headersHelper).",
+)
 @json_option
-def token(provider_id: str, project_id: str | None, field: str | None, as_json: bool) -> None:
+def token(
+    provider_id: str, project_id: str | None, field: str | None, headers: bool, as_json: bool
+) -> None:
     """Print PROVIDER's token or API key for the scope (--json: {type, value, expiresAt})."""
     from ..store import direct
 
     doc = catalog().document(provider_id)
+    if headers:
+        _headers(doc, project_id, field)
+        return
     if as_json:
         found = direct.token(doc, project_id=project_id, field=field, caller="cli")
         if found is None:
@@ -38,3 +54,21 @@ def token(provider_id: str, project_id: str | None, field: str | None, as_json: 
         found = service().get_token(provider_id, project_id=project_id, field=field, caller="cli")
         value = found.value.get_secret_value()
     click.echo(value)
+
+
+def _headers(doc: ProviderDocument, project_id: str | None, field: str | None) -> None:
+    import json
+
+    from ..store import direct
+
+    server = doc.get("mcp") or {}
+    if field is not None:
+        raise click.UsageError("--headers prints every header: it takes no --field")
+    if server.get("transport", "stdio") == "stdio":
+        raise BadInput(
+            f"{doc['name']} has no remote MCP server: --headers is for one (see `navi-int mcp add`)"
+        )
+    found = direct.mcp_headers(doc, project_id=project_id, caller="cli")
+    if found is None:
+        found = service().mcp_headers(doc["id"], project_id=project_id, caller="cli")
+    click.echo(json.dumps(found))

@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import SplitResult, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from ..errors import ProviderDefinitionError, ProviderDefinitionWarning
 from ..hookspecs import hookimpl
@@ -133,13 +133,28 @@ class _DefaultsSpec(_Strict):
     skill_enabled: bool = True
 
 
+class _McpSpec(_Strict):
+    url: str
+    transport: Literal["http", "sse"] = "http"
+    #: "oauth": the server authorizes with MCP authorization (the default without headers);
+    #: "none": the headers (templates naming fields) are all it needs.
+    authorization: Literal["oauth", "none"] | None = None
+    client_id: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def oauth(self) -> bool:
+        return self.authorization == "oauth" or (self.authorization is None and not self.headers)
+
+
 class CustomProviderFile(_Strict):
     """Schema of one user-defined provider file."""
 
     id: str
     name: str
     description: str = ""
-    base_url: str
+    base_url: str | None = None
+    mcp: _McpSpec | None = None
     docs_url: str | None = None
     icon: str = ""
     color: str = "gray"
@@ -152,8 +167,22 @@ class CustomProviderFile(_Strict):
     env: dict[str, str] = Field(default_factory=dict)
     defaults: _DefaultsSpec = Field(default_factory=_DefaultsSpec)
 
+    @model_validator(mode="after")
+    def _api_or_mcp(self) -> CustomProviderFile:
+        if self.mcp is None and self.base_url is None:
+            raise ValueError("give base_url (an HTTP API) or an [mcp] table (an MCP server)")
+        if self.mcp is not None and self.base_url is not None:
+            raise ValueError(
+                "base_url and [mcp] cannot be combined: declare the HTTP API and the MCP "
+                "server as two providers"
+            )
+        return self
+
     def to_provider(self) -> UserDefinedProvider:
         """Build the :class:`IntegrationProvider` this file declares."""
+        if self.mcp is not None:
+            return self._mcp_provider(self.mcp)
+        assert self.base_url is not None  # checked by _api_or_mcp
         first_key = self.fields[0].key if self.fields else "apiKey"
         if self.auth.query is not None:
             auth = ApiAuth(
@@ -184,19 +213,7 @@ class CustomProviderFile(_Strict):
             icon=self.icon,
             color=self.color,
             auth_type="api_key",
-            credentials=[
-                CredentialField(
-                    key=f.key,
-                    label=f.label,
-                    type="password" if f.secret else "text",
-                    required=f.required,
-                    placeholder=f.placeholder,
-                    help_url=f.help_url,
-                    pattern=f.pattern,
-                    pattern_hint=f.pattern_hint,
-                )
-                for f in self.fields
-            ],
+            credentials=self._fields(),
             api=ApiConfig(base_url=self.base_url, auth=auth, docs_url=self.docs_url),
             health_check=health,
             setup_guide=SetupGuide(
@@ -208,6 +225,68 @@ class CustomProviderFile(_Strict):
                 mcp_enabled=False,
                 skill_enabled=self.defaults.skill_enabled,
             ),
+            env=self.env,
+        )
+
+    def _fields(self) -> list[CredentialField]:
+        # An MCP server's file declares only the fields its headers name.
+        given = self.fields if "fields" in self.model_fields_set or self.mcp is None else []
+        return [
+            CredentialField(
+                key=f.key,
+                label=f.label,
+                type="password" if f.secret else "text",
+                required=f.required,
+                placeholder=f.placeholder,
+                help_url=f.help_url,
+                pattern=f.pattern,
+                pattern_hint=f.pattern_hint,
+            )
+            for f in given
+        ]
+
+    def _mcp_provider(self, mcp: _McpSpec) -> UserDefinedProvider:
+        from ..hosted_mcp import hosted_mcp_provider
+
+        defaults = ProviderDefaults(
+            enabled_globally=self.defaults.enabled_globally,
+            mcp_enabled=True,
+            skill_enabled=self.defaults.skill_enabled,
+        )
+        if mcp.oauth:
+            provider = hosted_mcp_provider(
+                self.id,
+                self.name,
+                mcp.url,
+                description=self.description,
+                transport=mcp.transport,
+                client_id=mcp.client_id,
+                headers=mcp.headers,
+                credentials=self._fields(),
+                docs_url=self.docs_url,
+                icon=self.icon,
+                color=self.color,
+                defaults=defaults,
+                provider_class=UserDefinedProvider,
+            )
+            assert isinstance(provider, UserDefinedProvider)
+            return provider
+        fields = self._fields()
+        server = {"transport": mcp.transport, "url": mcp.url, "headers": mcp.headers}
+        return UserDefinedProvider(
+            id=self.id,
+            name=self.name,
+            description=self.description or f"{self.name} (user-defined MCP server)",
+            icon=self.icon,
+            color=self.color,
+            auth_type="api_key" if any(f.secret for f in fields) else "none",
+            credentials=fields,
+            mcp=server,
+            setup_guide=SetupGuide(
+                summary=f"{self.name} is a user-defined MCP server at {mcp.url}.",
+                steps=[SetupStep(title=s.title, detail=s.detail, url=s.url) for s in self.setup],
+            ),
+            defaults=defaults,
             env=self.env,
         )
 
@@ -339,14 +418,23 @@ def _risks(spec: CustomProviderFile, path: Path, text: str) -> list[ProviderDefi
 
     secret = any(f.secret for f in spec.fields)
     what = "credentials" if len(spec.fields) > 1 else (spec.fields[0].label if spec.fields else "")
+    loc: tuple[str, ...]
+    if spec.mcp is not None:
+        name, loc, target = "mcp.url", ("mcp", "url"), spec.mcp.url
+        if spec.mcp.oauth:
+            secret, what = True, "access token"
+        elif "fields" not in spec.model_fields_set:
+            secret = False
+    else:
+        name, loc, target = "base_url", ("base_url",), spec.base_url or ""
     warnings: list[ProviderDefinitionWarning] = []
-    base = urlsplit(spec.base_url)
+    base = urlsplit(target)
     if base.scheme not in _WEB_SCHEMES or not base.hostname:
         raise ProviderDefinitionError(
-            at("base_url"),
-            f"base_url must be an http:// or https:// URL with a host ({_scheme_of(base)})",
+            at(*loc),
+            f"{name} must be an http:// or https:// URL with a host ({_scheme_of(base)})",
         )
-    sent: list[tuple[str, SplitResult, tuple[str, ...]]] = [("base_url", base, ("base_url",))]
+    sent: list[tuple[str, SplitResult, tuple[str, ...]]] = [(name, base, loc)]
     if spec.health is not None and "://" in spec.health.path:
         health = urlsplit(spec.health.path)
         if health.scheme not in _WEB_SCHEMES or not health.hostname:
@@ -364,11 +452,11 @@ def _risks(spec: CustomProviderFile, path: Path, text: str) -> list[ProviderDefi
                     f"{base.hostname}: the health check sends the {what} there",
                 )
             )
-    for name, url, loc in sent:
+    for name, url, where in sent:
         if secret and url.scheme == "http" and not _is_loopback(url.hostname or ""):
             warnings.append(
                 ProviderDefinitionWarning(
-                    at(*loc),
+                    at(*where),
                     f"{name} uses plain http://, so the {what} would cross the network "
                     "unencrypted: use https://",
                 )
@@ -376,12 +464,12 @@ def _risks(spec: CustomProviderFile, path: Path, text: str) -> list[ProviderDefi
     links: list[tuple[str | None, tuple[Any, ...]]] = [(spec.docs_url, ("docs_url",))]
     links += [(f.help_url, ("fields", i, "help_url")) for i, f in enumerate(spec.fields)]
     links += [(step.url, ("setup", i, "url")) for i, step in enumerate(spec.setup)]
-    for link, loc in links:
+    for link, link_loc in links:
         if link and urlsplit(link).scheme not in _WEB_SCHEMES:
-            name = ".".join(str(part) for part in loc)
+            name = ".".join(str(part) for part in link_loc)
             warnings.append(
                 ProviderDefinitionWarning(
-                    at(*loc),
+                    at(*link_loc),
                     f"{name} is not an http(s) link ({_scheme_of(urlsplit(link))}); "
                     "it is shown to users as one",
                 )

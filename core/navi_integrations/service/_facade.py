@@ -143,6 +143,7 @@ class IntegrationService:
     connect = delegate("connections", Connections.connect)
     store_credentials = delegate("connections", Connections.store_credentials)
     disconnect = delegate("connections", Connections.disconnect)
+    forget_provider = delegate("connections", Connections.forget_provider)
     rotate_keys = delegate("connections", Connections.rotate_keys)
 
     # -- reading credentials -------------------------------------------------
@@ -151,6 +152,7 @@ class IntegrationService:
     credentials_in_scope = delegate("credentials", CredentialReads.credentials_in_scope)
     refresh_credentials = delegate("credentials", CredentialReads.refresh_credentials)
     get_token = delegate("credentials", CredentialReads.get_token)
+    mcp_headers = delegate("credentials", CredentialReads.mcp_headers)
 
     # -- switches and status -------------------------------------------------
 

@@ -43,6 +43,7 @@ class AgentAccess:
         project_id: str | None = None,
         env_refs: bool = False,
         gateway: bool = False,
+        headers_helper: bool = False,
     ) -> McpConfig:
         """The MCP servers of every connected, enabled, MCP-enabled provider, for ``runtime``.
 
@@ -55,10 +56,15 @@ class AgentAccess:
         the others are still emitted. With ``env_refs`` secrets become ``${VAR}``
         references (the plugin's ``mcp_config`` hook still runs, on the real
         non-secret values), and ``env`` says how to set each variable.
-        """
-        from ..agent.mcp import McpConfig, McpSkipped, check_format, render
 
-        check_format(runtime, env_refs=env_refs and not gateway)
+        With ``headers_helper`` (Claude Code only) a remote server's entry holds no
+        headers but a ``headersHelper`` command, ``navi-int token NAME --headers``,
+        which Claude Code runs at each connect: the token is fresh (refreshed,
+        single flight) instead of frozen in the file.
+        """
+        from ..agent.mcp import McpConfig, McpSkipped, check_format, headers_helpers, render
+
+        check_format(runtime, env_refs=env_refs and not gateway, headers_helper=headers_helper)
         if gateway:
             return McpConfig(render({"navi-integrations": _gateway_server(project_id)}, runtime))
         servers: dict[str, Any] = {}
@@ -83,7 +89,10 @@ class AgentAccess:
                 continue
             if server is not None:
                 servers[item.provider] = server
-        return McpConfig(render(servers, runtime), env, skipped)
+        document = render(servers, runtime)
+        if headers_helper:
+            headers_helpers(document, servers, project_id)
+        return McpConfig(document, env, skipped)
 
     @staticmethod
     def _referenced(

@@ -105,6 +105,12 @@ class Connections:
             self._parts.emit_connection(provider_id, scope, "disconnected")
         return deleted
 
+    def forget_provider(self, provider_id: str) -> int:
+        """Delete the provider's credentials and health in every scope (before its
+        definition goes: ``navi-int mcp remove``); how many connections there were."""
+        self._parts.catalog.document(provider_id)
+        return self._parts.queries.credentials.delete_provider(provider_id)
+
     def rotate_keys(
         self, *, batch_size: int = 200, progress: Callable[[int, int], None] | None = None
     ) -> RotationReport:

@@ -117,6 +117,34 @@ class CredentialReads:
         self._audit.audit_token_read(provider_id, project_id, caller)
         return found
 
+    def mcp_headers(
+        self, provider_id: str, *, project_id: str | None = None, caller: str | None = None
+    ) -> dict[str, str]:
+        """The declared headers of the provider's remote MCP server, filled from fresh
+        credentials (refreshed first when due): what ``navi-int token NAME --headers`` prints
+        for a Claude Code ``headersHelper``. Audited as a token read when ``caller`` is given.
+        """
+        from ..agent.mcp import fill_mcp_server
+        from ..errors import InvalidInput
+
+        provider = self._parts.registry.get(provider_id)
+        if provider.mcp is None or provider.mcp.transport == "stdio":
+            raise InvalidInput(f"{provider.name} has no remote MCP server")
+        try:
+            server = fill_mcp_server(
+                provider, self.get_credentials(provider_id, project_id=project_id)
+            )
+        except NaviError as exc:
+            if caller is not None:
+                self._audit.audit_token_read(
+                    provider_id, project_id, caller, outcome=type(exc).__name__
+                )
+            raise
+        if caller is not None:
+            self._audit.audit_token_read(provider_id, project_id, caller)
+        assert server is not None and server.transport != "stdio"
+        return dict(server.headers)
+
 
 def token_of(doc: ProviderDocument, credentials: Credentials, field: str | None) -> Token:
     """The token a provider document says to hand out from ``credentials`` (or ``field``)."""

@@ -286,10 +286,15 @@ def _revoke_replaced(previous: Credentials, current: Credentials) -> None:
         return
     from ..health.checks import shared_client
 
-    data = {"token": old, "token_type_hint": "refresh_token", "client_id": current.reveal("clientId")}
+    data = {"token": old, "token_type_hint": "refresh_token"}
+    data["client_id"] = current.reveal("clientId")
     if "clientSecret" in current:
         data["client_secret"] = current.reveal("clientSecret")
+    url = current.reveal("revocationEndpoint")
     try:
-        shared_client().post(current.reveal("revocationEndpoint"), data=data, timeout=10.0)
+        answer = shared_client().post(url, data=data, timeout=10.0)
+        if answer.status_code == 400 and "client_secret" not in data:
+            # Servers built on the MCP SDK 1.x want the field even from a public client.
+            shared_client().post(url, data={**data, "client_secret": ""}, timeout=10.0)
     except Exception:  # the new grant works; an old one the server keeps expires on its own
         return

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
 
 from ..errors import NaviError
 from ..placeholders import MissingValue, fill
@@ -78,6 +78,7 @@ __all__ = [
     "LAST_USED_RESOLUTION_MS",
     "credentials",
     "env_for",
+    "mcp_headers",
     "status_document",
     "statuses",
     "token",
@@ -147,14 +148,34 @@ def _read_token(
 ) -> tuple[str, int | None] | None:
     """The value ``get_token`` hands out and its expiry, audited as the service audits a
     read by ``caller`` (refused or not); ``None`` when only the service can answer."""
+
+    def chosen(values: dict[str, str]) -> tuple[str, int | None]:
+        value = values[token_field(doc, str(doc["id"]), values, field)]
+        expires = values.get("expiresAt")
+        return value, int(expires) if expires else None
+
+    return _read_audited(doc, project_id, caller, environ, chosen)
+
+
+_T = TypeVar("_T")
+
+
+def _read_audited(
+    doc: Document,
+    project_id: str | None,
+    caller: str | None,
+    environ: Mapping[str, str] | None,
+    use: Callable[[dict[str, str]], _T],
+) -> _T | None:
+    """What ``use`` makes of the credentials, the read audited for ``caller`` as the
+    service audits a token read (refused or not); ``None`` when only the service can answer."""
     env = os.environ if environ is None else environ
     provider_id = str(doc["id"])
     project_id = checked_project(project_id)
     try:
         with connect(env, writes=caller is not None) as reader:
             try:
-                values = _credentials(reader, Keys(env), doc, project_id, env)
-                chosen = token_field(doc, provider_id, values, field)
+                result = use(_credentials(reader, Keys(env), doc, project_id, env))
             except NaviError as exc:
                 if caller is not None:
                     _audit(reader, provider_id, project_id, caller, type(exc).__name__)
@@ -163,8 +184,40 @@ def _read_token(
                 _audit(reader, provider_id, project_id, caller, "ok")
     except CannotAnswer:
         return None
-    expires = values.get("expiresAt")
-    return values[chosen], int(expires) if expires else None
+    return result
+
+
+def mcp_headers(
+    doc: Document,
+    *,
+    project_id: str | None = None,
+    caller: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, str] | None:
+    """The headers of the provider's remote MCP server, filled from fresh credentials
+    (``navi-int token NAME --headers``, a Claude Code ``headersHelper``), audited as a token
+    read; ``None`` when only the service can answer (a token to refresh, a value missing)."""
+    server = doc.get("mcp") or {}
+    headers: dict[str, str] = dict(server.get("headers") or {})
+    fields = doc.get("credentials") or []
+    defaults = {f["key"]: f["default"] for f in fields if f.get("default")}
+    optional = {f["key"] for f in fields if not f.get("required", True)}
+    oauth = doc.get("oauth")
+    if oauth is not None and oauth.get("discovery") == "mcp":
+        optional.add("accessToken")  # a server that asked for no authorization
+
+    def filled(values: dict[str, str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name, template in headers.items():
+            try:
+                value = fill(template, values.get, defaults=defaults, optional=optional)
+            except MissingValue:
+                raise CannotAnswer from None  # the service words it
+            if value is not None:
+                out[name] = value
+        return out
+
+    return _read_audited(doc, project_id, caller, environ, filled)
 
 
 def _audit(

@@ -100,6 +100,17 @@ class CredentialQueries(QueriesBase):
             )
         return bool(deleted)
 
+    def delete_provider(self, provider_id: str) -> int:
+        """Delete a provider's credentials and health in every scope; how many rows of
+        credentials there were. Its switches stay (they are the user's settings)."""
+        credentials, _, status = self._tables()
+        with self.store.write() as conn:
+            deleted = conn.execute(
+                credentials.delete().where(credentials.c.provider == provider_id)
+            ).rowcount
+            conn.execute(status.delete().where(status.c.provider == provider_id))
+        return int(deleted)
+
     def touch(self, credential_id: int) -> None:
         """Record a use of a credential row now."""
         import sqlalchemy as sa
