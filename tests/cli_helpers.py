@@ -15,3 +15,53 @@ def navi(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[st
         input=stdin,
         check=False,
     )
+
+
+def in_terminal(
+    *args: str, answers: list[tuple[str, str]], timeout: float = 30.0
+) -> tuple[int, str]:
+    """Run ``navi-int ARGS`` on a real pseudo-terminal, as a person at a keyboard would.
+
+    ``answers``: (text to wait for, line to type) pairs, in order; each line is
+    typed only once its prompt has appeared (a hidden prompt drops what was
+    typed before it). Returns the exit code and everything the terminal showed.
+    """
+    import os
+    import select
+    import time
+
+    main_fd, child_fd = os.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "navi_integrations.cli", *args],
+        stdin=child_fd,
+        stdout=child_fd,
+        stderr=child_fd,
+        start_new_session=True,
+    )
+    os.close(child_fd)
+    shown, pending = b"", list(answers)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([main_fd], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(main_fd, 4096)
+                except OSError:  # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+            while pending and pending[0][0].encode() in shown.split(b"\x00")[-1]:
+                _prompt, line = pending.pop(0)
+                shown += b"\x00"  # what is shown after this answer is looked at next
+                os.write(main_fd, line.encode() + b"\n")
+            if not ready and process.poll() is not None:
+                break
+        else:
+            process.kill()
+            raise AssertionError(f"navi-int {' '.join(args)} still running: {shown!r}")
+        code = process.wait(timeout=timeout)
+    finally:
+        os.close(main_fd)
+    return code, shown.replace(b"\x00", b"").decode(errors="replace").replace("\r\n", "\n")

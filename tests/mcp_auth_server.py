@@ -18,7 +18,8 @@ only) reads counters and changes behaviour:
 * ``POST /_admin/expire``: every access token expires now;
 * ``POST /_admin/revoke``: every grant is revoked (refresh answers ``invalid_grant``);
 * ``POST /_admin/config`` ``{"access_ttl": s, "refresh_delay": s, "require": [scopes],
-  "iss": "good"|"wrong"|"none", "deny": bool}``.
+  "iss": "good"|"wrong"|"none", "deny": bool}``; ``require``: scopes a ``tools/list`` needs
+  beyond the first grant's (answered ``403 insufficient_scope``: a step-up).
 """
 
 from __future__ import annotations
@@ -244,7 +245,24 @@ class _Wrapped:
             await self._metadata(scope, receive, send)
             return
         if scope["type"] == "http" and scope["path"].startswith("/mcp"):
-            missing = self._missing_scopes(scope)
+            body = b""
+            more = True
+            incoming = receive
+            while more:
+                message = await incoming()
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+            replayed = False
+
+            async def replay() -> dict[str, Any]:
+                nonlocal replayed
+                if replayed:
+                    return await incoming()
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            receive = replay
+            missing = self._missing_scopes(scope, body)
             if missing:
                 wanted = " ".join(sorted({"tools", *self.provider.config["require"]}))
                 header = f'Bearer error="insufficient_scope", scope="{wanted}"'
@@ -255,9 +273,17 @@ class _Wrapped:
                 return
         await self.app(scope, receive, send)
 
-    def _missing_scopes(self, scope: dict[str, Any]) -> list[str]:
+    def _missing_scopes(self, scope: dict[str, Any], body: bytes) -> list[str]:
+        """The scopes a ``tools/list`` needs that the token lacks (a step-up: the session
+        is set up with the first grant, the listing asks for more)."""
         require = self.provider.config["require"]
         if not require:
+            return []
+        try:
+            method = json.loads(body).get("method") if body else None
+        except (ValueError, AttributeError):
+            method = None
+        if method != "tools/list":
             return []
         headers = dict(scope.get("headers") or [])
         auth = headers.get(b"authorization", b"").decode()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from navi_integrations.cli import cli
 
-from .cli_helpers import navi
+from .cli_helpers import in_terminal, navi
 
 KEY = "lin_api_" + "CliSecret" * 4 + "wxyz"
 SLACK_TOKEN = "xoxb-123456-654321-CliSlackSecretToken"
@@ -25,20 +27,49 @@ def _database(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_interactive_connect_shows_the_guide_hides_secrets_and_confirms_scope(
     navi_home: Path,
 ) -> None:
-    result = CliRunner().invoke(cli, ["connect", "linear", "--no-test"], input=f"{KEY}\ny\n")
-    assert result.exit_code == 0, result.output
-    assert "Create a personal API key" in result.output
-    assert "Personal API key:" in result.output
-    assert "for all projects (user scope" in result.output
-    assert KEY not in result.output  # hidden input is not echoed
-    assert "Connected Linear (user scope)." in result.output
-    declined = CliRunner().invoke(
-        cli, ["connect", "linear", "--project", "p1", "--no-test"], input=f"{KEY}\nn\n"
+    code, shown = in_terminal(
+        "connect",
+        "linear",
+        "--no-test",
+        answers=[("Personal API key:", KEY), ("Save Linear credentials", "y")],
     )
-    assert declined.exit_code == 1 and "Aborted" in declined.output
+    assert code == 0, shown
+    assert "Create a personal API key" in shown
+    assert "for all projects (user scope" in shown
+    assert KEY not in shown  # hidden input is not echoed
+    assert "Connected Linear (user scope)." in shown
+    code, shown = in_terminal(
+        "connect",
+        "linear",
+        "--project",
+        "p1",
+        "--no-test",
+        answers=[("Personal API key:", KEY), ("Save Linear credentials", "n")],
+    )
+    assert code == 1 and "Aborted" in shown
     listing = json.loads(navi("list", "--json", "--project", "p1").stdout)
     linear = next(i for i in listing["integrations"] if i["provider"] == "linear")
     assert linear["credentialScope"] == "global"  # nothing was saved for p1
+
+
+def test_connect_without_a_terminal_names_the_flags_instead_of_prompting(
+    navi_home: Path,
+) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "navi_integrations.cli", "connect", "linear", "--no-test"],
+        stdin=subprocess.PIPE,  # open and never written: a prompt here would wait forever
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None and process.stdin is not None
+    try:
+        assert process.wait(timeout=30) == 2
+        stderr = process.stderr.read()
+    finally:
+        process.kill()
+        process.stdin.close()
+    assert "stdin is not a terminal" in stderr and "--field apiKey=" in stderr
 
 
 def test_scripted_connect_switches_and_token(navi_home: Path) -> None:

@@ -84,7 +84,8 @@ def test_bad_files_are_reported_with_file_and_line_and_do_not_stop_others(
         [
             f"{syntax}:3: invalid TOML: Invalid value",
             f"{typo}:8: unknown key 'fields.0.secrett'",
-            f"{missing}:1: missing required key 'base_url'",
+            f"{missing}:1: missing required key 'base_url': give base_url (an HTTP API) or "
+            "an [mcp] table (an MCP server)",
             f"{mismatch}:1: id 'elsewhere' does not match the file name (expected elsewhere.toml)",
         ]
     )

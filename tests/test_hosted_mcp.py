@@ -361,8 +361,15 @@ def test_headers_only_server_stores_its_header_encrypted(hosted: Hosted, navi_ho
     headers = navi("token", "keyed", "--headers")
     assert json.loads(headers.stdout) == {"X-Api-Key": secret}
     assert secret not in navi("list").stdout + navi("show", "keyed").stdout
-    stdio = navi("token", "linear", "--headers")
+    stdio = navi("token", "slack", "--headers")
     assert stdio.returncode == 2 and "no remote MCP server" in stdio.stderr
+    # Linear's own remote server takes its API key as a header.
+    key = "lin_api_" + "h3aders" * 5
+    saved = navi("connect", "linear", "--no-test", "--stdin", stdin=f"apiKey={key}\n")
+    assert saved.returncode == 0
+    assert json.loads(navi("token", "linear", "--headers").stdout) == {
+        "Authorization": f"Bearer {key}"
+    }
 
 
 def test_mcp_add_refuses_what_cannot_work(hosted: Hosted, navi_home: Path) -> None:

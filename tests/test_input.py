@@ -68,11 +68,12 @@ def test_warn_secret_fields(navi_home: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_prompted_values_are_checked_before_asking_where_to_save(navi_home: Path) -> None:
-    from click.testing import CliRunner
-    from navi_integrations.cli import cli
+    from .cli_helpers import in_terminal
 
     # Interactive: the malformed key is refused at once, before the "Save …?" question.
-    out = CliRunner().invoke(cli, ["connect", "linear", "--no-test"], input="not-a-linear-key\n")
-    assert out.exit_code == 2, out.output
-    assert "Save Linear credentials" not in out.output
-    assert "apiKey" in out.output and "not-a-linear-key" not in out.output
+    code, shown = in_terminal(
+        "connect", "linear", "--no-test", answers=[("Personal API key:", "not-a-linear-key")]
+    )
+    assert code == 2, shown
+    assert "Save Linear credentials" not in shown and "stdin is not a terminal" not in shown
+    assert "apiKey" in shown and "not-a-linear-key" not in shown

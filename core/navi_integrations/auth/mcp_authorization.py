@@ -38,6 +38,8 @@ saved with its access token in the same write.
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -185,6 +187,11 @@ class McpAuthorization:
                 "connecting a hosted MCP server needs the MCP SDK: "
                 "pip install 'navi-integrations[gateway]'"
             ) from None
+        # The SDK logs each failed flow with its traceback; the failure is raised here
+        # as a sentence, so without a host's logging set up the traceback is only noise.
+        sdk_log = logging.getLogger("mcp.client.auth")
+        if not sdk_log.handlers:
+            sdk_log.addHandler(logging.NullHandler())
         return anyio.run(self._run)
 
     # -- the flow --------------------------------------------------------
@@ -242,7 +249,9 @@ class McpAuthorization:
                     self._as_metadata = {}
 
         async with (
-            streamable_http(self.server_url, auth=_Hooked(auth, keep_metadata)) as (
+            streamable_http(
+                self.server_url, auth=_Hooked(auth, keep_metadata, self._widen_registration)
+            ) as (
                 read,
                 write,
             ),
@@ -251,6 +260,32 @@ class McpAuthorization:
             await session.initialize()
             listed = await session.list_tools()
         return [tool.name for tool in listed.tools]
+
+    def _widen_registration(self, request: httpx.Request) -> httpx.Request:
+        """A dynamic registration asks for every scope the authorization server lists.
+
+        The SDK registers for the scope of the first sign-in; an authorization
+        server that holds clients to their registered scope (the SDK's own does)
+        then refuses the step-up's wider request. Registering for what the
+        server supports lets a step-up reuse the registration (RFC 7591: the
+        server may still narrow it).
+        """
+        supported = self._as_metadata.get("scopes_supported")
+        endpoint = self._as_metadata.get("registration_endpoint")
+        if request.method != "POST" or not endpoint or str(request.url) != str(endpoint):
+            return request
+        if not isinstance(supported, list) or not all(isinstance(s, str) for s in supported):
+            return request
+        try:
+            body = json.loads(request.content)
+        except ValueError:
+            return request
+        if not isinstance(body, dict) or "redirect_uris" not in body:
+            return request
+        asked = str(body.get("scope") or "").split()
+        body["scope"] = " ".join(dict.fromkeys([*asked, *supported]))
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+        return httpx.Request("POST", request.url, headers=headers, json=body)
 
     async def _redirect(self, listener: Any, url: str) -> None:
         state = parse_qs(urlsplit(url).query).get("state", [""])[0]
@@ -417,20 +452,27 @@ class _Hooked(httpx.Auth):
     """An httpx auth flow that shows each response to ``hook`` before the flow reads it.
 
     Wraps the SDK's provider so that the authorization server's metadata can
-    be read whole (the SDK's model drops the RFC 9207 flag).
+    be read whole (the SDK's model drops the RFC 9207 flag), and so that
+    ``rewrite`` can amend a request the flow sends (the registration's scope).
     """
 
     requires_response_body = True
 
-    def __init__(self, inner: Any, hook: Callable[[httpx.Response], Any]) -> None:
+    def __init__(
+        self,
+        inner: Any,
+        hook: Callable[[httpx.Response], Any],
+        rewrite: Callable[[httpx.Request], httpx.Request] = lambda request: request,
+    ) -> None:
         self._inner = inner
         self._hook = hook
+        self._rewrite = rewrite
 
     async def async_auth_flow(self, request: httpx.Request) -> Any:
         flow = self._inner.async_auth_flow(request)
         outgoing = await flow.__anext__()
         while True:
-            response = yield outgoing
+            response = yield self._rewrite(outgoing)
             await self._hook(response)
             try:
                 outgoing = await flow.asend(response)

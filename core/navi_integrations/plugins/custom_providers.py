@@ -170,7 +170,10 @@ class CustomProviderFile(_Strict):
     @model_validator(mode="after")
     def _api_or_mcp(self) -> CustomProviderFile:
         if self.mcp is None and self.base_url is None:
-            raise ValueError("give base_url (an HTTP API) or an [mcp] table (an MCP server)")
+            raise ValueError(
+                "missing required key 'base_url': give base_url (an HTTP API) or an [mcp] "
+                "table (an MCP server)"
+            )
         if self.mcp is not None and self.base_url is not None:
             raise ValueError(
                 "base_url and [mcp] cannot be combined: declare the HTTP API and the MCP "
@@ -327,6 +330,9 @@ def load_file_with_warnings(
             message = f"unknown key '{where}'"
         elif error["type"] == "missing":
             message = f"missing required key '{where}'"
+        elif error["type"] == "value_error":  # a validator's sentence, without pydantic's prefix
+            reason = str(error.get("ctx", {}).get("error", error["msg"]))
+            message = reason if not loc else f"{where}: {reason}"
         raise ProviderDefinitionError(f"{path}:{line}", message) from None
     if path.stem != provider.id:
         raise ProviderDefinitionError(
