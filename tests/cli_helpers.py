@@ -6,13 +6,19 @@ import subprocess
 import sys
 
 
-def navi(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``navi-int ARGS`` in a new process (the current environment), capturing its output."""
+def navi(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``navi-int ARGS`` in a new process (the current environment, with ``env`` on top),
+    capturing its output."""
+    import os
+
     return subprocess.run(
         [sys.executable, "-m", "navi_integrations.cli", *args],
         capture_output=True,
         text=True,
         input=stdin,
+        env={**os.environ, **env} if env else None,
         check=False,
     )
 

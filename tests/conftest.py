@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from navi_integrations.testing import write_distribution
 
+from .mcp_auth_harness import hosted  # noqa: F401  (fixture)
 from .oauth_harness import oauth_server, oauth_server_process  # noqa: F401  (fixtures)
 
 pytest_plugins = ["pytester"]

@@ -254,6 +254,13 @@ def test_skills_follow_the_connection_state(connected: IntegrationService, navi_
         "github",
     } <= names
     assert "connect-linear" not in names and "connect-google" in names
+    # A connection that fails keeps its setup skill beside the usage skill, until it heals.
+    connected.record_error("linear", "Linear rejected the API key", kind="auth")
+    failing = {s["name"] for s in json.loads(navi("skills", "list", "--json").stdout)["skills"]}
+    assert {"linear", "connect-linear"} <= failing
+    connected.record_success("linear")
+    healed = {s["name"] for s in json.loads(navi("skills", "list", "--json").stdout)["skills"]}
+    assert "linear" in healed and "connect-linear" not in healed
     target = navi_home / "skills"
     assert navi("skills", "install", str(target)).returncode == 0
     assert (target / "linear" / "SKILL.md").is_file() and (

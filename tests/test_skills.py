@@ -413,7 +413,10 @@ def test_the_setup_skills_stdin_command_connects(
     skill = next(d for d in SHIPPED if d.name == f"connect-{provider}")
     blocks = re.findall(r"```bash\n(.*?)```", (skill / "SKILL.md").read_text(), re.S)
     [command] = [
-        line.strip() for b in blocks for line in b.splitlines() if "navi-int connect" in line
+        line.strip()
+        for b in blocks
+        for line in b.splitlines()
+        if "navi-int connect" in line and "--stdin" in line
     ]
     for placeholder, value in values.items():
         assert placeholder in command

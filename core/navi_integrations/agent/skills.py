@@ -28,7 +28,10 @@ the author must grant in so many words.
 
 In a scope, the enabled skills are the framework's, and for each provider
 whose skills are switched on: its setup skill (``connect-<id>``) while it is
-not connected, its usage skill once it is. Disabled providers offer none.
+not connected, its usage skill once it is, and the setup skill beside it again
+while the connection's health is ``failed`` (a revoked key, a grant to
+authorize again), until a connect or test heals it. Disabled providers offer
+none.
 
 :func:`install` never touches a user's files: see its docstring.
 
@@ -101,9 +104,12 @@ def select_skills(
     root = framework_skills_dir()
     if root.is_dir():
         found += [read_skill(d) for d in sorted(root.iterdir()) if (d / "SKILL.md").is_file()]
+    seen: set[Path] = set()
     for provider_id, role, folder in offers:
         if role is not None and folder is not None:
             path = Path(folder)
-            if (path / "SKILL.md").is_file():
+            # Two providers of one plugin may share a skill (Linear's key and its OAuth).
+            if path not in seen and (path / "SKILL.md").is_file():
+                seen.add(path)
                 found.append(read_skill(path, provider=provider_id, role=role))
     return found

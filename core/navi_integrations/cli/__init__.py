@@ -35,6 +35,7 @@ _COMMANDS: dict[str, str] = {
     "mcp-config": "navi_integrations.cli.agent_cmd:mcp_config",
     "run": "navi_integrations.cli.run_cmd:run",
     "skills": "navi_integrations.cli.agent_cmd:skills",
+    "export": "navi_integrations.cli.agent_cmd:export",
     "serve": "navi_integrations.cli.serve_cmd:serve",
     "api-token": "navi_integrations.cli.serve_cmd:api_token",
     "audit": "navi_integrations.cli.serve_cmd:audit",

@@ -218,6 +218,87 @@ def skills_install(directory: str, project_id: str | None, as_json: bool) -> Non
         click.echo(f"Skipped {clash.path}: {clash.reason}.", err=True)
 
 
+@click.group()
+def export() -> None:
+    """Export the integrations for an agent runtime."""
+
+
+@export.command("claude-plugin")
+@click.argument("directory", type=click.Path(file_okay=False))
+@project_option
+@click.option("--name", default=None, help="The plugin's name [default: navi-integrations].")
+@click.option(
+    "--marketplace", default=None, help="The marketplace's name [default: NAME-marketplace]."
+)
+@click.option("--owner", default=None, help="The marketplace's owner [default: your user name].")
+@click.option(
+    "--headers-helper",
+    is_flag=True,
+    help="Each provider's own server (remote ones with a headersHelper) instead of the gateway.",
+)
+@click.option(
+    "--command",
+    "command",
+    default="navi-int",
+    show_default=True,
+    help="How the plugin runs navi-int on its users' machines.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def export_claude_plugin(
+    directory: str,
+    project_id: str | None,
+    name: str | None,
+    marketplace: str | None,
+    owner: str | None,
+    headers_helper: bool,
+    command: str,
+    as_json: bool,
+) -> None:
+    """Write DIRECTORY as a Claude Code plugin and the marketplace listing it.
+
+    It holds .claude-plugin/plugin.json and marketplace.json, .mcp.json (the
+    gateway, or with --headers-helper each server, remote ones asking navi for
+    fresh headers at each connect) and the skills enabled in the scope. No
+    secret is written: commit it and your team runs `/plugin marketplace add`
+    then `/plugin install`. Export again to update it (a new version).
+    """
+    try:
+        done = service().claude_plugin(
+            Path(directory),
+            project_id=project_id,
+            name=name,
+            marketplace=marketplace,
+            owner=owner,
+            headers_helper=headers_helper,
+            command=command,
+        )
+    except ValueError as exc:
+        raise _one_line(exc, str(exc)) from None
+    except OSError as exc:
+        where = exc.filename or directory
+        raise _one_line(exc, f"Cannot write {where}: {exc.strerror}.") from None
+    if as_json:
+        echo_json(done.to_document())
+        return
+    for skipped in done.skipped:
+        advice = f" {skipped.advice}" if skipped.advice else ""
+        click.echo(f"Left out {skipped.provider}: {skipped.reason}.{advice}", err=True)
+    for clash in done.skills.skipped:
+        click.echo(f"Skipped {clash.path}: {clash.reason}.", err=True)
+    skills = ", ".join(done.skills.installed) or "none"
+    click.echo(
+        f"Wrote the Claude Code plugin {done.name} {done.version} to {directory}: "
+        f"MCP server(s) {', '.join(done.servers) or 'none'}; skills {skills}."
+    )
+    if done.env:
+        click.echo("Its users set these before starting Claude Code:")
+        for var, run in sorted(done.env.items()):
+            click.echo(f'  export {var}="$({run})"')
+    click.echo("Install it in Claude Code with:")
+    for line in done.to_document()["install"]:
+        click.echo(f"  {line}")
+
+
 def _one_line(exc: Exception, message: str) -> Exception:
     """The error as one line, or itself (with its traceback) under ``navi-int --debug``."""
     root = click.get_current_context().find_root()

@@ -49,7 +49,10 @@ class _Events:
 def _prompt(doc: ProviderDocument, project_id: str | None, assume_yes: bool) -> dict[str, str]:
     fields = doc.get("credentials", [])
     if not sys.stdin.isatty():
-        keys = " ".join(f"--field {f['key']}=..." for f in fields if f["required"])
+        needed = [f for f in fields if f["required"] and not f.get("default")]
+        if not needed:  # nothing to ask (GitHub: gh holds the token): the defaults, as given
+            return {}
+        keys = " ".join(f"--field {f['key']}=..." for f in needed)
         raise BadInput(
             f"{doc['name']} needs values and stdin is not a terminal: give them with "
             f"{keys or '--field KEY=VALUE'} or as KEY=VALUE lines on stdin with --stdin"

@@ -215,6 +215,7 @@ class IntegrationService:
     mcp_config = delegate("agent", AgentAccess.mcp_config)
     skills = delegate("agent", AgentAccess.skills)
     install_skills = delegate("agent", AgentAccess.install_skills)
+    claude_plugin = delegate("agent", AgentAccess.claude_plugin)
     recovery_context = delegate("agent", AgentAccess.recovery_context)
 
     # -- audit ---------------------------------------------------------------

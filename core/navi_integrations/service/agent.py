@@ -3,6 +3,7 @@ call (``call_with_recovery``)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from ..errors import (
 from ..scopes import Scope
 
 if TYPE_CHECKING:
+    from ..agent.claude_plugin import ClaudePlugin
     from ..agent.mcp import McpConfig
     from ..agent.skills import InstallReport, Skill
     from ..documents import ProviderDocument
@@ -127,7 +129,9 @@ class AgentAccess:
 
     def skills(self, *, project_id: str | None = None) -> list[Skill]:
         """The skills to offer agents in the scope: the framework's, then per provider whose
-        skills are on, its setup skill until connected and its usage skill after."""
+        skills are on, its setup skill until connected, its usage skill after, and its setup
+        skill again beside the usage skill while the connection fails (a revoked key, a grant
+        to authorize again: the usage skill points to it)."""
         from ..agent.skills import select_skills, skills_dir
 
         offers: list[tuple[str, str | None, str | None]] = []
@@ -136,14 +140,15 @@ class AgentAccess:
             if not (state.enabled and state.skill_enabled):
                 continue
             names = self._parts.catalog.document(item.provider).get("skill", {})
-            role = "usage" if state.connected else "setup"
-            name = names.get("usage") if state.connected else names.get("setup")
-            folder = None
-            if name:
-                module = self._parts.registry.plugin_module(item.provider)
-                base = skills_dir(module) if module else None
-                folder = str(base / name) if base is not None else None
-            offers.append((item.provider, role, folder))
+            roles = ["usage"] if state.connected else ["setup"]
+            if state.connected and item.health == "failed":
+                roles.append("setup")
+            module = self._parts.registry.plugin_module(item.provider)
+            base = skills_dir(module) if module else None
+            for role in roles:
+                name = names.get("usage") if role == "usage" else names.get("setup")
+                folder = str(base / str(name)) if name and base is not None else None
+                offers.append((item.provider, role, folder))
         return select_skills(offers)
 
     def install_skills(
@@ -154,6 +159,85 @@ class AgentAccess:
         from ..agent.skills import install
 
         return install(self.skills(project_id=project_id), Path(directory))
+
+    def claude_plugin(
+        self,
+        directory: str | Path,
+        *,
+        project_id: str | None = None,
+        name: str | None = None,
+        marketplace: str | None = None,
+        owner: str | None = None,
+        headers_helper: bool = False,
+        command: str = "navi-int",
+    ) -> ClaudePlugin:
+        """Write a Claude Code plugin of the scope's integrations into ``directory``, with a
+        ``marketplace.json`` listing it (see :mod:`navi_integrations.agent.claude_plugin`).
+
+        ``.mcp.json`` runs the gateway for the scope, or with ``headers_helper`` holds each
+        connected provider's server: remote ones with a ``headersHelper``, a stdio one's
+        secrets as ``${VAR}`` references (``env`` says how to set each). No secret is
+        written. ``name`` defaults to ``navi-integrations`` (``navi-<project>`` in a
+        project), ``marketplace`` to ``<name>-marketplace``, ``owner`` to the user name.
+        """
+        import getpass
+        import re
+
+        from .._version import __version__
+        from ..agent.claude_plugin import (
+            ClaudePlugin,
+            gateway_entry,
+            helper_command,
+            write_plugin,
+        )
+
+        name = name or (f"navi-{project_id.lower()}" if project_id else "navi-integrations")
+        marketplace = marketplace or f"{name}-marketplace"
+        try:
+            owner = owner or getpass.getuser()
+        except (KeyError, OSError):  # no user name (a container without /etc/passwd entry)
+            owner = "navi-integrations"
+        where = f"project {project_id}" if project_id else "every project"
+        if not headers_helper:
+            config = None
+            servers: dict[str, Any] = {"navi-integrations": gateway_entry(command, project_id)}
+            description = f"The integrations navi-integrations connects, for {where}, through "
+            description += "its MCP gateway"
+        else:
+            # ${VAR} references for stdio servers' secrets; a remote server's headers are
+            # replaced by its helper, so its references go unused (and unlisted below).
+            config = self.mcp_config(runtime="claude-code", project_id=project_id, env_refs=True)
+            servers = dict(config.document["mcpServers"])
+            for provider, entry in servers.items():
+                if entry.get("type") in ("http", "sse") and entry.pop("headers", None):
+                    entry["headersHelper"] = helper_command(command, provider, project_id)
+            description = f"The integrations navi-integrations connects, for {where}"
+        text = json.dumps(servers)
+        env = {
+            var: run
+            for var, run in (config.env if config else {}).items()
+            if re.search(r"\$\{" + re.escape(var) + r"\}", text)
+        }
+        version, report = write_plugin(
+            Path(directory),
+            name=name,
+            marketplace=marketplace,
+            description=description,
+            owner=owner,
+            framework_version=__version__,
+            servers=servers,
+            skills=self.skills(project_id=project_id),
+        )
+        return ClaudePlugin(
+            Path(directory),
+            name,
+            marketplace,
+            version,
+            sorted(servers),
+            report,
+            env,
+            list(config.skipped) if config else [],
+        )
 
     def recovery_context(self, provider_id: str, *, project_id: str | None = None) -> CallContext:
         """What ``call_with_recovery`` needs for one provider and scope."""

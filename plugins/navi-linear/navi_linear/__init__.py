@@ -1,4 +1,10 @@
-"""Linear provider for navi-integrations: personal API key, GraphQL API, remote MCP server."""
+"""Linear providers for navi-integrations.
+
+``linear``: a personal API key, the GraphQL API and Linear's hosted MCP server
+with the key as a bearer token. ``linear-mcp``: the same hosted MCP server
+signed in with OAuth through MCP authorization (no key to copy; navi
+registers itself, refreshes the grant and keeps it alive).
+"""
 
 from __future__ import annotations
 
@@ -18,9 +24,11 @@ from navi_integrations import (
     SetupStep,
     SkillConfig,
     hookimpl,
+    hosted_mcp_provider,
 )
 
 PROVIDER_ID = "linear"
+MCP_URL = "https://mcp.linear.app/mcp"
 
 LINEAR = IntegrationProvider(
     id=PROVIDER_ID,
@@ -48,7 +56,7 @@ LINEAR = IntegrationProvider(
     # Linear's hosted MCP server takes the API key as a bearer token.
     mcp=HttpMcpServer(
         transport="http",
-        url="https://mcp.linear.app/mcp",
+        url=MCP_URL,
         headers={"Authorization": "Bearer {{apiKey}}"},
     ),
     skill=SkillConfig(usage="linear", setup="connect-linear"),
@@ -78,15 +86,30 @@ LINEAR = IntegrationProvider(
 )
 
 
-@hookimpl
-def describe() -> IntegrationProvider:
-    """Declare the Linear provider."""
-    return LINEAR
+LINEAR_MCP = hosted_mcp_provider(
+    "linear-mcp",
+    "Linear (OAuth)",
+    MCP_URL,
+    description="Linear's hosted MCP server, signed in with OAuth instead of an API key",
+    docs_url="https://linear.app/docs/mcp",
+    icon="icon.svg",
+    color="indigo",
+    # The usage skill is shared; connect-linear (the API key provider's) tells both ways.
+    skill=SkillConfig(usage="linear"),
+)
 
 
 @hookimpl
-def validate(provider: IntegrationProvider, credentials: Credentials) -> list[FieldProblem]:
+def describe() -> list[IntegrationProvider]:
+    """Declare Linear with an API key, and Linear's hosted MCP server with OAuth."""
+    return [LINEAR, LINEAR_MCP]
+
+
+@hookimpl
+def validate(provider: IntegrationProvider, credentials: Credentials) -> list[FieldProblem] | None:
     """Catch the usual mix-ups: a bearer prefix, an OAuth token instead of an API key."""
+    if provider.id != PROVIDER_ID:  # the hosted MCP provider: the framework checks it
+        return None
     key = credentials.reveal("apiKey")
     if key.lower().startswith("bearer "):
         return [FieldProblem("apiKey", "paste the key alone, without the 'Bearer ' prefix")]
@@ -119,8 +142,10 @@ def _judge_viewer(body: dict[str, Any]) -> HealthResult:
 @hookimpl
 def health_check(
     provider: IntegrationProvider, credentials: Credentials, timeout: float
-) -> HealthResult:
+) -> HealthResult | None:
     """Ask Linear's GraphQL API who the key belongs to ("Connected as <email>")."""
+    if provider.id != PROVIDER_ID:
+        return None
     from navi_integrations import http_check
 
     return http_check(

@@ -1,4 +1,9 @@
-"""Notion provider for navi-integrations: internal integration secret, REST API, npm MCP server."""
+"""Notion providers for navi-integrations.
+
+``notion``: an internal integration secret, the REST API and Notion's npm MCP
+server. ``notion-mcp``: Notion's hosted MCP server, signed in with OAuth
+through MCP authorization (it acts as the user, with the user's access).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from navi_integrations import (
     SkillConfig,
     StdioMcpServer,
     hookimpl,
+    hosted_mcp_provider,
 )
 
 PROVIDER_ID = "notion"
@@ -89,15 +95,31 @@ NOTION = IntegrationProvider(
 )
 
 
-@hookimpl
-def describe() -> IntegrationProvider:
-    """Declare the Notion provider."""
-    return NOTION
+NOTION_MCP = hosted_mcp_provider(
+    "notion-mcp",
+    "Notion (OAuth)",
+    "https://mcp.notion.com/mcp",
+    description="Notion's hosted MCP server, signed in with OAuth as you: no integration "
+    "to create or pages to share with it",
+    docs_url="https://developers.notion.com/docs/mcp",
+    icon="icon.svg",
+    color="neutral",
+    # The usage skill is shared; connect-notion (the API key provider's) tells both ways.
+    skill=SkillConfig(usage="notion"),
+)
 
 
 @hookimpl
-def validate(provider: IntegrationProvider, credentials: Credentials) -> list[FieldProblem]:
+def describe() -> list[IntegrationProvider]:
+    """Declare Notion with an integration secret, and Notion's hosted MCP server with OAuth."""
+    return [NOTION, NOTION_MCP]
+
+
+@hookimpl
+def validate(provider: IntegrationProvider, credentials: Credentials) -> list[FieldProblem] | None:
     """Catch a pasted integration id or bearer prefix instead of the secret."""
+    if provider.id != PROVIDER_ID:  # the hosted MCP provider: the framework checks it
+        return None
     token = credentials.reveal("token")
     if token.lower().startswith("bearer "):
         return [FieldProblem("token", "paste the secret alone, without the 'Bearer ' prefix")]
@@ -121,8 +143,10 @@ def _judge_me(body: dict[str, Any]) -> HealthResult:
 @hookimpl
 def health_check(
     provider: IntegrationProvider, credentials: Credentials, timeout: float
-) -> HealthResult:
+) -> HealthResult | None:
     """Ask Notion's users/me who the integration is ("Connected as Navi in Acme")."""
+    if provider.id != PROVIDER_ID:
+        return None
     from navi_integrations import http_check
 
     return http_check(
