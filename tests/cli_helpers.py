@@ -23,6 +23,13 @@ def navi(
     )
 
 
+def table_row(text: str, provider: str) -> list[str]:
+    """The columns of ``provider``'s row in a table ``navi-int list`` printed (widths vary
+    with the longest id)."""
+    [row] = [line.split("  ") for line in text.splitlines() if line.split(" ")[0] == provider]
+    return [cell.strip() for cell in row if cell.strip()]
+
+
 def in_terminal(
     *args: str, answers: list[tuple[str, str]], timeout: float = 30.0
 ) -> tuple[int, str]:

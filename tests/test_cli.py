@@ -9,7 +9,7 @@ from pathlib import Path
 
 from navi_integrations import IntegrationProvider
 
-from .cli_helpers import navi
+from .cli_helpers import navi, table_row
 
 PROVIDERS = {"github", "google", "linear", "notion", "slack"}
 
@@ -22,8 +22,8 @@ def test_plugins_json_lists_distributions_versions_and_errors(navi_home: Path) -
     assert by_name["linear"] == {
         "name": "linear",
         "distribution": "navi-linear",
-        "version": "0.1.0",
-        "providers": ["linear"],
+        "version": "0.2.0",
+        "providers": ["linear", "linear-mcp"],
         "builtin": False,
     }
     assert by_name["custom-providers"]["builtin"] is True
@@ -39,7 +39,7 @@ def test_list_shows_every_provider(navi_home: Path) -> None:
     assert linear["name"] == "Linear" and linear["authType"] == "api_key"
     text = navi("list")
     assert text.returncode == 0
-    assert "linear  Linear  API key" in text.stdout
+    assert table_row(text.stdout, "linear")[:3] == ["linear", "Linear", "API key"]
 
 
 def test_show_json_is_the_provider_document(navi_home: Path) -> None:

@@ -117,7 +117,7 @@ def test_doctor_report_is_complete_and_redacted(served: Any) -> None:
         "masterKey:",
         "key file",
         "gh:",
-        "linear (navi-linear 0.1.0)",
+        "linear (navi-linear 0.2.0)",
         "linear: degraded as ada@example.com",
     ):
         assert expected in out.stdout, expected

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from navi_integrations.cli import cli
 
-from .cli_helpers import in_terminal, navi
+from .cli_helpers import in_terminal, navi, table_row
 
 KEY = "lin_api_" + "CliSecret" * 4 + "wxyz"
 SLACK_TOKEN = "xoxb-123456-654321-CliSlackSecretToken"
@@ -101,8 +101,26 @@ def test_scripted_connect_switches_and_token(navi_home: Path) -> None:
     )
 
     text = navi("list", "--project", "p1").stdout
-    assert "linear  Linear  API key  project    yes      no   yes    unknown" in text
-    assert "slack   Slack   API key  user       no       yes  yes    disabled" in text
+    assert table_row(text, "linear") == [
+        "linear",
+        "Linear",
+        "API key",
+        "project",
+        "yes",
+        "no",
+        "yes",
+        "unknown",
+    ]
+    assert table_row(text, "slack") == [
+        "slack",
+        "Slack",
+        "API key",
+        "user",
+        "no",
+        "yes",
+        "yes",
+        "disabled",
+    ]
 
     token = navi("token", "linear", "--project", "p1", "--json")
     assert json.loads(token.stdout) == {"type": "api_key", "value": KEY, "expiresAt": None}

@@ -33,6 +33,7 @@ from navi_integrations.store import direct
 from navi_integrations.store.engine import Store
 from navi_integrations.store.queries import statements
 
+from .cli_helpers import table_row
 from .conftest import InstallFn
 from .test_registry import GOOD
 
@@ -430,8 +431,26 @@ def test_list_answers_through_the_driver_alone(svc: IntegrationService, warm: No
         is None
     )
     text, modules = navi_traced("list", "--project", "p1")
-    assert "linear  Linear  API key  project    yes      no   yes    degraded" in text.stdout
-    assert "slack   Slack   API key  user       no       yes  yes    disabled" in text.stdout
+    assert table_row(text.stdout, "linear") == [
+        "linear",
+        "Linear",
+        "API key",
+        "project",
+        "yes",
+        "no",
+        "yes",
+        "degraded",
+    ]
+    assert table_row(text.stdout, "slack") == [
+        "slack",
+        "Slack",
+        "API key",
+        "user",
+        "no",
+        "yes",
+        "yes",
+        "disabled",
+    ]
     assert "linear: rate limited until" in text.stdout
     assert not modules & HEAVY
 

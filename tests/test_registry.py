@@ -180,7 +180,7 @@ def test_duplicate_provider_id_is_refused_naming_both(
     assert len(registry.problems()) == 2
     [message] = messages
     assert "provider id 'linear' is declared by" in message
-    assert "navi-linear 0.1.0" in message and "navi-linear-fork 9.9" in message
+    assert "navi-linear 0.2.0" in message and "navi-linear-fork 9.9" in message
 
 
 def test_host_app_registers_a_provider_object(navi_home: Path) -> None:
@@ -203,7 +203,7 @@ def test_browser_auth_provider_is_refused_clearly(navi_home: Path) -> None:
 
 def test_allow_and_block_lists(navi_home: Path) -> None:
     only = _load(NAVI_INTEGRATIONS_PLUGINS="linear,navi-slack")
-    assert [p.id for p in only.providers()] == ["linear", "slack"]
+    assert [p.id for p in only.providers()] == ["linear", "linear-mcp", "slack"]
     none = _load(NAVI_INTEGRATIONS_PLUGINS="")
     assert none.providers() == []
     assert [p.name for p in none.plugins()] == [
@@ -224,7 +224,8 @@ def test_trace_writes_hook_calls_without_arguments(
     secret = "lin_api_" + "s3cr3t" * 7
     registry.validate("linear", {"apiKey": secret})
     err = capsys.readouterr().err
-    assert "navi trace: describe linear -> IntegrationProvider" in err
+    assert "navi trace: describe slack -> IntegrationProvider" in err
+    assert "navi trace: describe linear -> list" in err
     assert "navi trace: validate [linear] linear -> list" in err
     assert secret not in err
 

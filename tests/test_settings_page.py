@@ -172,7 +172,7 @@ def test_connect_switch_and_disconnect_linear_in_the_browser(
     expect(page.get_by_role("heading", name="Available")).to_be_visible()
 
     # Connect: a wrong key first (nothing saved, the reason and the fix shown), then the right one.
-    page.get_by_role("button", name="Connect Linear").click()
+    page.get_by_role("button", name="Connect Linear", exact=True).click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_text("Open Linear's security settings")).to_be_visible()
     key = dialog.get_by_label("Personal API key")

@@ -1,4 +1,4 @@
-"""Built-in plugin: user-defined API-key providers declared in TOML files.
+"""Built-in plugin: user-defined providers declared in TOML files: HTTP APIs, MCP servers.
 
 A user drops ``<config dir>/providers/<id>.toml`` (see
 :func:`navi_integrations.paths.custom_providers_dir`) and the provider
@@ -27,6 +27,24 @@ behaves like one from a package::
 
     [env]                   # for `navi-int run`
     ACME_API_KEY = "{{apiKey}}"
+
+A remote MCP server is a file with an ``[mcp]`` table instead of
+``base_url`` (``navi-int mcp add`` writes one)::
+
+    id = "sentry"
+    name = "Sentry"
+
+    [mcp]
+    url = "https://mcp.sentry.dev/mcp"
+    transport = "http"          # or "sse"
+    authorization = "oauth"     # MCP authorization (the default without headers);
+                                # "none": the headers are all it needs
+    client_id = "..."           # optional: a client registered beforehand
+    [mcp.headers]               # optional: templates of fields, never values
+    X-Api-Key = "{{headerXApiKey}}"
+
+With ``authorization = "oauth"`` it is :func:`~navi_integrations.hosted_mcp_provider`'s
+provider (``navi-int connect`` discovers, registers and signs in).
 
 A file that cannot be read or is invalid is reported with its path and line
 (``navi-int plugins``); the other files still load. So is a URL that cannot

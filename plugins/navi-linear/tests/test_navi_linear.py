@@ -73,3 +73,13 @@ def test_health_check_asks_graphql_for_the_viewer(
 
     assert check(KEY).message == "Connected as ada@x.io"
     assert check(KEY[:-1] + "Q").kind == "auth"
+
+
+def test_the_hosted_mcp_server_is_offered_with_oauth(navi_registry: Registry) -> None:
+    hosted = navi_registry.get("linear-mcp")
+    assert hosted.mcp_authorization and hosted.mcp is not None
+    assert hosted.mcp.transport == "http" and hosted.mcp.url == "https://mcp.linear.app/mcp"
+    # The plugin's own hooks leave it to the framework: nothing to validate, a client id alone.
+    assert navi_registry.validate("linear-mcp", {}) == []
+    assert navi_registry.validate("linear-mcp", {"clientId": "navi-team"}) == []
+    assert navi_registry.icon("linear-mcp") is not None

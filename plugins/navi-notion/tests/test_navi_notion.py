@@ -67,3 +67,13 @@ def test_health_check_reads_users_me(
 
     assert check(TOKEN).message == "Connected as Navi in Acme"
     assert check(TOKEN + "x").kind == "auth"
+
+
+def test_the_hosted_mcp_server_is_offered_with_oauth(navi_registry: Registry) -> None:
+    hosted = navi_registry.get("notion-mcp")
+    assert hosted.mcp_authorization and hosted.mcp is not None
+    assert hosted.mcp.transport == "http" and hosted.mcp.url == "https://mcp.notion.com/mcp"
+    # The plugin's own hooks leave it to the framework: nothing to validate, a client id alone.
+    assert navi_registry.validate("notion-mcp", {}) == []
+    assert navi_registry.validate("notion-mcp", {"clientId": "navi-team"}) == []
+    assert navi_registry.icon("notion-mcp") is not None
