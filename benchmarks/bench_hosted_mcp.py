@@ -121,7 +121,15 @@ def refresh_round(base: str, name: str) -> tuple[int, float, int]:
     go = time.time() + 1.5
     wait = f"import time; time.sleep(max(0, {go!r} - time.time()))"
     # Each process imports first, then waits for the common start, then runs `token`.
-    code = f"{wait}\nimport sys; from navi_integrations.cli import main; sys.argv=['navi-int','token','{name}']; main()"
+    code = "\n".join(
+        [
+            "import sys",
+            "from navi_integrations.cli import main",
+            wait,
+            f"sys.argv = ['navi-int', 'token', {name!r}]",
+            "main()",
+        ]
+    )
     processes = [
         subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
         for _ in range(4)
