@@ -357,3 +357,46 @@ def test_the_helper_command_quotes_the_project(navi_home: Path) -> None:
 
     command = headers_helper_command("acme", "a project; rm -rf /")
     assert shlex.split(command)[-4:] == ["acme", "--project", "a project; rm -rf /", "--headers"]
+
+
+def test_a_grant_is_never_sent_to_another_url(hosted: Hosted, navi_home: Path) -> None:
+    added(hosted)
+    assert connect_json("acme")[0] == 0
+    token = navi("token", "acme").stdout.strip()
+    elsewhere = {"NAVI_ACME_MCP_URL": "http://127.0.0.1:9/mcp"}
+    headers = navi("token", "acme", "--headers", env=elsewhere)
+    assert headers.returncode == 1 and "granted for" in headers.stderr
+    assert token not in headers.stdout + headers.stderr
+    config = navi("mcp-config", "--format", "claude-code", env=elsewhere)
+    assert config.returncode == 1  # acme was the only server: none could be built
+    assert "Left out acme" in config.stderr and "granted for" in config.stderr
+    assert token not in config.stdout + config.stderr
+    # Pointing the provider at another server forgets what was granted for the old one.
+    moved = navi("mcp", "add", "acme", "http://127.0.0.1:9/mcp", "--force")
+    assert moved.returncode == 0 and "Deleted 1 stored connection(s)" in moved.stdout
+    assert not IntegrationService().effective("acme").connected
+
+
+def test_a_pre_registered_port_in_use_is_a_clear_error(
+    hosted: Hosted, navi_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    added(hosted, "--client-id", "the-teams-client")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        monkeypatch.setenv("NAVI_INTEGRATIONS_OAUTH_REDIRECT_PORT", str(taken.getsockname()[1]))
+        code, events, _ = connect_json("acme", browser=False)
+    assert code == 1 and "is in use" in events[-1]["error"]
+    assert not IntegrationService().effective("acme").connected
+
+
+def test_mcp_add_keeps_odd_names_whole_and_never_echoes_a_header(navi_home: Path) -> None:
+    done = navi("mcp", "add", "odd", "https://mcp.example.com/mcp", "--display-name", "Odd 🚀\x7f")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(navi("show", "odd", "--json").stdout)["name"] == "Odd 🚀\x7f"
+    secret = "sk-" + "NeverEchoed" * 3
+    bad = navi(
+        "mcp", "add", "keyed2", "https://mcp.example.com/mcp", "--header", f"Bearer {secret}"
+    )
+    assert bad.returncode == 2 and secret not in bad.stderr
+    assert not (navi_home / "providers" / "keyed2.toml").exists()

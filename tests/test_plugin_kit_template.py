@@ -124,10 +124,13 @@ def test_the_repository_s_plugins_have_the_template_s_shape(plugin: Path, tmp_pa
     project = tomllib.loads((plugin / "pyproject.toml").read_text())["project"]
     provider_id = plugin.name.removeprefix("navi-")
     name = project["description"].removesuffix(" provider for navi-integrations")
+    [core] = [d for d in project["dependencies"] if d.startswith("navi-integrations>=")]
     rendered = render(
         tmp_path / plugin.name,
         provider_id=provider_id,
         provider_name=name,
+        version=project["version"],
+        requires_core=core.removeprefix("navi-integrations>="),
         core_requirement="{toxinidir}/../..",
     )
     for boilerplate in ("pyproject.toml", "tox.ini"):

@@ -59,6 +59,7 @@ from ._model_sections import (
 )
 from .credentials import Credentials, MissingValue, placeholders
 from .errors import Advice, CredentialsError, FieldProblem
+from .placeholders import env_url_name
 
 __all__ = [
     "ApiAuth",
@@ -95,12 +96,6 @@ _RUNTIME_FIELDS: dict[str, frozenset[str]] = {
     "oauth": frozenset({"accessToken"}),
     "cli": frozenset({"token"}),
 }
-
-
-def env_url_name(provider_id: str, name: str) -> str:
-    """Name of the env var overriding URL ``name`` of a provider: ``NAVI_<ID>_<NAME>_URL``."""
-    norm = re.sub(r"[^A-Za-z0-9]+", "_", f"{provider_id}_{name}").upper()
-    return f"NAVI_{norm}_URL"
 
 
 class CredentialField(DocumentModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping
 
-__all__ = ["MissingValue", "fill", "placeholders"]
+__all__ = ["MissingValue", "env_url_name", "fill", "placeholders", "same_resource"]
 
 # A pattern string, compiled (and cached) by re on first use: `navi-int token` fills nothing.
 _PLACEHOLDER = r"\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}"
@@ -63,3 +63,15 @@ def fill(
 
     filled = re.sub(_PLACEHOLDER, _value, template)
     return None if omitted else filled
+
+
+def env_url_name(provider_id: str, name: str) -> str:
+    """Name of the env var overriding URL ``name`` of a provider: ``NAVI_<ID>_<NAME>_URL``."""
+    norm = re.sub(r"[^A-Za-z0-9]+", "_", f"{provider_id}_{name}").upper()
+    return f"NAVI_{norm}_URL"
+
+
+def same_resource(granted: str, url: str) -> bool:
+    """Whether a grant bound to ``granted`` (RFC 8707) may be sent to the server at ``url``:
+    the same URL, a trailing slash aside."""
+    return granted.rstrip("/") == url.rstrip("/")

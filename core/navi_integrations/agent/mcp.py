@@ -53,7 +53,9 @@ def fill_mcp_server(provider: IntegrationProvider, credentials: Credentials) -> 
     A field with no value takes its declared default; an argument, env entry
     or header naming an optional field with neither is left out. A remote
     server's URL follows ``NAVI_<PROVIDER>_MCP_URL``, else the filled template.
-    Raises :class:`~navi_integrations.errors.CredentialsError` when a required value is missing.
+    Raises :class:`~navi_integrations.errors.CredentialsError` when a required value is missing,
+    or when an MCP authorization grant is bound (RFC 8707) to another URL than the server's
+    (the URL was changed since the sign-in): a token never goes where it was not issued for.
     """
     server = provider.mcp
     if server is None:
@@ -68,10 +70,21 @@ def fill_mcp_server(provider: IntegrationProvider, credentials: Credentials) -> 
     if server.transport == "stdio":
         args = [filled for filled in map(fill, server.args) if filled is not None]
         return server.model_copy(update={"args": args, "env": kept(server.env)})
-    from ..models import env_url_name
+    from ..placeholders import env_url_name, same_resource
 
     url = os.environ.get(env_url_name(provider.id, "mcp")) or fill(server.url)
     assert url is not None  # refused at load time: a URL names no optional-without-default
+    if provider.mcp_authorization and "accessToken" in credentials and "resource" in credentials:
+        granted = credentials.reveal("resource")
+        if not same_resource(granted, url):  # a token is only ever sent where it was issued
+            from ..errors import Advice, CredentialsError
+
+            raise CredentialsError(
+                provider.id,
+                f"{provider.name}'s sign-in was granted for {granted}, not for {url}: "
+                "its token is not sent there",
+                advice=Advice("connect", f"navi-int connect {provider.id}"),
+            )
     return server.model_copy(update={"url": url, "headers": kept(server.headers)})
 
 

@@ -25,7 +25,7 @@ class Listener:
     #: Seconds a connection may stay silent before it is dropped.
     CONNECTION_TIMEOUT = 10.0
 
-    def __init__(self, expected_state: str = "", *, port: int = 0) -> None:
+    def __init__(self, expected_state: str = "", *, port: int = 0, required: bool = False) -> None:
         self.expected_state = expected_state  # set before __enter__ when not known yet
         self.result: dict[str, str] | None = None
         self.done = threading.Event()
@@ -90,9 +90,17 @@ class Listener:
 
         try:  # the port asked for (a client registered with its redirect URI), else any
             self.server = Server(("127.0.0.1", port), Handler)
-        except OSError:
+        except OSError as exc:
             if not port:
                 raise
+            if required:  # a client registered with this redirect URI only: say so
+                from ..errors import OAuthFailed
+
+                raise OAuthFailed(
+                    f"port {port} on 127.0.0.1 is in use ({exc.strerror}): the sign-in needs it "
+                    f"for the redirect URI http://127.0.0.1:{port}/callback. Free it, or set "
+                    "NAVI_INTEGRATIONS_OAUTH_REDIRECT_PORT to your client's registered port"
+                ) from None
             self.server = Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

@@ -66,7 +66,10 @@ def _http_modules() -> tuple[Any, ...]:
 
 
 def with_retries(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Call the token endpoint, retrying 5xx answers and network errors (not OAuth errors)."""
+    """Call the token endpoint, retrying 5xx answers and requests that never reached it
+    (not OAuth errors). A request that may have arrived (a read timeout, a dropped answer)
+    is not sent again: with refresh-token rotation the first one spent the refresh token,
+    and a second would be refused as ``invalid_grant``, losing the grant."""
     import tenacity
 
     modules = _http_modules()
@@ -75,7 +78,7 @@ def with_retries(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         for module in modules:
             if isinstance(exc, module.HTTPStatusError):
                 return bool(exc.response.status_code >= 500)
-            if isinstance(exc, module.TransportError):
+            if isinstance(exc, (module.ConnectError, module.ConnectTimeout, module.PoolTimeout)):
                 return True
         return False
 

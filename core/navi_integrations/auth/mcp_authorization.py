@@ -203,7 +203,10 @@ class McpAuthorization:
         from ._listener import Listener
 
         client = self._known_client()
-        listener = Listener(port=_loopback_port(client) or _redirect_port())
+        registered_port, given_port = _loopback_port(client), _redirect_port()
+        listener = Listener(
+            port=registered_port or given_port, required=bool(given_port and not registered_port)
+        )
         redirect_uri = listener.redirect_uri
         if (
             client is not None
@@ -321,10 +324,17 @@ class McpAuthorization:
     def _check_issuer(self, iss: str | None, metadata: Any) -> None:
         """RFC 9207: the redirect's ``iss`` names the server we asked (mix-up defence)."""
         expected = str(metadata.issuer) if metadata is not None else None
+        raw = self._as_metadata.get("issuer")
+        if (
+            isinstance(raw, str)
+            and expected is not None
+            and raw.rstrip("/") == expected.rstrip("/")
+        ):
+            expected = raw  # the document's own string: the SDK's model may add a slash
         promised = bool(self._as_metadata.get("authorization_response_iss_parameter_supported"))
         if iss is None and not promised:
             return
-        if iss is None or expected is None or iss.rstrip("/") != expected.rstrip("/"):
+        if iss is None or expected is None or iss != expected:  # simple string comparison
             raise OAuthFailed(
                 f"the sign-in answer for {self.provider.name} did not come from the "
                 "authorization server it was sent to (its 'iss' does not match: a mix-up "

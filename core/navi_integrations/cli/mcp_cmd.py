@@ -37,7 +37,9 @@ def _header(text: str) -> tuple[str, str]:
     if not sep or "=" in name:
         name, sep, value = text.partition("=")
     name, value = name.strip(), value.strip()
-    if not sep or not name or not _HEADER_NAME.match(name):
+    if not sep:  # the whole text may be a value: never repeat it
+        raise BadInput("--header takes 'Name: value' or Name=value")
+    if not name or not _HEADER_NAME.match(name):
         raise BadInput(f"--header takes 'Name: value' or Name=value (got a header named {name!r})")
     if not value:
         raise BadInput(f"--header {name} has no value")
@@ -59,8 +61,10 @@ def _toml_text(
     client_id: str | None,
     project_id: str | None,
 ) -> str:
-    def q(text: str) -> str:  # a JSON string is a valid TOML basic string
-        return json.dumps(text)
+    def q(text: str) -> str:
+        # A JSON string is a TOML basic string once DEL is escaped too (TOML forbids it raw);
+        # characters beyond the BMP stay whole (JSON's surrogate pairs are not TOML).
+        return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
     lines = [
         "# Written by `navi-int mcp add`; edit freely (see `navi-int plugins` for problems).",
@@ -143,14 +147,17 @@ def add(
         raise BadInput(f"{path} exists: use --force to replace it, or choose another name")
     text = _toml_text(name, display_name or name, url, transport, given, client_id, project_id)
     folder.mkdir(parents=True, exist_ok=True)
+    _check_loads(folder, name, text)  # before anything is replaced
+    old_url = _declared_url(path)
     _write_atomic(path, text)
     _forget_loaded()
-    try:
-        doc = catalog().document(name)
-    except Exception:
-        path.unlink(missing_ok=True)
-        raise
+    doc = catalog().document(name)
     svc = service()
+    if old_url is not None and old_url != url:
+        # A grant is bound to the server it was issued for: it never goes to the new URL.
+        forgotten = svc.forget_provider(name)
+        if forgotten:
+            click.echo(f"Deleted {forgotten} stored connection(s) made for {old_url}.")
     if project_id:
         svc.enable(name, project_id=project_id)
     click.echo(f"Added {doc['name']} ({url}) as provider '{name}': {path}")
@@ -181,6 +188,35 @@ def remove(name: str, assume_yes: bool) -> None:
     path.unlink()
     _forget_loaded()
     click.echo(f"Removed {name} ({removed} stored connection(s) deleted).")
+
+
+def _check_loads(folder: Path, name: str, text: str) -> None:
+    """Load the file as ``navi-int plugins`` will, from a scratch copy: a file that would not
+    load is refused and the one in place (if any) is kept."""
+    import tempfile
+
+    from ..errors import ProviderDefinitionError
+    from ..plugins.custom_providers import load_file
+
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".mcp-add-") as scratch:
+        trial = Path(scratch) / f"{name}.toml"
+        trial.write_text(text, encoding="utf-8")
+        try:
+            load_file(trial)
+        except ProviderDefinitionError as exc:
+            raise BadInput(f"cannot add {name}: {exc.message}") from None
+
+
+def _declared_url(path: Path) -> str | None:
+    """The ``[mcp] url`` of the file there, if it has one."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    url = (data.get("mcp") or {}).get("url")
+    return url if isinstance(url, str) else None
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 __all__ = ["AgentAccess"]
 
 #: Credential keys that hold secrets whatever the provider declares (OAuth, CLI tokens).
-_RUNTIME_SECRETS = frozenset({"accessToken", "refreshToken", "clientSecret", "token"})
+_RUNTIME_SECRETS = frozenset(
+    {"accessToken", "refreshToken", "clientSecret", "oauthClient", "token"}
+)
 
 
 class AgentAccess:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
+    CredentialsError,
     CredentialsInvalid,
     GrantRevoked,
     InvalidInput,
@@ -227,8 +228,13 @@ class SignIns:
             )
             if problems:
                 raise CredentialsInvalid(provider_id, problems)
-        previous = self._fresh_in_scope(provider_id, project_id)
-        server = fill_mcp_server(provider, previous or Credentials({}))
+        replaced = self._fresh_in_scope(provider_id, project_id)
+        try:
+            server = fill_mcp_server(provider, replaced or Credentials({}))
+            previous = replaced
+        except CredentialsError:  # granted for another URL (it changed): sign in afresh
+            server = fill_mcp_server(provider, Credentials({}))
+            previous = None
         assert server is not None and server.transport != "stdio"  # checked when it loads
         declared = {f.key: f.default for f in provider.credentials if f.default}
         flow = McpAuthorization(
@@ -247,8 +253,8 @@ class SignIns:
             stored = {k: result.values.reveal(k) for k in result.values}
             self._connections.store_credentials(provider_id, stored, project_id=project_id)
             self._checks.record_success(provider_id, project_id=project_id, account=None)
-            if previous is not None:
-                _revoke_replaced(previous, result.values)
+            if replaced is not None:
+                _revoke_replaced(replaced, result.values)
         return result
 
     def _fresh_in_scope(self, provider_id: str, project_id: str | None) -> Credentials | None:
@@ -278,22 +284,38 @@ _GRANT = frozenset({"accessToken", "refreshToken", "expiresAt", "scope"})
 
 def _revoke_replaced(previous: Credentials, current: Credentials) -> None:
     """Revoke a refresh token a new grant replaced (RFC 7009), best effort: the new grant
-    is stored already, and a server that forgot the old one has nothing to revoke."""
-    if "refreshToken" not in previous or "revocationEndpoint" not in current:
+    is stored already, and a server that forgot the old one has nothing to revoke.
+
+    The old grant is revoked where it was issued and as the client it was issued to (its
+    own endpoint, client and auth method): a new sign-in may have registered again, or
+    with another authorization server."""
+    if "refreshToken" not in previous or "revocationEndpoint" not in previous:
         return
     old = previous.reveal("refreshToken")
     if "refreshToken" in current and current.reveal("refreshToken") == old:
         return
+    if "clientId" not in previous:
+        return
     from ..health.checks import shared_client
 
     data = {"token": old, "token_type_hint": "refresh_token"}
-    data["client_id"] = current.reveal("clientId")
-    if "clientSecret" in current:
-        data["client_secret"] = current.reveal("clientSecret")
-    url = current.reveal("revocationEndpoint")
+    client_id = previous.reveal("clientId")
+    secret = previous.reveal("clientSecret") if "clientSecret" in previous else None
+    method = previous.reveal("tokenAuthMethod") if "tokenAuthMethod" in previous else ""
+    auth: tuple[str, str] | None = None
+    if secret and method == "client_secret_basic":
+        auth = (client_id, secret)
+    else:
+        data["client_id"] = client_id
+        if secret:
+            data["client_secret"] = secret
+    url = previous.reveal("revocationEndpoint")
     try:
-        answer = shared_client().post(url, data=data, timeout=10.0)
-        if answer.status_code == 400 and "client_secret" not in data:
+        if auth is not None:
+            answer = shared_client().post(url, data=data, auth=auth, timeout=10.0)
+        else:
+            answer = shared_client().post(url, data=data, timeout=10.0)
+        if answer.status_code == 400 and auth is None and "client_secret" not in data:
             # Servers built on the MCP SDK 1.x want the field even from a public client.
             shared_client().post(url, data={**data, "client_secret": ""}, timeout=10.0)
     except Exception:  # the new grant works; an old one the server keeps expires on its own

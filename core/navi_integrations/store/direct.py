@@ -44,7 +44,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
 
 from ..errors import NaviError
-from ..placeholders import MissingValue, fill
+from ..placeholders import MissingValue, env_url_name, fill, same_resource
 from ..statuses import (
     NO_DETAILS,
     credential_key,
@@ -207,6 +207,11 @@ def mcp_headers(
         optional.add("accessToken")  # a server that asked for no authorization
 
     def filled(values: dict[str, str]) -> dict[str, str]:
+        if values.get("accessToken") and values.get("resource"):
+            env = os.environ if environ is None else environ
+            url = env.get(env_url_name(str(doc["id"]), "mcp")) or str(server.get("url", ""))
+            if "{{" in url or not same_resource(values["resource"], url):
+                raise CannotAnswer  # a filled URL, or one the grant is not for: the service
         out: dict[str, str] = {}
         for name, template in headers.items():
             try:
