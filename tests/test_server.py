@@ -252,6 +252,70 @@ def test_serve_command_prints_a_login_link_and_stays_on_loopback(
         process.wait(10)
 
 
+def test_token_reads_are_audited_in_batches_and_none_is_lost_on_shutdown(
+    navi_home: Path,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from navi_integrations import IntegrationService
+
+    service = IntegrationService()
+    service.connect("linear", {"apiKey": LINEAR_KEY}, test=False)
+    with running_server(service) as running, running.client() as client:
+
+        def read(_: int) -> int:
+            return client.get("/api/credentials/linear/token").status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            assert set(pool.map(read, range(120))) == {200}
+        refused = client.get("/api/credentials/linear/token", params={"projectId": "off"})
+        assert refused.status_code == 200  # the project inherits the user's key
+    # Shut down: every queued entry was written (the store, not the server, is asked).
+    entries = IntegrationService().audit_log(limit=1000, kind="token_read")
+    assert len(entries) == 121 and {e["caller"] for e in entries} == {"api"}
+
+
+def test_login_link_gives_a_fresh_single_use_link_while_serve_runs(navi_home: Path) -> None:
+    none = navi("login-link")
+    assert none.returncode == 1 and "no `navi-int serve` is running" in none.stderr
+    process = subprocess.Popen(
+        [sys.executable, "-m", "navi_integrations.cli", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline().split(": ", 1)[1].strip()
+        announced = navi_home / "serve.json"
+        assert stat.S_IMODE(announced.stat().st_mode) == 0o600
+        fresh = navi("login-link")
+        assert fresh.returncode == 0, fresh.stderr
+        link = fresh.stdout.strip()
+        assert link.startswith(first.split("login?")[0]) and link != first
+        assert httpx.get(link).status_code == 303
+        assert httpx.get(link).status_code == 401  # single use
+        again = navi("serve", "--login", "--port", "0")
+        assert again.returncode == 0 and httpx.get(again.stdout.strip()).status_code == 303
+        document = json.loads(navi("login-link", "--json").stdout)
+        assert document["expiresIn"] == 600 and "code=" in document["url"]
+        # A browser session cannot mint links; only the API token can.
+        browser = httpx.Client(timeout=30.0)
+        assert browser.get(first).status_code == 303
+        page = browser.get(first.split("login?")[0]).text
+        csrf = page.split('name="csrf-token" content="')[1].split('"')[0]
+        minted = browser.post(
+            first.split("login?")[0] + "api/login-links", headers={"X-CSRF-Token": csrf}
+        )
+        assert minted.status_code == 403
+    finally:
+        process.terminate()
+        process.wait(10)
+    assert not (navi_home / "serve.json").exists()
+    after = navi("login-link")
+    assert after.returncode == 1 and "no `navi-int serve` is running" in after.stderr
+
+
 def _events(running: Running, project: str | None, into: list[tuple[str, Any]]) -> threading.Event:
     ready = threading.Event()
 

@@ -38,6 +38,7 @@ _COMMANDS: dict[str, str] = {
     "export": "navi_integrations.cli.agent_cmd:export",
     "serve": "navi_integrations.cli.serve_cmd:serve",
     "api-token": "navi_integrations.cli.serve_cmd:api_token",
+    "login-link": "navi_integrations.cli.serve_cmd:login_link",
     "audit": "navi_integrations.cli.serve_cmd:audit",
     "gateway": "navi_integrations.cli.gateway_cmd:gateway",
 }

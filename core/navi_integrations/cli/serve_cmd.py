@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._common import BadInput, echo_json, json_option, project_option, service, table
+from ._common import BadInput, Failed, echo_json, json_option, project_option, service, table
 
 if TYPE_CHECKING:
     from ..service.audit import AuditKind  # click.Choice passes only these values
@@ -53,12 +53,29 @@ def _listen(host: str, port: int) -> socket.socket:
     help="Allow a --host that other machines can reach (the API hands out credentials).",
 )
 @click.option("--log-level", default="warning", show_default=True, help="uvicorn's log level.")
-def serve(host: str, port: int, project_id: str | None, allow_remote: bool, log_level: str) -> None:
+@click.option(
+    "--login",
+    "login_only",
+    is_flag=True,
+    help="Print a fresh login link from the server already running on this data dir, and exit.",
+)
+def serve(
+    host: str,
+    port: int,
+    project_id: str | None,
+    allow_remote: bool,
+    log_level: str,
+    login_only: bool,
+) -> None:
     """Serve the HTTP API and the settings page (needs navi-integrations[server]).
 
-    Prints the page's URL with a one-time login code. API clients send
+    Prints the page's URL with a one-time login code; while it runs, `navi-int
+    login-link` (or `serve --login`) prints a new one. API clients send
     Authorization: Bearer $(navi-int api-token).
     """
+    if login_only:
+        click.echo(_fresh_login_link()["url"])
+        return
     server, uvicorn = _server_modules()
     from ..server.security import LOOPBACK_NAMES, is_loopback
 
@@ -85,11 +102,112 @@ def serve(host: str, port: int, project_id: str | None, allow_remote: bool, log_
         shown = "127.0.0.1"
     base = f"http://{shown}:{sock.getsockname()[1]}/"
     code = settings.sessions.new_code()
+    announced = _announce(base)  # before the link is shown: `login-link` works from then on
     click.echo(f"Settings page: {base}login?code={code}")
     click.echo("  (a one-time login link, valid 10 minutes; the API takes Authorization: Bearer")
     click.echo("   $(navi-int api-token)). Stop with Ctrl-C.", nl=True)
     config = uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    running = uvicorn.Server(config)
+    shutdown = running.shutdown
+
+    async def shutdown_then_withdraw(sockets: Any = None) -> None:
+        await shutdown(sockets)
+        _withdraw(announced)  # here: uvicorn re-raises SIGTERM once run() ends
+
+    running.shutdown = shutdown_then_withdraw
+    try:
+        running.run(sockets=[sock])
+    finally:
+        _withdraw(announced)
+
+
+def _server_file() -> Any:
+    from ..paths import data_dir
+
+    return data_dir() / "serve.json"
+
+
+def _announce(base: str) -> Any:
+    """Say where this server listens (``serve.json`` in the data dir, mode 0600), so that
+    ``navi-int login-link`` finds it. Returns what to withdraw at exit."""
+    import json
+    import os
+
+    from ..paths import private_dir
+
+    path = _server_file()
+    private_dir(path.parent)
+    tmp = path.with_name(f".serve.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump({"url": base, "pid": os.getpid()}, out)
+    os.replace(tmp, path)
+    return path
+
+
+def _withdraw(path: Any) -> None:
+    """Remove ``serve.json`` if it still names this process (another server may own it)."""
+    import json
+    import os
+
+    try:
+        if json.loads(path.read_text(encoding="utf-8")).get("pid") == os.getpid():
+            path.unlink()
+    except (OSError, ValueError):
+        pass
+
+
+def _fresh_login_link() -> dict[str, Any]:
+    """Ask the server running on this data dir for a new one-time login link."""
+    import json
+    import os
+    import urllib.error
+    import urllib.request
+
+    from ..server.security import api_token
+
+    path = _server_file()
+    none = (
+        f"no `navi-int serve` is running on this data dir ({path.parent}): start one, "
+        "it prints a login link"
+    )
+    try:
+        running = json.loads(path.read_text(encoding="utf-8"))
+        url, pid = str(running["url"]), int(running["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise Failed(none) from None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        raise Failed(none) from None
+    except PermissionError:
+        pass  # alive, another user's
+    request = urllib.request.Request(
+        f"{url}api/login-links",
+        method="POST",
+        headers={"Authorization": f"Bearer {api_token()}", "X-Navi-Caller": "login-link"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            document: dict[str, Any] = json.loads(answer.read())
+    except urllib.error.HTTPError as exc:
+        raise Failed(f"the server at {url} refused a login link (HTTP {exc.code})") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise Failed(f"cannot reach the server at {url} ({reason}); {none}") from None
+    return document
+
+
+@click.command("login-link")
+@json_option
+def login_link(as_json: bool) -> None:
+    """Print a fresh one-time login link to the settings page of the running `navi-int serve`
+    (valid 10 minutes, spent by its first use)."""
+    found = _fresh_login_link()
+    if as_json:
+        echo_json(found)
+    else:
+        click.echo(found["url"])
 
 
 @click.command("api-token")

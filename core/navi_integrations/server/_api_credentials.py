@@ -183,16 +183,21 @@ def token(
     field: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     """The token or API key to use now, refreshed if needed (``navi-int token --json``).
-    Every read is audited (``GET /api/audit``)."""
+    Every read is audited (``GET /api/audit``), off the request path: an entry is written
+    within 50 ms, every one by the time the server has shut down cleanly."""
     metrics = request.app.state.metrics
+    audit = request.app.state.audit
     counted(request, provider, "token")
+    project = project_of(project_id)
     try:
-        found = service_of(request).get_token(
-            provider, project_id=project_of(project_id), field=field, caller=who
-        )
+        found = service_of(request).get_token(provider, project_id=project, field=field)
     except NaviError as exc:
         metrics.token_reads.labels(provider, type(exc).__name__).inc()
+        audit.add(
+            "token_read", provider, project_id=project, caller=who, outcome=type(exc).__name__
+        )
         raise
+    audit.add("token_read", provider, project_id=project, caller=who)
     metrics.token_reads.labels(provider, "ok").inc()
     metrics.used(provider)
     document: dict[str, Any] = found.to_document()

@@ -22,7 +22,16 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from . import _api_credentials, _api_integrations, _api_providers
-from ._api_common import ERRORS, Caller, ProjectQuery, Refused, caller, project_of, service_of
+from ._api_common import (
+    ERRORS,
+    Caller,
+    ProjectQuery,
+    Refused,
+    _refuse,
+    caller,
+    project_of,
+    service_of,
+)
 
 __all__ = ["Refused", "caller", "router"]
 
@@ -35,6 +44,25 @@ router.include_router(_api_providers.router)
 # -- audit, events, metrics ------------------------------------------------------------
 
 
+@router.post("/api/login-links", tags=["session"])
+def login_link(request: Request, who: Caller) -> dict[str, Any]:
+    """A fresh one-time login link to the settings page (``navi-int login-link``), for the
+    bearer token only: valid 10 minutes, spent by its first use."""
+    from .security import LOGIN_CODE_TTL
+
+    if not who.startswith("api"):
+        raise Refused(
+            _refuse(
+                403,
+                "Forbidden",
+                "login links are for the API token, not for a browser session",
+                "run navi-int login-link in a terminal",
+            )
+        )
+    code = request.app.state.settings.sessions.new_code()
+    return {"url": f"{request.base_url}login?code={code}", "expiresIn": int(LOGIN_CODE_TTL)}
+
+
 @router.get("/api/audit", tags=["audit"])
 def audit(
     request: Request,
@@ -44,6 +72,7 @@ def audit(
     provider: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     """Token reads (and gateway tool calls), newest first (``navi-int audit --json``)."""
+    request.app.state.audit.flush()  # this server's reads so far are in it
     entries = service_of(request).audit_log(limit=limit, kind=kind, provider=provider)
     return {"entries": entries}
 

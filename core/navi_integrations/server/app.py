@@ -144,12 +144,19 @@ def create_app(
     metrics = Metrics(svc)
     events = Broadcaster(svc, interval=config.poll_interval)
     unsubscribe = svc.subscribe(metrics.on_change)
+    # Token reads are audited off the request path, in batches (one transaction per
+    # 50 ms at most): a clean shutdown writes every queued entry; a crash loses at most
+    # the entries of the last 50 ms.
+    audit = svc.audit.deferred()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        events.close()
-        unsubscribe()
+        try:
+            yield
+        finally:
+            audit.close()
+            events.close()
+            unsubscribe()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -163,6 +170,7 @@ def create_app(
     app.state.settings = config
     app.state.metrics = metrics
     app.state.events = events
+    app.state.audit = audit
 
     @app.exception_handler(NaviError)
     async def _navi_error(_request: Request, exc: NaviError) -> JSONResponse:

@@ -153,6 +153,17 @@ class DeferredAudit:
             self._queue.put(self._STOP)
             thread.join()
 
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every entry queued before this call is written (the audit log read
+        right after a token read shows it); False when the writer did not get there in
+        ``timeout`` seconds."""
+        with self._start_lock:
+            if self._thread is None or self._closed:
+                return True
+        done = threading.Event()
+        self._queue.put(done)
+        return done.wait(timeout)
+
     def _start(self) -> None:
         with self._start_lock:
             if self._thread is None and not self._closed:
@@ -167,7 +178,11 @@ class DeferredAudit:
             first = self._queue.get()
             if first is self._STOP:
                 break
+            if isinstance(first, threading.Event):  # a flush with nothing before it
+                first.set()
+                continue
             batch = [first]
+            flushes: list[threading.Event] = []
             deadline = time.monotonic() + self._max_delay
             while len(batch) < self._max_batch:
                 try:
@@ -177,18 +192,27 @@ class DeferredAudit:
                 if item is self._STOP:
                     stopping = True
                     break
+                if isinstance(item, threading.Event):  # written up to here: then set
+                    flushes.append(item)
+                    break
                 batch.append(item)
             self._write(batch)
-        late = []  # queued by an add() that raced close()
+            for flushed in flushes:
+                flushed.set()
+        late, waiting = [], []  # queued by an add() or flush() that raced close()
         while True:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if item is not self._STOP:
+            if isinstance(item, threading.Event):
+                waiting.append(item)
+            elif item is not self._STOP:
                 late.append(item)
         if late:
             self._write(late)
+        for flushed in waiting:
+            flushed.set()
 
     def _write(self, batch: list[dict[str, Any]]) -> None:
         for attempt in (1, 2):
