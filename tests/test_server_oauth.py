@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -149,3 +150,50 @@ def test_pending_sign_ins_are_spent_once_and_expire() -> None:
     time.sleep(0.05)
     assert expired.take("d") is None
     assert "secret" not in repr(PendingSignIn("g", "u", "s", "r", "c", [], [], client_secret="x"))
+
+
+FORGE = """
+from navi_integrations import CredentialField, IntegrationProvider, OAuthConfig, hookimpl
+
+@hookimpl
+def describe():
+    return IntegrationProvider(
+        id="forge", name="Forge", description="A self-hosted forge", auth_type="oauth",
+        credentials=[
+            CredentialField(key="clientId", label="Client id", type="text"),
+            CredentialField(key="clientSecret", label="Client secret"),
+            CredentialField(key="baseUrl", label="Forge URL", type="url",
+                            default="https://forge.example"),
+        ],
+        oauth=OAuthConfig(auth_url="{{baseUrl}}/authorize", token_url="{{baseUrl}}/token",
+                          scopes={"api": "API access"}),
+    )
+"""
+
+
+def test_the_page_signs_in_to_a_self_hosted_instance_given_its_fields(
+    navi_home: Path, oauth_server: OAuthServer, install_plugin: Any
+) -> None:
+    install_plugin("navi-forge", FORGE)
+    with running_server() as server, contextlib.closing(server.login()) as page:
+        csrf = page.get("/").text.split('name="csrf-token" content="')[1].split('"')[0]
+        page.headers["X-CSRF-Token"] = csrf
+        secret = "forge-" + "S3cr3t" * 4
+        body = {"clientId": "forge-client", "clientSecret": secret}
+        refused = page.post(
+            "/api/credentials/forge/oauth", json={**body, "fields": {"clientSecret": "x"}}
+        )
+        assert refused.status_code == 422 and "baseUrl" in refused.json()["advice"]["hint"]
+        unknown = page.post("/api/credentials/forge/oauth", json={**body, "fields": {"site": "x"}})
+        assert unknown.status_code == 422
+        started = page.post(
+            "/api/credentials/forge/oauth", json={**body, "fields": {"baseUrl": oauth_server.url}}
+        ).json()
+        assert str(started["authorizationUrl"]).startswith(f"{oauth_server.url}/authorize?")
+        assert popup(str(started["authorizationUrl"])).status_code == 200
+        entry = page.get("/api/integrations/forge/status").json()
+    assert entry["hasCredentials"] is True
+    from navi_integrations import IntegrationService
+
+    stored = IntegrationService().get_credentials("forge")
+    assert stored.reveal("baseUrl") == oauth_server.url

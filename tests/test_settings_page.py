@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from navi_integrations.testing import LocalHTTPServer
@@ -29,7 +29,7 @@ from .cli_helpers import navi
 from .conftest import InstallFn
 from .icon_plugins import REFUSED, install_icon_plugin
 from .oauth_harness import OAuthServer
-from .provider_apis import LINEAR_KEY, apis, serve
+from .provider_apis import LINEAR_KEY, SLACK_TOKEN, apis, serve
 from .server_harness import Running, running_server
 from .test_oauth import CLIENT_ID, CLIENT_SECRET
 
@@ -195,9 +195,9 @@ def test_connect_switch_and_disconnect_linear_in_the_browser(
     card = page.locator("#connected article[data-provider=linear]")
     project_switch = card.get_by_role("switch", name="This project")
     expect(project_switch).to_be_checked()
-    expect(card.get_by_text("Inherits: on")).to_have_count(3)  # This project, MCP, Skill
+    expect(card.get_by_text("on (inherited)")).to_have_count(3)  # This project, MCP, Skill
     project_switch.uncheck()
-    expect(card.get_by_text("Set for this project")).to_be_visible()
+    expect(card.get_by_text("set for this project")).to_be_visible()
     expect(card.get_by_role("switch", name="Global")).to_be_checked()
     with server.client() as client:
         entry = client.get("/api/integrations/linear/status?projectId=acme").json()
@@ -206,16 +206,21 @@ def test_connect_switch_and_disconnect_linear_in_the_browser(
     listed = json.loads(navi("list", "--project", "acme", "--json").stdout)
     assert next(e for e in listed["integrations"] if e["provider"] == "linear") == entry
 
+    # Each switch reads on one line: switch, name, inherited value, reset.
+    for row in card.locator(".toggle").all():
+        box = row.bounding_box()
+        assert box is not None and box["height"] <= 40, box
+
     # A change made elsewhere (the CLI) shows up without reloading.
     assert navi("enable", "linear", "--project", "acme").returncode == 0
     expect(project_switch).to_be_checked(timeout=5_000)
     # Set (on) for the project, it stays on when Global goes off, until reset to inherit.
     card.get_by_role("switch", name="Global").uncheck()
-    expect(card.get_by_text("Inherits: off")).to_have_count(0)
+    expect(card.get_by_text("off (inherited)")).to_have_count(0)
     expect(project_switch).to_be_checked()
     card.get_by_role("button", name="Linear This project: inherit again").click()
     expect(project_switch).not_to_be_checked()
-    expect(card.get_by_text("Inherits: off")).to_be_visible()
+    expect(card.get_by_text("off (inherited)")).to_be_visible()
     card.get_by_role("switch", name="Global").check()
     expect(project_switch).to_be_checked()
 
@@ -238,6 +243,79 @@ def test_connect_switch_and_disconnect_linear_in_the_browser(
     console.check()
 
 
+def test_a_revoked_key_offers_reconnect_and_reconnecting_heals_the_card(
+    server: Running, browser: Any, console: Console
+) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    revoked = "lin_api_" + "Rev0kedKey" * 4
+    server.service.connect("linear", {"apiKey": revoked}, test=False)
+    context = console.watch(browser.new_context(viewport={"width": 1280, "height": 900}))
+    page = context.new_page()
+    expect = sync_api.expect
+    page.goto(f"{server.url}/login?code={server.settings.sessions.new_code()}")
+    page.wait_for_selector("body[data-live=yes]")
+    card = page.locator("#connected article[data-provider=linear]")
+    card.get_by_role("button", name="Test Linear").click()
+
+    # The advice is a button that does it; the command is only a hint, and no "Run:".
+    reconnect = card.get_by_role("button", name="Reconnect: Linear")
+    expect(reconnect).to_be_visible()
+    expect(card.locator(".terminal-hint")).to_have_text("or in a terminal: navi-int connect linear")
+    expect(card.get_by_text("Run:")).to_have_count(0)
+    page.screenshot(path=str(SHOTS / "settings-reconnect-laptop.png"), full_page=True)
+    reconnect.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="Connect Linear")).to_be_visible()
+    dialog.get_by_label("Personal API key").fill(LINEAR_KEY)
+    dialog.get_by_role("button", name="Test and save").click()
+    expect(dialog).to_be_hidden()
+    expect(card.locator("[data-health=healthy]")).to_be_visible()
+    expect(card.get_by_text("Connected as ada@example.com")).to_be_visible()
+    expect(card.get_by_role("button", name="Reconnect: Linear")).to_have_count(0)
+    context.close()
+    console.check()
+
+
+def test_a_project_is_chosen_from_the_ones_the_store_knows(
+    server: Running, browser: Any, console: Console
+) -> None:
+    server.service.connect("linear", {"apiKey": LINEAR_KEY}, project_id="acme", test=False)
+    server.service.connect("slack", {"botToken": SLACK_TOKEN, "teamId": "T0123ABCD"}, test=False)
+    server.service.disable("slack", project_id="beta")
+    context = console.watch(browser.new_context(viewport={"width": 1280, "height": 900}))
+    page = context.new_page()
+    expect = sync_api.expect
+    page.goto(f"{server.url}/login?code={server.settings.sessions.new_code()}")
+    page.wait_for_selector("body[data-live=yes]")
+    chooser = page.get_by_label("Project", exact=True)
+    options = chooser.locator("option").all_inner_texts()
+    assert options == ["All projects", "acme", "beta", "New project id…"]
+    chooser.select_option("beta")
+    page.wait_for_url(re.compile(r"\?project=beta$"))
+    page.wait_for_selector("body[data-live=yes]")
+    expect(page.get_by_label("Project", exact=True)).to_have_value("beta")
+    slack = page.locator("article[data-provider=slack]")
+    expect(slack.get_by_text("set for this project")).to_be_visible()
+
+    # A new id: refused by the pattern the CLI uses, then taken and kept in the URL.
+    page.get_by_label("Project", exact=True).select_option("__new__")
+    typed = page.get_by_label("New project id")
+    expect(typed).to_be_focused()
+    typed.fill("not a project!")
+    page.get_by_role("button", name="Show").click()
+    assert "project=beta" in page.url  # nothing happened
+    typed.fill("gamma")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r"\?project=gamma$"))
+    page.wait_for_selector("body[data-live=yes]")
+    expect(page.get_by_label("Project", exact=True)).to_have_value("gamma")
+    # The server checks too: a link with a bad id says so and shows the default scope.
+    page.goto(f"{server.url}/?project=__new__&new=bad%20id")
+    expect(page.get_by_role("alert")).to_contain_text("Not a project id")
+    context.close()
+    console.check()
+
+
 @pytest.fixture
 def google_server(navi_home: Path, oauth_server: OAuthServer) -> Iterator[Running]:
     with running_server() as running:
@@ -252,8 +330,13 @@ def test_connect_google_in_a_popup(google_server: Running, browser: Any, console
     page.wait_for_selector("body[data-live=yes]")
     page.get_by_role("button", name="Connect Google").click()
     dialog = page.get_by_role("dialog")
+    # The OAuth app is a step of its own; the services are chosen with checkboxes.
+    expect(dialog.get_by_role("group", name="1. Your OAuth app")).to_be_visible()
     dialog.get_by_label("OAuth client ID").fill(CLIENT_ID)
     dialog.get_by_label("OAuth client secret").fill(CLIENT_SECRET)
+    for name in ("Sheets", "Drive", "Calendar"):
+        dialog.get_by_role("checkbox", name=name).uncheck()
+    expect(dialog.get_by_role("checkbox", name="Gmail")).to_be_checked()
     with page.expect_popup() as opened:
         dialog.get_by_role("button", name="Sign in").click()
     popup = opened.value
@@ -266,6 +349,33 @@ def test_connect_google_in_a_popup(google_server: Running, browser: Any, console
     expect(page.locator("#announce")).to_have_text("Connected Google as johndoe@example.com.")
     with google_server.client() as client:
         assert client.get("/api/credentials/google").json()["account"] == "johndoe@example.com"
+    services = card.get_by_role("list", name="Google services")
+    expect(services.locator("li.granted")).to_have_text(["✓ Gmail"])
+    expect(services.locator("li.missing")).to_have_count(3)
+
+    # Adding Sheets asks only for it, with the saved OAuth app (no client fields shown).
+    card.get_by_role("button", name="Edit Google").click()
+    expect(dialog.get_by_text("Uses the OAuth app you saved")).to_be_visible()
+    expect(dialog.get_by_label("OAuth client ID")).to_be_hidden()
+    gmail = dialog.get_by_role("checkbox", name="Gmail (granted)")
+    expect(gmail).to_be_checked()
+    expect(gmail).to_be_disabled()
+    dialog.get_by_role("checkbox", name="Sheets").check()
+    for name in ("Drive", "Calendar"):
+        dialog.get_by_role("checkbox", name=name).uncheck()
+    begun = "/api/credentials/google/oauth"
+    with (
+        page.expect_response(lambda r: urlsplit(r.url).path == begun) as answered,
+        page.expect_popup() as opened,
+    ):
+        dialog.get_by_role("button", name="Sign in").click()
+    second = opened.value
+    url = answered.value.json()["authorizationUrl"]
+    asked = parse_qs(urlsplit(url).query)["scope"][0].split()
+    assert any("spreadsheets" in s for s in asked) and not any("gmail" in s for s in asked)
+    second.wait_for_event("close", timeout=30_000)
+    expect(services.locator("li.granted")).to_have_text(["✓ Gmail", "✓ Sheets"])
+    page.screenshot(path=str(SHOTS / "settings-google-laptop.png"), full_page=True)
     context.close()
     console.check()
 

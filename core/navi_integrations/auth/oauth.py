@@ -175,6 +175,8 @@ class OAuthSignIn:
                 + ", ".join(oauth.services)
             )
         scopes = list(oauth.base_scopes)
+        if not oauth.services:  # no services to choose from: every scope it declares
+            scopes += [s for s in oauth.scopes if s not in scopes]
         for service in services:
             scopes += [s for s in oauth.service_scopes[service] if s not in scopes]
         return scopes
@@ -212,7 +214,7 @@ class OAuthSignIn:
             set(previous.reveal("scope").split()) if previous and "scope" in previous else set()
         )
         asking = [s for s in wanted if s not in granted]  # incremental consent
-        if not asking:
+        if not asking and previous is not None and "accessToken" in previous:
             account = previous.reveal("account") if previous and "account" in previous else None
             return SignInResult(account, sorted(granted), services)
         verifier = generate_token(64)

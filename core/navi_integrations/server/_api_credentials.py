@@ -119,11 +119,15 @@ def test_credentials(
 
 class OAuthBody(ScopeBody):
     """``POST /api/credentials/{provider}/oauth``: the OAuth client (omitted: the one saved in
-    the scope) and the services to grant (omitted: all the provider offers)."""
+    the scope), the services to grant (omitted: all the provider offers) and the provider's
+    other non-secret fields (a self-hosted instance's URL or site, as ``connect --field``)."""
 
     clientId: str | None = Field(default=None, max_length=512)
     clientSecret: str | None = Field(default=None, max_length=512)
     services: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None, max_length=32)
+    fields: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=2048)]] = (
+        Field(default_factory=dict, max_length=32)
+    )
 
 
 @router.post("/api/credentials/{provider}/oauth", tags=["credentials"])
@@ -148,6 +152,22 @@ def begin_oauth(
         raise InvalidInput(
             f"unknown service(s) for {doc['name']}", hint="choose from " + ", ".join(offered)
         )
+    declared = {f["key"]: f for f in doc.get("credentials", [])}
+    refused = sorted(
+        key
+        for key in body.fields
+        if key not in declared
+        or declared[key].get("type") == "password"
+        or key in ("clientId", "clientSecret")
+    )
+    if refused:
+        plain = [k for k, f in declared.items() if f.get("type") != "password"]
+        plain = [k for k in plain if k not in ("clientId", "clientSecret")]
+        raise InvalidInput(
+            f"{doc['name']} takes no field {', '.join(refused)} here: fields are its non-secret "
+            "values (clientId and clientSecret have their own)",
+            hint="its fields: " + (", ".join(plain) or "none"),
+        )
     project = body.project()
     client_id, client_secret = body.clientId or "", body.clientSecret or ""
     if not client_id:
@@ -163,6 +183,7 @@ def begin_oauth(
         services=body.services or None,
         project_id=project,
         redirect_uri=str(request.url_for("oauth_callback")),
+        fields={k: v for k, v in body.fields.items() if v} or None,
     )
     url = getattr(begun, "url", None)
     return {

@@ -42,6 +42,17 @@ def status(request: Request, _who: Caller, project_id: ProjectQuery = None) -> d
     return document
 
 
+@router.get("/api/projects", tags=["integrations"])
+def projects(request: Request, _who: Caller) -> dict[str, Any]:
+    """The projects the store knows (their own credentials or switches), with the one
+    ``navi-int serve --project`` names: what the settings page offers to choose from."""
+    known = set(service_of(request).project_ids())
+    served = request.app.state.settings.project_id
+    if served:
+        known.add(served)
+    return {"projects": sorted(known), "served": served}
+
+
 @router.get("/api/integrations/{provider}/status", tags=["integrations"])
 def provider_status(
     request: Request, provider: Provider, _who: Caller, project_id: ProjectQuery = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -63,21 +64,51 @@ def _shell(request: Request, title: str, body: str) -> str:
 """
 
 
+#: The selector's option for typing a project id the store does not know yet.
+_NEW = "__new__"
+
+
 @router.get("/", response_class=HTMLResponse)
 def settings_page(
-    request: Request, project: Annotated[str | None, Query(max_length=128)] = None
+    request: Request,
+    project: Annotated[str | None, Query(max_length=128)] = None,
+    new: Annotated[str | None, Query(max_length=256)] = None,
 ) -> Response:
-    """The settings page, or the login form without a session."""
+    """The settings page, or the login form without a session.
+
+    ``?project=ID`` opens that project (a link keeps the choice); the selector's
+    "new id" choice sends ``project=__new__&new=ID``, checked as the CLI checks
+    ``--project`` and redirected to ``?project=ID``.
+    """
     settings = request.app.state.settings
     session = settings.sessions.get(request.cookies.get(SESSION_COOKIE))
     if session is None:
         return HTMLResponse(_shell(request, "Sign in · Integrations", _LOGIN), headers=_HEADERS)
+    problem = ""
+    chosen = settings.project_id
     try:
-        chosen = check_project_id(project) if project else settings.project_id
-    except InvalidInput:
-        chosen = settings.project_id
+        if project == _NEW:
+            typed = check_project_id((new or "").strip())
+            return RedirectResponse(f"{_base(request)}?project={quote(typed)}", status_code=303)
+        if project:
+            chosen = check_project_id(project)
+    except InvalidInput as exc:
+        problem = f"Not a project id: {exc.message}. Showing {chosen or 'all projects'}."
+    known = set(request.app.state.service.project_ids())
+    known |= {p for p in (settings.project_id, chosen) if p}
+    options = [("", "All projects", not chosen)]
+    options += [(p, p, p == chosen) for p in sorted(known)]
+    options.append((_NEW, "New project id…", False))
     body = _PAGE.format(
-        csrf=html.escape(session.csrf), project=html.escape(chosen or "", quote=True)
+        csrf=html.escape(session.csrf),
+        project=html.escape(chosen or "", quote=True),
+        options="\n".join(
+            f'<option value="{html.escape(v, quote=True)}"{" selected" if s else ""}>'
+            f"{html.escape(label)}</option>"
+            for v, label, s in options
+        ),
+        problem=html.escape(problem),
+        hidden="" if problem else " hidden",
     )
     return HTMLResponse(_shell(request, "Integrations", body), headers=_HEADERS)
 
@@ -193,14 +224,22 @@ _LOGIN = """<main class="login">
 </form>
 </main>"""
 
-_PAGE = """<meta name="csrf-token" content="{csrf}">
+_PAGE = r"""<meta name="csrf-token" content="{csrf}">
 <a class="skip" href="#connected">Skip to your integrations</a>
 <header class="top">
 <h1>Integrations</h1>
+<meta name="navi-project" content="{project}">
 <form class="project" id="project-form" action="" method="get">
-<label for="project">Project</label>
-<input id="project" name="project" value="{project}" placeholder="all projects"
- autocomplete="off" pattern="[A-Za-z0-9][A-Za-z0-9._:@/+-]{{0,127}}">
+<label for="project-select">Project</label>
+<select id="project-select" name="project">
+{options}
+</select>
+<span id="project-new-field" hidden>
+<label for="project-new" class="sr-only">New project id</label>
+<input id="project-new" name="new" placeholder="new project id" autocomplete="off"
+ pattern="[A-Za-z0-9][A-Za-z0-9._:@\/+\-]{{0,127}}"
+ title="Letters, digits and . _ : @ / + - (starting with a letter or digit), up to 128">
+</span>
 <button type="submit">Show</button>
 </form>
 </header>
@@ -208,7 +247,7 @@ _PAGE = """<meta name="csrf-token" content="{csrf}">
 <p class="tip">Tip: you can also set an integration up by chatting — ask your agent to
 "connect Linear" and it walks you through it.</p>
 <div id="announce" class="sr-only" aria-live="polite"></div>
-<p id="problem" class="error" role="alert" hidden></p>
+<p id="problem" class="error" role="alert"{hidden}>{problem}</p>
 <section aria-labelledby="connected-title">
 <h2 id="connected-title">Connected</h2>
 <div id="connected" class="cards" tabindex="-1"><p class="empty">Loading…</p></div>
@@ -223,7 +262,7 @@ _PAGE = """<meta name="csrf-token" content="{csrf}">
 <h2 id="connect-title">Connect</h2>
 <div id="connect-guide"></div>
 <div id="connect-fields"></div>
-<p id="connect-problem" class="error" role="alert" hidden></p>
+<div id="connect-problem" class="error" role="alert" hidden></div>
 <div class="actions">
 <button type="button" id="connect-cancel" class="secondary">Cancel</button>
 <button type="submit" id="connect-submit">Test and save</button>

@@ -162,6 +162,7 @@ class IntegrationService:
     reset_switches = delegate("switches", Switches.reset_switches)
     effective = delegate("switches", Switches.effective)
     status = delegate("switches", Switches.status)
+    project_ids = delegate("switches", Switches.project_ids)
 
     def status_document(
         self, *, project_id: str | None = None, providers: Iterable[str] | None = None

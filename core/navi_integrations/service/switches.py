@@ -82,6 +82,10 @@ class Switches:
         """What applies to one provider in a scope."""
         return self.status(project_id=project_id, providers=[provider_id])[0].effective
 
+    def project_ids(self) -> list[str]:
+        """The projects the store knows: those with credentials or switches of their own."""
+        return self._parts.queries.credentials.project_ids()
+
     def status(
         self, *, project_id: str | None = None, providers: Iterable[str] | None = None
     ) -> list[ProviderStatus]:

@@ -2,7 +2,7 @@
 // A plain ES module, no build step; every request goes to this server (CSP 'self').
 
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
-const project = document.getElementById("project").value.trim() || null;
+const project = document.querySelector('meta[name="navi-project"]').content.trim() || null;
 const query = project ? `?projectId=${encodeURIComponent(project)}` : "";
 const providers = new Map(); // id -> provider document, with .status (its status entry)
 const $ = (id) => document.getElementById(id);
@@ -47,12 +47,65 @@ function showProblem(text) {
   problem.hidden = !text;
 }
 
-function adviceText(advice) {
-  if (!advice) return "";
-  const parts = [];
-  if (advice.hint) parts.push(advice.hint.replace(/^./, (c) => c.toUpperCase()));
-  if (advice.command) parts.push(`Run: ${advice.command}`);
-  return parts.join(" ");
+// Advice is data (an action, a command, a hint): here each action is a control that does it,
+// and the command is only a secondary "or in a terminal" hint.
+function adviceHint(advice) {
+  if (!advice || !advice.hint) return "";
+  const text = advice.hint.replace(/^./, (c) => c.toUpperCase());
+  return /[.?!]$/.test(text) ? text : `${text}.`;
+}
+
+function terminalHint(advice) {
+  if (!advice || !advice.command) return null;
+  return el("p", { class: "terminal-hint" }, "or in a terminal: ", el("code", {}, advice.command));
+}
+
+function countdown(doc, until) {
+  const out = el("span", { class: "countdown", role: "timer", "aria-live": "off" });
+  const tick = () => {
+    const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+    if (!out.isConnected && out.dataset.started) return clearInterval(timer);
+    out.dataset.started = "yes";
+    if (left === 0) {
+      clearInterval(timer);
+      out.replaceWith(actionButton(doc, "Test again", () => test(doc)));
+      return;
+    }
+    const m = Math.floor(left / 60), s = String(left % 60).padStart(2, "0");
+    out.textContent = `Rate limited: try again in ${m}:${s}`;
+  };
+  const timer = setInterval(tick, 1000);
+  tick();
+  return out;
+}
+
+function actionButton(doc, label, onclick) {
+  return el("button", { type: "button", class: "fix-action", onclick,
+    "aria-label": `${label}: ${doc.name}`, "data-action": label }, label);
+}
+
+// The control for one piece of advice about ``doc`` (null when nothing on the page can help).
+function adviceAction(doc, advice, rateLimitedUntil) {
+  const action = advice && advice.action;
+  if (action === "connect") {
+    const forProject = doc.status && doc.status.credentialScope === "project";
+    return actionButton(doc, "Reconnect", () => openConnect(doc, { forProject }));
+  }
+  if (action === "enable") return actionButton(doc, "Switch on", () => switchTo(doc, true, !!project));
+  if (action === "wait" && rateLimitedUntil && rateLimitedUntil > Date.now()) return countdown(doc, rateLimitedUntil);
+  if (action === "wait" || action === "retry_later") return actionButton(doc, "Test again", () => test(doc));
+  if (action === "login") return actionButton(doc, "Check again", () => test(doc));
+  return null; // fix_plugin, fix_store, fix_input, none: nothing to click that would help
+}
+
+function adviceBlock(doc, advice, rateLimitedUntil) {
+  if (!advice) return [];
+  const hint = adviceHint(advice);
+  return [
+    hint ? el("p", { class: "fix" }, hint) : null,
+    adviceAction(doc, advice, rateLimitedUntil),
+    terminalHint(advice),
+  ].filter(Boolean);
 }
 
 const HEALTH_LABEL = {
@@ -106,6 +159,11 @@ function badge(doc) {
   return image;
 }
 
+const SERVICE_LABELS = { gmail: "Gmail", sheets: "Sheets", drive: "Drive", calendar: "Calendar" };
+function serviceLabel(name) {
+  return SERVICE_LABELS[name] || name.replace(/^./, (c) => c.toUpperCase());
+}
+
 function card(doc) {
   const status = doc.status;
   const block = status.status.project || status.status.global;
@@ -135,18 +193,23 @@ function card(doc) {
   }
   if (status.account) body.push(el("p", { class: "account" }, `Connected as ${status.account}`));
   if (status.credentialScope === "project") body.push(el("p", { class: "note" }, "Credentials for this project only"));
-  if (status.services && status.services.length) {
-    body.push(el("p", { class: "note" }, `Services: ${status.services.join(", ")}`));
+  const offered = (doc.oauth && doc.oauth.services) || [];
+  if (offered.length) {
+    const granted = new Set(status.services || []);
+    body.push(el("ul", { class: "services", "aria-label": `${doc.name} services` },
+      offered.map((name) => el("li", { class: granted.has(name) ? "granted" : "missing",
+        "data-service": name },
+        el("span", { "aria-hidden": "true" }, granted.has(name) ? "✓ " : "– "),
+        serviceLabel(name), granted.has(name) ? "" : el("span", { class: "sr-only" }, " (not granted)")))));
   }
   if (status.lastError) {
     body.push(
       el("div", { class: "last-error", role: "note" },
         el("p", {}, status.lastError.message),
-        adviceText(status.lastError.advice) ? el("p", { class: "fix" }, adviceText(status.lastError.advice)) : null),
+        adviceBlock(doc, status.lastError.advice, status.rateLimitedUntil)),
     );
-  }
-  if (status.rateLimitedUntil) {
-    body.push(el("p", { class: "note" }, `Rate limited until ${new Date(status.rateLimitedUntil).toLocaleTimeString()}`));
+  } else if (status.rateLimitedUntil && status.rateLimitedUntil > Date.now()) {
+    body.push(el("div", { class: "last-error", role: "note" }, countdown(doc, status.rateLimitedUntil)));
   }
   const g = status.status.global;
   const p = status.status.project;
@@ -157,10 +220,10 @@ function card(doc) {
   // In a project each switch inherits the global one until set; a set one can be reset.
   const inherits = (key, label) => {
     if (!p || !own) return [null, null];
-    if (own[key] === null) return [`Inherits: ${g[key] ? "on" : "off"}`, null];
-    return ["Set for this project",
+    if (own[key] === null) return [`${g[key] ? "on" : "off"} (inherited)`, null];
+    return ["set for this project",
       el("button", { type: "button", class: "link", "aria-label": `${doc.name} ${label}: inherit again`,
-        onclick: () => inherit(doc, key, label) }, "Inherit")];
+        onclick: () => inherit(doc, key, label) }, "Reset")];
   };
   if (p) {
     toggles.push(toggle(doc.id, "This project", p.enabled, (on) => switchTo(doc, on, true),
@@ -191,13 +254,18 @@ function render() {
   available.replaceChildren(...(rest.length ? rest.map(card) : [el("p", { class: "empty" }, "Every integration is connected.")]));
 }
 
+// A problem the server rendered into the page (a project id it refused) stays until the
+// first change made here.
+let serverProblem = !$("problem").hidden;
+
 async function load() {
   try {
     const { document } = await api("GET", `api/credentials/providers${query}`);
     providers.clear();
     for (const doc of document.providers) providers.set(doc.id, doc);
     render();
-    showProblem("");
+    if (!serverProblem) showProblem("");
+    serverProblem = false;
   } catch (error) {
     showProblem(error.message);
   }
@@ -246,7 +314,7 @@ function settings(doc, change) {
 
 async function test(doc) {
   const { document } = await api("POST", `api/credentials/${doc.id}/test${query}`);
-  announce(document.ok ? `${doc.name}: ${document.message}` : `${doc.name}: ${document.message}. ${adviceText(document.advice)}`);
+  announce(document.ok ? `${doc.name}: ${document.message}` : `${doc.name}: ${document.message}. ${adviceHint(document.advice)}`);
   await refresh(doc.id);
 }
 
@@ -265,9 +333,10 @@ async function disconnect(doc) {
 
 let connecting = null;
 
-function openConnect(doc) {
+function openConnect(doc, { forProject = false } = {}) {
   connecting = doc;
   const dialog = $("connect-dialog");
+  $("connect-guide").hidden = false;
   $("connect-title").textContent = `Connect ${doc.name}`;
   const guide = doc.setupGuide || {};
   $("connect-guide").replaceChildren(
@@ -282,19 +351,50 @@ function openConnect(doc) {
       el("pre", {}, el("code", {}, doc.cli.authCommand)));
     $("connect-submit").textContent = "Check";
   } else {
-    for (const spec of doc.credentials || []) {
+    const inputs = (doc.credentials || []).map((spec) => {
       const id = `field-${spec.key}`;
-      fields.push(el("div", { class: "field" },
+      return el("div", { class: "field" },
         el("label", { for: id }, spec.label, spec.required ? "" : " (optional)"),
         el("input", { id, name: spec.key, type: spec.type === "password" ? "password" : "text",
           placeholder: spec.placeholder || null, required: spec.required, autocomplete: "off",
           "aria-describedby": spec.patternHint ? `${id}-hint` : null }),
-        spec.patternHint ? el("small", { id: `${id}-hint` }, spec.patternHint) : null));
+        spec.patternHint ? el("small", { id: `${id}-hint` }, spec.patternHint) : null);
+    });
+    const offered = (doc.oauth && doc.oauth.services) || [];
+    if (doc.authType === "oauth") {
+      // Step 1, the OAuth app (its guide above): skipped when one is saved, unless changed.
+      const saved = doc.status && doc.status.hasCredentials;
+      const app = el("fieldset", { class: "step", id: "oauth-app", disabled: saved },
+        el("legend", {}, "1. Your OAuth app"), inputs);
+      if (saved) {
+        app.hidden = true;
+        fields.push(el("p", { class: "note" }, "Uses the OAuth app you saved. ",
+          el("button", { type: "button", class: "link", onclick: (event) => {
+            app.hidden = false; app.disabled = false; event.target.parentElement.remove();
+            const first = app.querySelector("input"); if (first) first.focus();
+          } }, "Change the OAuth app")));
+        $("connect-guide").hidden = true;
+      }
+      fields.push(app);
+      if (offered.length) {
+        const granted = new Set((doc.status && doc.status.services) || []);
+        fields.push(el("fieldset", { class: "step services-step" },
+          el("legend", {}, `${saved ? "" : "2. "}Services to grant`),
+          offered.map((name) => {
+            const id = `service-${name}`;
+            return el("div", { class: "check" },
+              el("input", { type: "checkbox", id, name: "service", value: name,
+                checked: granted.size ? granted.has(name) : true, disabled: granted.has(name) }),
+              el("label", { for: id }, serviceLabel(name), granted.has(name) ? " (granted)" : ""));
+          })));
+      }
+    } else {
+      fields.push(...inputs);
     }
     $("connect-submit").textContent = doc.authType === "oauth" ? "Sign in" : "Test and save";
   }
   if (project) {
-    fields.push(toggle("connect", "For this project only", false, () => {}));
+    fields.push(toggle("connect", "For this project only", forProject, () => {}));
   }
   $("connect-fields").replaceChildren(...fields);
   $("connect-problem").hidden = true;
@@ -309,22 +409,31 @@ async function submitConnect(event) {
   const form = $("connect-form");
   const values = {};
   for (const spec of doc.credentials || []) {
-    const value = form.elements[spec.key] ? form.elements[spec.key].value.trim() : "";
+    const input = form.elements[spec.key];
+    const value = input && !input.disabled ? input.value.trim() : "";
     if (value) values[spec.key] = value;
   }
+  // The services asked for: only the new ones (a granted one stays granted), as
+  // `connect google --service` asks only for what it adds.
+  const services = [...form.querySelectorAll('input[name="service"]')]
+    .filter((box) => box.checked && !box.disabled).map((box) => box.value);
   const onlyProject = project && $("connect-for-this-project-only") && $("connect-for-this-project-only").checked;
   const scope = onlyProject ? { scope: "project", projectId: project } : { scope: "global" };
   const problem = $("connect-problem");
   $("connect-submit").disabled = true;
   try {
     if (doc.authType === "oauth") {
-      await oauth(doc, values, scope);
+      await oauth(doc, values, scope, services);
       return;
     }
     const { status, document } = await api("POST", `api/credentials/${doc.id}`, { credentials: values, ...scope });
     if (status === 422) {
-      const fix = adviceText(document.advice);
-      problem.textContent = `Saved nothing: ${document.message}${fix ? ". " + fix : ""}`;
+      const fix = adviceHint(document.advice);
+      problem.replaceChildren(
+        el("p", {}, `Saved nothing: ${document.message}.${fix ? " " + fix : ""}`),
+        // In the dialog the fix is the form itself: the terminal is only a hint.
+        document.advice && document.advice.action !== "fix_input" ? terminalHint(document.advice) : null,
+      );
       problem.hidden = false;
       return;
     }
@@ -339,11 +448,29 @@ async function submitConnect(event) {
   }
 }
 
-async function oauth(doc, values, scope) {
+async function oauth(doc, values, scope, services) {
+  const offered = (doc.oauth && doc.oauth.services) || [];
+  if (offered.length && !services.length) {
+    const granted = (doc.status && doc.status.services) || [];
+    if (granted.length) {
+      $("connect-dialog").close();
+      announce(`${doc.name}: every service chosen is granted already`);
+      return;
+    }
+    throw new Error("choose at least one service to grant");
+  }
+  // The provider's other non-secret fields (a self-hosted instance's URL) go along.
+  const fields = {};
+  for (const spec of doc.credentials || []) {
+    if (spec.type !== "password" && !["clientId", "clientSecret"].includes(spec.key) && values[spec.key]) {
+      fields[spec.key] = values[spec.key];
+    }
+  }
   // The popup is opened now, inside the click, so that browsers allow it.
   const popup = window.open("about:blank", "navi-oauth", "width=520,height=680");
-  const { status, document } = await api("POST", `api/credentials/${doc.id}/oauth`, {
-    clientId: values.clientId || "", clientSecret: values.clientSecret || "", ...scope });
+  const body = { clientId: values.clientId || "", clientSecret: values.clientSecret || "", fields, ...scope };
+  if (offered.length) body.services = services;
+  const { status, document } = await api("POST", `api/credentials/${doc.id}/oauth`, body);
   if (status !== 200) {
     if (popup) popup.close();
     throw new Error(document.message || "the sign-in could not start");
@@ -374,6 +501,36 @@ window.addEventListener("message", async (event) => {
 });
 
 $("connect-form").addEventListener("submit", submitConnect);
+
+// -- the project selector: a known project opens at once (and stays in the URL); "New
+// project id…" asks for one, checked here by its pattern and by the server as the CLI checks.
+
+function chooseProject(id) {
+  const url = new URL(window.location.href);
+  url.search = id ? `?project=${encodeURIComponent(id)}` : "";
+  window.location.assign(url.toString());
+}
+
+$("project-select").addEventListener("change", (event) => {
+  const value = event.target.value;
+  const field = $("project-new-field");
+  field.hidden = value !== "__new__";
+  if (value === "__new__") $("project-new").focus();
+  else chooseProject(value);
+});
+
+$("project-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const select = $("project-select");
+  if (select.value !== "__new__") return chooseProject(select.value);
+  const typed = $("project-new");
+  typed.value = typed.value.trim();
+  if (!typed.value || !typed.checkValidity()) {
+    typed.reportValidity();
+    return;
+  }
+  chooseProject(typed.value);
+});
 $("connect-cancel").addEventListener("click", () => $("connect-dialog").close());
 
 // -- live updates ------------------------------------------------------------------------

@@ -20,6 +20,18 @@ class CredentialQueries(QueriesBase):
 
     # -- credentials ---------------------------------------------------------
 
+    def project_ids(self) -> list[str]:
+        """Every project with credentials or switches of its own, sorted."""
+        import sqlalchemy as sa
+
+        credentials, defaults, _ = self._tables()
+        found = sa.union(
+            sa.select(credentials.c.project_id).where(credentials.c.project_id != ""),
+            sa.select(defaults.c.project_id).where(defaults.c.project_id != ""),
+        )
+        with self.store.read() as conn:
+            return sorted(str(row[0]) for row in conn.execute(found))
+
     def credential_rows(self, provider_id: str, scope: Scope) -> list[dict[str, Any]]:
         """Both scopes' rows of a provider with both scopes' switches, by column name
         (:data:`~navi_integrations.statuses.CREDENTIAL_COLUMNS`): the hot read."""
