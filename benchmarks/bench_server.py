@@ -2,7 +2,7 @@
 
 1. ``GET /api/credentials/linear/token`` at 32 concurrent connections: requests per
    second, and p50/p99 latency, against a bare endpoint on the same stack (the same
-   app, a trivial route added here only) measured in the same run; target >= 50%;
+   app, a trivial route added here only) measured in the same run; target >= 80%;
 2. ``GET /api/integrations/status`` with 20 providers and 1,000 projects: p50/p99
    latency, for the user scope and in a project's context.
 
@@ -182,13 +182,15 @@ def _measure(base: str, token: str, httpx: Any) -> int:
             f"   p99 {med(name, 'p99'):7.2f} ms"
         )
     ratio = med("token", "rps") / med("bare", "rps")
-    ok = ratio >= 0.5
-    print(f"   token / bare: {ratio:.0%} (target >= 50%){'  ok' if ok else '  BELOW TARGET'}")
+    ok = ratio >= 0.8
+    print(f"   token / bare: {ratio:.0%} (target >= 80%){'  ok' if ok else '  BELOW TARGET'}")
 
-    print(f"\n2. GET /api/integrations/status, 20 providers x {PROJECTS} projects (one client)")
     with httpx.Client(headers=headers, timeout=30) as client:
         count = len(client.get(f"{base}/api/integrations/status").json()["integrations"])
-        assert count == 20, count
+        # the fixture's 20 providers (the five plugins' providers and 15 TOML files) and
+        # the plugins' hosted MCP ones
+        assert count >= 20, count
+        print(f"\n2. GET /api/integrations/status, {count} providers x {PROJECTS} projects")
         for label, url in (
             ("user scope", f"{base}/api/integrations/status"),
             (f"?projectId={PROJECT}", f"{base}/api/integrations/status?projectId={PROJECT}"),
