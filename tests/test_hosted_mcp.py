@@ -400,3 +400,25 @@ def test_mcp_add_keeps_odd_names_whole_and_never_echoes_a_header(navi_home: Path
     )
     assert bad.returncode == 2 and secret not in bad.stderr
     assert not (navi_home / "providers" / "keyed2.toml").exists()
+
+
+def test_the_http_api_connects_a_hosted_server(hosted: Hosted, navi_home: Path) -> None:
+    from .server_harness import running_server
+
+    added(hosted)
+    with running_server() as server, server.client() as client:
+        classic = client.post("/api/credentials/acme/oauth", json={"scope": "global"})
+        assert classic.status_code == 422 and "mcp-authorize" in classic.json()["advice"]["hint"]
+        begun = client.post("/api/credentials/acme/mcp-authorize", json={"scope": "global"})
+        assert begun.status_code == 200, begun.text
+        url = begun.json()["authorizationUrl"]
+        assert "code_challenge_method=S256" in url and "resource=" in url
+        assert httpx.get(url, follow_redirects=True, timeout=30).status_code == 200
+        deadline = time.monotonic() + 30
+        while not client.get("/api/integrations/acme/status").json()["hasCredentials"]:
+            assert time.monotonic() < deadline, "the sign-in was not stored"
+            time.sleep(0.1)
+        again = client.post("/api/credentials/acme/mcp-authorize", json={"scope": "global"})
+        assert again.json()["authorizationUrl"] is None
+        assert again.json()["tools"] == ["echo", "whoami"]
+    assert hosted.stats()["registrations"] == 1

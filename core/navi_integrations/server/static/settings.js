@@ -448,7 +448,30 @@ async function submitConnect(event) {
   }
 }
 
+async function mcpAuthorize(doc, values, scope) {
+  // A hosted MCP server: the server discovers and registers; the sign-in page returns to a
+  // one-shot listener on this machine, and /api/events shows the card connected.
+  const popup = window.open("about:blank", "navi-oauth", "width=520,height=680");
+  const { status, document } = await api("POST", `api/credentials/${doc.id}/mcp-authorize`, {
+    clientId: values.clientId || null, ...scope });
+  if (status !== 200) {
+    if (popup) popup.close();
+    throw new Error(document.message || "the sign-in could not start");
+  }
+  $("connect-dialog").close();
+  if (!document.authorizationUrl) {
+    if (popup) popup.close();
+    announce(`${doc.name} connected`);
+    await refresh(doc.id);
+    return;
+  }
+  if (popup) popup.location = document.authorizationUrl;
+  else window.open(document.authorizationUrl, "_blank", "noopener");
+  announce(`Finish signing in to ${doc.name} in the popup`);
+}
+
 async function oauth(doc, values, scope, services) {
+  if (doc.oauth && doc.oauth.discovery === "mcp") return mcpAuthorize(doc, values, scope);
   const offered = (doc.oauth && doc.oauth.services) || [];
   if (offered.length && !services.length) {
     const granted = (doc.status && doc.status.services) || [];
