@@ -206,6 +206,10 @@ def test_the_default_plugin_runs_the_gateway_for_the_scope(
             "args": ["gateway", "--project", "acme-app"],
         }
     }
+    # A project id with characters a plugin name cannot hold still gives a valid name.
+    dotted = navi("export", "claude-plugin", str(tmp_path / "p2"), "--project", "Team.App/web")
+    assert dotted.returncode == 0, dotted.stderr
+    assert "/plugin install navi-team-app-web@navi-team-app-web-marketplace" in dotted.stdout
     bad = navi("export", "claude-plugin", str(target), "--name", "Not A Name")
     assert bad.returncode != 0 and "not a plugin name" in bad.stderr
 

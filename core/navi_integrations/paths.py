@@ -11,7 +11,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["cache_dir", "config_dir", "custom_providers_dir", "data_dir", "private_dir"]
+__all__ = [
+    "cache_dir",
+    "config_dir",
+    "custom_providers_dir",
+    "data_dir",
+    "private_dir",
+    "write_atomic",
+]
 
 _APP = "navi-integrations"
 
@@ -61,3 +68,19 @@ def private_dir(path: Path) -> Path:
     for folder in reversed(missing):
         folder.mkdir(mode=0o700, exist_ok=True)
     return path
+
+
+def write_atomic(path: Path, text: str, *, private: bool = False) -> None:
+    """Write ``text`` to ``path`` through a temporary file in its folder and a rename: a
+    reader sees the old file or the new one, whole. ``private``: mode 0600 from the start;
+    else the umask's default (0644 with the usual 022)."""
+    import secrets
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600 if private else 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +35,7 @@ if TYPE_CHECKING:
     from .mcp import McpSkipped
     from .skills import InstallReport, Skill
 
-__all__ = ["PLUGIN_NAME", "ClaudePlugin", "gateway_entry", "helper_command", "write_plugin"]
+__all__ = ["PLUGIN_NAME", "ClaudePlugin", "write_plugin"]
 
 #: Claude Code's plugin and marketplace names: kebab-case.
 PLUGIN_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -78,18 +76,6 @@ class ClaudePlugin:
         }
 
 
-def gateway_entry(command: str, project_id: str | None) -> dict[str, Any]:
-    """The ``.mcp.json`` entry running the gateway for the scope."""
-    args = ["gateway"] + (["--project", project_id] if project_id else [])
-    return {"type": "stdio", "command": command, "args": args}
-
-
-def helper_command(command: str, provider_id: str, project_id: str | None) -> str:
-    """The portable ``headersHelper`` of one remote server."""
-    scope = ["--project", project_id] if project_id else []
-    return shlex.join([command, "token", provider_id, *scope, "--headers"])
-
-
 def write_plugin(
     directory: Path,
     *,
@@ -107,6 +93,7 @@ def write_plugin(
     else in ``directory`` is left alone, and so are skill folders navi-int did
     not create (see :func:`~navi_integrations.agent.skills.install`).
     """
+    from ..paths import write_atomic
     from .skills import install
 
     for label, value in (("plugin", name), ("marketplace", marketplace)):
@@ -136,17 +123,10 @@ def write_plugin(
         "owner": {"name": owner},
         "plugins": [{"name": name, "source": "./", "description": description, "version": version}],
     }
-    _write(directory / ".mcp.json", mcp_text)
-    _write(meta / "plugin.json", json.dumps(plugin, indent=2, ensure_ascii=False) + "\n")
-    _write(meta / "marketplace.json", json.dumps(listing, indent=2, ensure_ascii=False) + "\n")
+    # Each atomically: Claude Code, loading the plugin, sees the old file or the new one.
+    write_atomic(directory / ".mcp.json", mcp_text)
+    write_atomic(meta / "plugin.json", json.dumps(plugin, indent=2, ensure_ascii=False) + "\n")
+    write_atomic(
+        meta / "marketplace.json", json.dumps(listing, indent=2, ensure_ascii=False) + "\n"
+    )
     return version, report
-
-
-def _write(path: Path, text: str) -> None:
-    """Atomically: a reader (Claude Code loading the plugin) sees the old file or the new."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

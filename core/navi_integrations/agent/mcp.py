@@ -212,21 +212,27 @@ def render(servers: dict[str, McpServer], runtime: str) -> dict[str, Any]:
     return entries if runtime == "agent-sdk" else {"mcpServers": entries}
 
 
-def headers_helper_command(provider_id: str, project_id: str | None) -> str:
+def headers_helper_command(
+    provider_id: str, project_id: str | None, *, command: str | None = None
+) -> str:
     """The shell command printing a provider's MCP headers as JSON (``navi-int token NAME
     --headers``): by its full path when it can be found, with the data dir when one is set
-    (agent runtimes often start with a bare PATH and environment)."""
+    (agent runtimes often start with a bare PATH and environment). With ``command`` (a
+    shared Claude Code plugin: each teammate has their own install and data dir) exactly
+    that command, and no data dir."""
     import shutil
     import sys
     from pathlib import Path
 
-    beside = Path(sys.executable).with_name("navi-int")
-    command = shutil.which("navi-int") or (str(beside) if beside.exists() else "navi-int")
+    prefix = ""
+    if command is None:
+        beside = Path(sys.executable).with_name("navi-int")
+        command = shutil.which("navi-int") or (str(beside) if beside.exists() else "navi-int")
+        home = os.environ.get("NAVI_INTEGRATIONS_HOME")
+        prefix = f"NAVI_INTEGRATIONS_HOME={shlex.quote(home)} " if home else ""
     args = [command, "token", provider_id, "--headers"]
     if project_id:
         args[3:3] = ["--project", project_id]
-    home = os.environ.get("NAVI_INTEGRATIONS_HOME")
-    prefix = f"NAVI_INTEGRATIONS_HOME={shlex.quote(home)} " if home else ""
     return prefix + shlex.join(args)
 
 

@@ -12,7 +12,6 @@ them), so the server is connected at once.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -126,7 +125,7 @@ def add(
     """
     from urllib.parse import urlsplit
 
-    from ..paths import custom_providers_dir
+    from ..paths import custom_providers_dir, write_atomic
 
     if not _PROVIDER_ID.match(name):
         raise BadInput(
@@ -149,7 +148,7 @@ def add(
     folder.mkdir(parents=True, exist_ok=True)
     _check_loads(folder, name, text)  # before anything is replaced
     old_url = _declared_url(path)
-    _write_atomic(path, text)
+    write_atomic(path, text)
     _forget_loaded()
     doc = catalog().document(name)
     svc = service()
@@ -217,15 +216,6 @@ def _declared_url(path: Path) -> str | None:
         return None
     url = (data.get("mcp") or {}).get("url")
     return url if isinstance(url, str) else None
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _forget_loaded() -> None:

@@ -133,15 +133,11 @@ def _announce(base: str) -> Any:
     import json
     import os
 
-    from ..paths import private_dir
+    from ..paths import private_dir, write_atomic
 
     path = _server_file()
     private_dir(path.parent)
-    tmp = path.with_name(f".serve.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump({"url": base, "pid": os.getpid()}, out)
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps({"url": base, "pid": os.getpid()}), private=True)
     return path
 
 

@@ -186,14 +186,12 @@ class AgentAccess:
         import re
 
         from .._version import __version__
-        from ..agent.claude_plugin import (
-            ClaudePlugin,
-            gateway_entry,
-            helper_command,
-            write_plugin,
-        )
+        from ..agent.claude_plugin import ClaudePlugin, write_plugin
+        from ..agent.mcp import headers_helper_command, render
 
-        name = name or (f"navi-{project_id.lower()}" if project_id else "navi-integrations")
+        if name is None:  # a project id may hold . _ : @ / +, which a plugin name may not
+            slug = re.sub(r"[^a-z0-9]+", "-", (project_id or "").lower()).strip("-")
+            name = f"navi-{slug}" if slug else "navi-integrations"
         marketplace = marketplace or f"{name}-marketplace"
         try:
             owner = owner or getpass.getuser()
@@ -202,7 +200,8 @@ class AgentAccess:
         where = f"project {project_id}" if project_id else "every project"
         if not headers_helper:
             config = None
-            servers: dict[str, Any] = {"navi-integrations": gateway_entry(command, project_id)}
+            gateway = {"navi-integrations": _gateway_server(project_id, command=command)}
+            servers: dict[str, Any] = render(gateway, "claude-code")["mcpServers"]
             description = f"The integrations navi-integrations connects, for {where}, through "
             description += "its MCP gateway"
         else:
@@ -212,7 +211,9 @@ class AgentAccess:
             servers = dict(config.document["mcpServers"])
             for provider, entry in servers.items():
                 if entry.get("type") in ("http", "sse") and entry.pop("headers", None):
-                    entry["headersHelper"] = helper_command(command, provider, project_id)
+                    entry["headersHelper"] = headers_helper_command(
+                        provider, project_id, command=command
+                    )
             description = f"The integrations navi-integrations connects, for {where}"
         text = json.dumps(servers)
         env = {
@@ -263,10 +264,11 @@ class AgentAccess:
         )
 
 
-def _gateway_server(project_id: str | None) -> Any:
+def _gateway_server(project_id: str | None, *, command: str | None = None) -> Any:
     """The stdio server that runs the gateway: ``navi-int`` by its full path when it can be
     found (agent runtimes often start with a bare PATH), and the data dir when one is set;
-    never the master key or a database URL, which may hold a password."""
+    never the master key or a database URL, which may hold a password. With ``command``
+    (a shared plugin) exactly that command, and no data dir."""
     import os
     import shutil
     import sys
@@ -274,6 +276,8 @@ def _gateway_server(project_id: str | None) -> Any:
     from ..models import StdioMcpServer
 
     args = ["gateway"] + (["--project", project_id] if project_id else [])
+    if command is not None:
+        return StdioMcpServer(command=command, args=args)
     env = {name: os.environ[name] for name in ("NAVI_INTEGRATIONS_HOME",) if os.environ.get(name)}
     beside = Path(sys.executable).with_name("navi-int")  # this environment's, when not on PATH
     command = shutil.which("navi-int") or (str(beside) if beside.exists() else "navi-int")
