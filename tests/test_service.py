@@ -69,6 +69,12 @@ def test_status_document_has_the_prd_shape(service: Any) -> None:
     service.update_settings("slack", project_id="p1", mcp_enabled=False)
     document = service.status_document(project_id="p1")
     slack = next(i for i in document["integrations"] if i["provider"] == "slack")
+    # its accounts (named connections): the one connected is the default and in use
+    accounts = slack.pop("accounts")
+    assert slack.pop("accountInUse") == "default"
+    assert [(a["name"], a["scope"], a["default"], a["inUse"], a["health"]) for a in accounts] == [
+        ("default", "global", True, True, "unknown")
+    ]
     assert slack == {
         "provider": "slack",
         "name": "Slack",

@@ -97,6 +97,12 @@ class OAuthConfig(DocumentModel):
     pkce: bool = True
     #: Extra authorization-request parameters (e.g. Google's ``access_type=offline``).
     auth_params: dict[str, str] = Field(default_factory=dict)
+    refresh_token_idle_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Days after which the provider revokes a refresh token nobody used; "
+        "`navi-int refresh --due` exercises it before then.",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # annotations only: `navi-int token` loads neither (see store
     from .results import Health
 
 __all__ = [
+    "AccountStatus",
     "CliDocument",
     "DefaultsDocument",
     "FieldDocument",
@@ -52,6 +53,36 @@ class Token:
 
 
 @dataclass(frozen=True)
+class AccountStatus:
+    """One of a provider's accounts (named connections) in the user scope or a project."""
+
+    name: str
+    scope: str  # "global" (the user scope) or "project"
+    #: Whether it is its scope's default (``navi-int use``, else the oldest).
+    default: bool
+    #: Whether it is the account in effect for the asked scope.
+    in_use: bool
+    enabled: bool
+    health: Health
+    #: The identity its last successful health check reported.
+    identity: str | None = None
+    last_used_at: int | None = None
+
+    def to_document(self) -> dict[str, Any]:
+        """One entry of a status entry's ``accounts``."""
+        return {
+            "name": self.name,
+            "scope": self.scope,
+            "default": self.default,
+            "inUse": self.in_use,
+            "enabled": self.enabled,
+            "health": self.health,
+            "identity": self.identity,
+            "lastUsedAt": self.last_used_at,
+        }
+
+
+@dataclass(frozen=True)
 class ProviderStatus:
     """One provider's state, globally and (when asked) in a project."""
 
@@ -65,6 +96,10 @@ class ProviderStatus:
     project_health: Health | None = None
     #: Epoch ms until which the provider asked us to wait (429), if that is still ahead.
     rate_limited_until: int | None = None
+    #: The name of the account in effect (``None``: not connected).
+    account_in_use: str | None = None
+    #: Every account in the user scope and the asked project, the user's first.
+    accounts: tuple[AccountStatus, ...] = ()
 
     @property
     def effective(self) -> Effective:
@@ -100,4 +135,6 @@ class ProviderStatus:
             "projectId": self.project_id,
             "rateLimitedUntil": self.rate_limited_until,
             "status": status,
+            "accountInUse": self.account_in_use,
+            "accounts": [a.to_document() for a in self.accounts],
         }

@@ -133,9 +133,12 @@ def scope_flag(project_id: str | None) -> str:
     return f" --project {shlex.quote(project_id)}"
 
 
-def connect_advice(provider_id: str, project_id: str | None) -> Advice:
-    """Advice to (re)connect a provider in a scope."""
-    return Advice("connect", f"navi-int connect {provider_id}{scope_flag(project_id)}")
+def connect_advice(
+    provider_id: str, project_id: str | None, account: str | None = None
+) -> Advice:
+    """Advice to (re)connect a provider in a scope (one of its accounts, when named)."""
+    flag = f" --account {account}" if account else ""
+    return Advice("connect", f"navi-int connect {provider_id}{flag}{scope_flag(project_id)}")
 
 
 class NaviError(Exception):
@@ -310,15 +313,46 @@ class CredentialsInvalid(CredentialsError):
 
 
 class NotConnected(CredentialsError):
-    """Raised when a provider has no usable credentials in the asked scope."""
+    """Raised when a provider has no usable credentials in the asked scope, or not the
+    account asked for (``account``; ``bound``: the one the project is bound to)."""
 
-    def __init__(self, provider_id: str, project_id: str | None) -> None:
+    def __init__(
+        self,
+        provider_id: str,
+        project_id: str | None,
+        *,
+        account: str | None = None,
+        bound: bool = False,
+    ) -> None:
         self.project_id = project_id
-        super().__init__(
-            provider_id,
-            f"{provider_id} is not connected ({scope_label(project_id)})",
-            advice=connect_advice(provider_id, project_id),
-        )
+        self.account = account
+        if account is None:
+            message = f"{provider_id} is not connected ({scope_label(project_id)})"
+            advice = connect_advice(provider_id, project_id)
+        elif bound:
+            message = (
+                f"{provider_id} account '{account}', which {scope_label(project_id)} uses,"
+                " is not connected"
+            )
+            advice = Advice(
+                "connect",
+                f"navi-int connect {provider_id} --account {account}",
+                hint=f"or choose another: navi-int use {provider_id} ACCOUNT"
+                f"{scope_flag(project_id)}",
+            )
+        else:
+            message = (
+                f"{provider_id} has no account '{account}' ({scope_label(project_id)}"
+                " or the user scope)"
+                if project_id
+                else f"{provider_id} has no account '{account}' (user scope)"
+            )
+            advice = Advice(
+                "connect",
+                f"navi-int connect {provider_id} --account {account}",
+                hint=f"navi-int list{scope_flag(project_id)} shows every account",
+            )
+        super().__init__(provider_id, message, advice=advice)
 
 
 class IntegrationDisabled(CredentialsError):

@@ -44,6 +44,7 @@ class OAuthDocument(TypedDict, total=False):
     baseScopes: list[str]
     pkce: bool
     authParams: dict[str, str]
+    refreshTokenIdleDays: int | None
 
 
 class CliDocument(TypedDict, total=False):

@@ -91,6 +91,9 @@ class ConnectResult:
     advice: Advice | None = None
     #: The recovery action (``reauth``, ``wait``, ``retry_later``, ``fail``) when not saved.
     action: str | None = None
+    #: The name of the account it was stored as (``account`` is the identity the check
+    #: reported); ``None`` when nothing was saved.
+    account_name: str | None = None
 
     @property
     def kind(self) -> FailureKind | None:
@@ -105,6 +108,7 @@ class ConnectResult:
             "saved": self.saved,
             "tested": self.tested,
             "account": self.account,
+            "accountName": self.account_name,
             "ok": self.saved,
             "message": None if self.check is None else self.check.message,
             "kind": self.kind,

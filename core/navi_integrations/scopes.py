@@ -19,10 +19,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "DEFAULT_ACCOUNT",
     "CredentialScope",
     "Effective",
     "Scope",
     "Switches",
+    "account_name_from",
+    "check_account_name",
     "check_project_id",
     "credential_scope",
     "resolve",
@@ -120,13 +123,23 @@ class Scope:
     ``Scope.user()`` / ``Scope.project("acme")`` / ``Scope.of(project_id)``.
     ``key`` is how the store names it (``''`` for the user scope, else the
     project id); ``kind`` is ``"user"`` or ``"project"``.
+
+    A provider can hold several named connections (accounts) in a scope.
+    ``account`` names one of them: in a scope a caller asks about, ``None``
+    means the account that scope uses (the project's binding, else the
+    scope's default: see :func:`navi_integrations.statuses.credential_in_effect`);
+    in the scope of a stored row it is that row's account. Switches are per
+    scope, never per account.
     """
 
     project_id: str | None = None
+    account: str | None = None
 
     def __post_init__(self) -> None:
         if self.project_id is not None:
             check_project_id(self.project_id)
+        if self.account is not None:
+            check_account_name(self.account)
 
     @classmethod
     def user(cls) -> Scope:
@@ -139,8 +152,11 @@ class Scope:
         return cls(project_id)
 
     @classmethod
-    def of(cls, project_id: str | None) -> Scope:
-        """The scope a ``project_id`` argument names (``None``: the user scope)."""
+    def of(cls, project_id: str | None, account: str | None = None) -> Scope:
+        """The scope a ``project_id`` argument names (``None``: the user scope), with
+        ``account`` when one is named."""
+        if account is not None:
+            return cls(project_id, account)
         if project_id is None:
             return _USER
         found = _KNOWN.get(project_id)  # every token read names one: validated once
@@ -154,6 +170,12 @@ class Scope:
     def from_key(cls, key: str) -> Scope:
         """The scope a stored ``project_id`` column names (``''``: the user scope)."""
         return cls.of(key or None)
+
+    def with_account(self, account: str | None) -> Scope:
+        """The same place, naming ``account`` (``None``: whichever the scope uses)."""
+        if account == self.account:
+            return self
+        return Scope(self.project_id, account) if account is not None else Scope.of(self.project_id)
 
     @property
     def key(self) -> str:
@@ -171,7 +193,7 @@ class Scope:
         return self.project_id is None
 
     def label(self) -> str:
-        """How messages name it: "user scope" or "project P"."""
+        """How messages name it: "user scope" or "project P" (the place, not the account)."""
         return f"project {self.project_id}" if self.project_id else "user scope"
 
     def __str__(self) -> str:
@@ -213,6 +235,46 @@ def _what_is_wrong(project_id: object) -> str:
         return f"it starts with {project_id[0]!r}"
     bad = next(c for c in project_id if not _PROJECT_ID.fullmatch("a" + c))
     return f"{bad!r} is not allowed"
+
+
+#: The account a connection gets when neither ``--account`` nor its health check names one.
+DEFAULT_ACCOUNT = "default"
+_ACCOUNT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
+
+
+def check_account_name(account: str) -> str:
+    """``account`` if it is a valid account name, else :class:`InvalidInput`.
+
+    1-64 characters: letters, digits and ``. _ @ + -``, starting with a letter
+    or digit (an e-mail address is one; ``linear:work`` splits at the colon).
+    """
+    if isinstance(account, str) and _ACCOUNT.fullmatch(account):
+        return account
+    from .errors import InvalidInput
+
+    what = (
+        f"a value of type {type(account).__name__}"
+        if not isinstance(account, str)
+        else "an empty name"
+        if not account
+        else "longer than 64 characters"
+        if len(account) > 64
+        else "it has characters other than letters, digits and . _ @ + -, or starts with one"
+    )
+    raise InvalidInput(
+        f"invalid account name: {what}",
+        hint="use 1-64 letters, digits and . _ @ + -, starting with a letter or digit",
+    )
+
+
+def account_name_from(identity: str | None) -> str:
+    """The account name a connection gets from the identity its health check reported
+    (``ada@example.com`` stays as it is; ``Ada Lovelace`` becomes ``Ada-Lovelace``), or
+    :data:`DEFAULT_ACCOUNT` when there is none to use."""
+    if not identity:
+        return DEFAULT_ACCOUNT
+    slug = re.sub(r"[^A-Za-z0-9._@+-]+", "-", identity.strip()).strip("-._@+")[:64]
+    return slug if slug and _ACCOUNT.fullmatch(slug) else DEFAULT_ACCOUNT
 
 
 _USER = Scope(None)

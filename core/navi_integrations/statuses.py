@@ -9,10 +9,11 @@ whichever path read the rows. Every inheritance rule comes from
 
 Row shapes (columns by name; ``project_id`` is ``""`` for the user scope):
 
-* credentials: ``provider, project_id, enabled``;
+* credentials: ``id, provider, project_id, account, enabled`` (one row per
+  account);
 * switches (``integration_defaults``): ``provider, project_id, enabled,
-  mcp_enabled, skill_enabled``;
-* health (``integration_status``): ``provider, project_id, status,
+  mcp_enabled, skill_enabled, account`` (the account the scope uses);
+* health (``integration_status``): ``provider, project_id, account, status,
   rate_limited_until``, and for :func:`health_detail` ``error_message,
   last_check_at, metadata``;
 * one provider's credential rows for a token (:data:`CREDENTIAL_COLUMNS`).
@@ -28,7 +29,7 @@ from .errors import Advice, CredentialsError, IntegrationDisabled, InvalidInput,
 from .scopes import CredentialScope, Effective, Switches, credential_scope, resolve, switch_value
 
 if TYPE_CHECKING:
-    from .documents import ProviderDocument, ProviderStatus
+    from .documents import AccountStatus, ProviderDocument, ProviderStatus
     from .results import Health
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "defaults_of",
     "granted_services",
     "health_detail",
+    "pick_accounts",
     "provider_statuses",
     "status_document",
     "token_field",
@@ -47,6 +49,8 @@ __all__ = [
 
 Row = Mapping[str, Any]
 _Key = tuple[str, str]
+#: A credential row's key: (provider, project_id column, account).
+RowKey = tuple[str, str, str]
 
 #: The details of a status entry whose provider is not connected.
 NO_DETAILS: Mapping[str, Any] = {
@@ -61,12 +65,15 @@ NO_DETAILS: Mapping[str, Any] = {
 CREDENTIAL_COLUMNS = (
     "id",
     "project_id",
+    "account",
     "value",
     "key_id",
     "enabled",
     "last_used_at",
     "project_enabled",
     "global_enabled",
+    "project_account",
+    "global_account",
 )
 
 
@@ -96,11 +103,81 @@ def _by_scope(rows: Iterable[Row]) -> dict[_Key, Row]:
     return {(str(r["provider"]), str(r["project_id"])): r for r in rows}
 
 
+def _by_row(rows: Iterable[Row]) -> dict[RowKey, Row]:
+    return {(str(r["provider"]), str(r["project_id"]), str(r["account"])): r for r in rows}
+
+
+def pick_accounts(
+    rows: Sequence[Row],
+    project_id: str | None,
+    *,
+    account: str | None = None,
+    project_account: str | None = None,
+    global_account: str | None = None,
+) -> tuple[Row | None, Row | None, str | None]:
+    """Which of a provider's accounts each scope offers: ``(user row, project row, wanted)``.
+
+    ``rows`` are the provider's credential rows in the user scope and
+    ``project_id`` (``project_id``, ``account``, ``id`` columns). The account
+    wanted is ``account`` if named, else the project's binding
+    (``project_account``, with a project), else the user scope's default
+    (``global_account``). A wanted account is looked for by name in both
+    scopes; without one, a scope offers its oldest account. A user-scope
+    default that names an account no longer there falls back to the oldest
+    (deleting the default account leaves the next one as default); a named or
+    bound account that is missing is not replaced: ``wanted`` says which.
+    """
+    pid = project_id or ""
+    wanted = account or (project_account if project_id else None) or None
+    user_name = wanted or global_account or None
+
+    def pick(key: str, name: str | None) -> Row | None:
+        mine = [r for r in rows if r["project_id"] == key]
+        if name is not None:
+            return next((r for r in mine if r["account"] == name), None)
+        return min(mine, key=lambda r: int(r["id"]), default=None)
+
+    project_row = pick(pid, wanted) if project_id else None
+    user_row = pick("", user_name)
+    if user_row is None and wanted is None:
+        user_row = pick("", None)  # a stale default: the oldest account is the default now
+    return user_row, project_row, wanted
+
+
+def _switch_rows(
+    provider_id: str, project_id: str | None, switches: Mapping[_Key, Row]
+) -> tuple[Row | None, Row | None]:
+    return switches.get((provider_id, "")), (
+        switches.get((provider_id, project_id)) if project_id else None
+    )
+
+
+def _account_of(row: Row | None) -> str | None:
+    return None if row is None or row.get("account") is None else str(row["account"])
+
+
+def _in_effect_rows(
+    provider_id: str,
+    project_id: str | None,
+    credentials: Sequence[Row],
+    switches: Mapping[_Key, Row],
+    account: str | None = None,
+) -> tuple[Row | None, Row | None, str | None]:
+    global_row, project_row = _switch_rows(provider_id, project_id, switches)
+    return pick_accounts(
+        [r for r in credentials if r["provider"] == provider_id],
+        project_id,
+        account=account,
+        project_account=_account_of(project_row),
+        global_account=_account_of(global_row),
+    )
+
+
 def _effective(
     doc: ProviderDocument,
     provider_id: str,
     project_id: str | None,
-    credentials: Mapping[_Key, Row],
+    picked: tuple[Row | None, Row | None],
     switches: Mapping[_Key, Row],
 ) -> Effective:
     def switch_row(pid: str) -> Switches | None:
@@ -111,39 +188,77 @@ def _effective(
             _bool(row["enabled"]), _bool(row["mcp_enabled"]), _bool(row["skill_enabled"])
         )
 
-    def credential(pid: str) -> bool | None:
-        row = credentials.get((provider_id, pid))
-        return None if row is None else bool(row["enabled"])
-
+    user_row, project_row = picked
     return resolve(
         defaults_of(doc),
         switch_row(""),
         switch_row(project_id) if project_id else None,
-        credential(""),
-        credential(project_id) if project_id else None,
+        None if user_row is None else bool(user_row["enabled"]),
+        None if project_row is None else bool(project_row["enabled"]),
     )
 
 
-def _health_row(
-    provider_id: str, state: Effective, project_id: str | None, health: Mapping[_Key, Row]
-) -> Row | None:
-    """The health row of the credentials in effect (health is kept per credential scope)."""
+def _row_in_effect(state: Effective, picked: tuple[Row | None, Row | None]) -> Row | None:
     if state.credential_scope is None:
         return None
-    pid = (project_id or "") if state.credential_scope == "project" else ""
-    return health.get((provider_id, pid))
+    return picked[1] if state.credential_scope == "project" else picked[0]
+
+
+def _health_row(
+    provider_id: str, row: Row | None, health: Mapping[RowKey, Row]
+) -> Row | None:
+    """The health row of the credentials in effect (health is kept per credential row)."""
+    if row is None:
+        return None
+    return health.get((provider_id, str(row["project_id"]), str(row["account"])))
 
 
 def _health(
-    provider_id: str, state: Effective, project_id: str | None, health: Mapping[_Key, Row]
+    provider_id: str, state: Effective, row: Row | None, health: Mapping[RowKey, Row]
 ) -> Health:
     if not state.enabled:
         return "disabled"
-    row = _health_row(provider_id, state, project_id, health)
-    if row is None:
+    found = _health_row(provider_id, row, health)
+    if found is None:
         return "unknown"
-    status: Health = row["status"]
+    status: Health = found["status"]
     return status
+
+
+def _accounts(
+    provider_id: str,
+    project_id: str | None,
+    credentials: Sequence[Row],
+    health: Mapping[RowKey, Row],
+    in_use: Row | None,
+    user_default: Row | None,
+    project_default: Row | None,
+) -> tuple[AccountStatus, ...]:
+    from .documents import AccountStatus
+
+    found = []
+    keys = ("", project_id) if project_id else ("",)
+    mine = sorted(
+        (r for r in credentials if r["provider"] == provider_id and r["project_id"] in keys),
+        key=lambda r: (bool(r["project_id"]), int(r["id"])),
+    )
+    for row in mine:
+        status = health.get((provider_id, str(row["project_id"]), str(row["account"])))
+        meta = json.loads(status["metadata"]) if status is not None and status["metadata"] else {}
+        default = row is (project_default if row["project_id"] else user_default)
+        found.append(
+            AccountStatus(
+                name=str(row["account"]),
+                scope="project" if row["project_id"] else "global",
+                default=default,
+                in_use=row is in_use,
+                enabled=bool(row["enabled"]),
+                health=status["status"] if status is not None else "unknown",
+                identity=meta.get("account"),
+                last_used_at=row.get("last_used_at"),
+            )
+        )
+    return tuple(found)
 
 
 def provider_statuses(
@@ -164,42 +279,56 @@ def provider_statuses(
     """
     from .documents import ProviderStatus  # here: `navi-int token` needs no document
 
-    creds, switch_rows, health_rows = _by_scope(credentials), _by_scope(switches), _by_scope(health)
+    cred_rows = list(credentials)
+    switch_rows, health_rows = _by_scope(switches), _by_row(health)
     result = []
     for provider_id, doc in documents.items():
-        global_state = _effective(doc, provider_id, None, creds, switch_rows)
-        state = global_state
+        user_row, _, _ = _in_effect_rows(provider_id, None, cred_rows, switch_rows)
+        global_state = _effective(doc, provider_id, None, (user_row, None), switch_rows)
+        global_row = _row_in_effect(global_state, (user_row, None))
+        state, row = global_state, global_row
+        picked: tuple[Row | None, Row | None] = (user_row, None)
         project: dict[str, Any] = {}
         if project_id:
-            state = _effective(doc, provider_id, project_id, creds, switch_rows)
+            p_user, p_project, _ = _in_effect_rows(provider_id, project_id, cred_rows, switch_rows)
+            picked = (p_user, p_project)
+            state = _effective(doc, provider_id, project_id, picked, switch_rows)
+            row = _row_in_effect(state, picked)
             project = {
                 "project_id": project_id,
                 "project_state": state,
-                "project_health": _health(provider_id, state, project_id, health_rows),
+                "project_health": _health(provider_id, state, row, health_rows),
             }
-        row = _health_row(provider_id, state, project_id, health_rows)
-        until = row["rate_limited_until"] if row is not None else None
+        health_row = _health_row(provider_id, row, health_rows)
+        until = health_row["rate_limited_until"] if health_row is not None else None
+        own = [r for r in cred_rows if r["provider"] == provider_id and r["project_id"]]
+        own_default = min(own, key=lambda r: int(r["id"]), default=None) if project_id else None
         result.append(
             ProviderStatus(
                 provider=provider_id,
                 name=doc["name"],
                 auth_type=doc["authType"],
                 global_state=global_state,
-                global_health=_health(provider_id, global_state, None, health_rows),
+                global_health=_health(provider_id, global_state, global_row, health_rows),
                 rate_limited_until=int(until) if until is not None and until > now_ms else None,
+                account_in_use=None if row is None else str(row["account"]),
+                accounts=_accounts(
+                    provider_id, project_id, cred_rows, health_rows, row, user_row, own_default
+                ),
                 **project,
             )
         )
     return result
 
 
-def credential_key(status: ProviderStatus) -> _Key | None:
-    """``(provider, project_id column)`` of the credentials in effect for a status entry
-    (their health row and credential row have that key); ``None`` when not connected."""
+def credential_key(status: ProviderStatus) -> RowKey | None:
+    """``(provider, project_id column, account)`` of the credentials in effect for a status
+    entry (their health row and credential row have that key); ``None`` when not connected."""
     scope = status.effective.credential_scope
-    if scope is None:
+    if scope is None or status.account_in_use is None:
         return None
-    return status.provider, (status.project_id or "") if scope == "project" else ""
+    pid = (status.project_id or "") if scope == "project" else ""
+    return status.provider, pid, status.account_in_use
 
 
 def error_needs_advice(status: str | None, error_message: str | None) -> bool:
@@ -264,34 +393,41 @@ def credential_in_effect(
     rows: Sequence[Row],
     *,
     require_enabled: bool,
+    account: str | None = None,
 ) -> tuple[CredentialScope, Row]:
     """Whose credentials apply to one provider in a scope, and their row.
 
-    ``rows`` has the :data:`CREDENTIAL_COLUMNS` (one row per stored scope, each
-    carrying both scopes' switches). Raises :class:`NotConnected` when no
-    enabled credentials apply, and :class:`IntegrationDisabled` when the
-    provider is switched off there and ``require_enabled``. The same rules as
+    ``rows`` has the :data:`CREDENTIAL_COLUMNS` (one row per stored account,
+    each carrying both scopes' switches and the account each uses). The
+    account is ``account`` if named, else the project's binding, else the
+    default (:func:`pick_accounts`); between the scopes, the project's own
+    enabled row wins over the user's (the rules of
     :func:`~navi_integrations.scopes.resolve`, for ``enabled`` alone: this is
-    every token read.
+    every token read). Raises :class:`NotConnected` when no enabled
+    credentials apply (naming a missing account), and
+    :class:`IntegrationDisabled` when the provider is switched off there and
+    ``require_enabled``.
     """
-    project_row: Row | None = None
-    user_row: Row | None = None
-    for row in rows:
-        if not row["project_id"]:
-            user_row = row
-        elif row["project_id"] == project_id:
-            project_row = row
+    first = rows[0] if rows else None
+    user_row, project_row, wanted = pick_accounts(
+        rows,
+        project_id,
+        account=account,
+        project_account=None if first is None else first["project_account"],
+        global_account=None if first is None else first["global_account"],
+    )
     scope = credential_scope(
         None if user_row is None else bool(user_row["enabled"]),
         None if project_row is None else bool(project_row["enabled"]),
     )
     if scope is None:
-        raise NotConnected(provider_id, project_id)
+        bound = account is None and wanted is not None
+        raise NotConnected(provider_id, project_id, account=wanted, bound=bound)
     if require_enabled:
-        switch = rows[0]
+        assert first is not None  # a scope is named only when a row exists
         enabled = switch_value(
-            switch["project_enabled"] if project_id else None,
-            switch["global_enabled"],
+            first["project_enabled"] if project_id else None,
+            first["global_enabled"],
             doc.get("defaults", {}).get("enabledGlobally", True),
         )
         if not enabled:

@@ -88,6 +88,8 @@ class PendingSignIn:
     services: list[str]
     asking: list[str]
     project_id: str | None = None
+    #: The account to store it as (``None``: named after the identity signed in).
+    account: str | None = None
     expires: float = 0.0
     verifier: str = field(default="", repr=False)
     client_secret: str = field(default="", repr=False)

@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigurationError, GrantRevoked, StoreBusy, connect_advice
 from ..results import HealthResult
 from ..scopes import Scope
-from ..store.reads import DEFAULT_REFRESH_MARGIN, now_ms, refresh_due, refresh_margin
+from ..store.reads import (
+    DEFAULT_REFRESH_MARGIN,
+    grant_times,
+    now_ms,
+    refresh_due,
+    refresh_margin,
+)
 
 if TYPE_CHECKING:
     from ..documents import ProviderDocument
@@ -71,7 +77,7 @@ class TokenRefresher:
         self._renew = renew
         self._documents = documents
         self.margin = margin if margin is not None else refresh_margin()
-        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._locks: dict[tuple[str, str, str], threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
     def needs_refresh(self, doc: ProviderDocument, credentials: Credentials) -> bool:
@@ -79,8 +85,9 @@ class TokenRefresher:
         return needs_refresh(str(doc.get("authType")), credentials, self.margin)
 
     def _lock(self, provider_id: str, row_scope: Scope) -> threading.Lock:
+        key = (provider_id, row_scope.key, row_scope.account or "")
         with self._locks_guard:
-            return self._locks.setdefault((provider_id, row_scope.key), threading.Lock())
+            return self._locks.setdefault(key, threading.Lock())
 
     def _current(self, provider_id: str, scope: Scope) -> tuple[Credentials, Scope] | None:
         from ..models import Credentials
@@ -109,7 +116,7 @@ class TokenRefresher:
         with self._lock(provider_id, row_scope):
             while True:
                 # Cheap look first: another thread or process has often renewed it already.
-                current = self._current(provider_id, scope)
+                current = self._current(provider_id, scope.with_account(row_scope.account))
                 if (
                     current is not None
                     and current[1] == row_scope
@@ -146,7 +153,7 @@ class TokenRefresher:
                 if row is None:
                     from ..errors import NotConnected
 
-                    raise NotConnected(provider_id, scope.project_id)
+                    raise NotConnected(provider_id, scope.project_id, account=scope.account)
                 current = Credentials(
                     self._vault.open(provider_id, row_scope, row["key_id"], row["value"])
                 )
@@ -160,7 +167,10 @@ class TokenRefresher:
                     )
                 values = {key: renewed.reveal(key) for key in renewed}
                 sealed = self._vault.seal_in(self._queries, conn, provider_id, row_scope, values)
-                self._queries.credentials.replace_value(conn, row["id"], sealed.blob, sealed.key_id)
+                times = grant_times(doc, values, now_ms())
+                self._queries.credentials.replace_value(
+                    conn, row["id"], sealed.blob, sealed.key_id, times=times
+                )
         except GrantRevoked:
             error = GrantRevoked(provider_id, str(doc["name"]), scope.project_id)
             self._tracker.record(

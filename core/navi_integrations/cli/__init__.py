@@ -41,6 +41,8 @@ _COMMANDS: dict[str, str] = {
     "login-link": "navi_integrations.cli.serve_cmd:login_link",
     "audit": "navi_integrations.cli.serve_cmd:audit",
     "gateway": "navi_integrations.cli.gateway_cmd:gateway",
+    "sync": "navi_integrations.cli.manifest_cmd:sync",
+    "check": "navi_integrations.cli.manifest_cmd:check",
 }
 
 

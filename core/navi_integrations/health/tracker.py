@@ -114,8 +114,12 @@ class HealthTracker:
         )
 
     def rate_limited_until(self, provider_id: str, scope: Scope) -> float | None:
-        """Epoch seconds until which calls must wait (shared by every process), or None."""
-        until = self._queries.health.rate_limited_until(provider_id, scope)
+        """Epoch seconds until which calls with the credentials in effect for ``scope`` must
+        wait (shared by every process), or None."""
+        row_scope = self.row_scope(provider_id, scope)
+        if row_scope is None:
+            return None
+        until = self._queries.health.rate_limited_until(provider_id, row_scope)
         if until is None or until <= time.time() * 1000:
             return None
         return float(until) / 1000

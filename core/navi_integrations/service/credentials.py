@@ -32,13 +32,18 @@ class CredentialReads:
         self._parts = parts
         self._audit = audit
 
-    def get_credentials(self, provider_id: str, *, project_id: str | None = None) -> Credentials:
+    def get_credentials(
+        self, provider_id: str, *, project_id: str | None = None, account: str | None = None
+    ) -> Credentials:
         """The effective credentials, decrypted (and fresh); records ``last_used_at``.
+
+        ``account`` names one of the provider's accounts; without it, the one
+        the scope uses (the project's binding, else the default).
 
         Raises :class:`NotConnected`, :class:`IntegrationDisabled` or
         :class:`DecryptionFailed` (wrong master key, damaged row).
         """
-        return self.credentials_in_scope(provider_id, Scope.of(project_id))[0]
+        return self.credentials_in_scope(provider_id, Scope.of(project_id, account))[0]
 
     def credentials_in_scope(
         self,
@@ -60,9 +65,14 @@ class CredentialReads:
         rows = parts.queries.credentials.credential_rows(provider_id, scope)
         vault = parts.vault
         row, values = reads.open_in_effect(
-            vault.key_for_read, doc, scope.project_id, rows, require_enabled=require_enabled
+            vault.key_for_read,
+            doc,
+            scope.project_id,
+            rows,
+            require_enabled=require_enabled,
+            account=scope.account,
         )
-        row_scope = scope if row["project_id"] else Scope.user()
+        row_scope = Scope.of(row["project_id"] or None, str(row["account"]))
         found = Credentials(values)
         now = reads.now_ms()
         if touch and reads.touch_due(row["last_used_at"], now):
@@ -81,10 +91,15 @@ class CredentialReads:
         return found, row_scope
 
     def refresh_credentials(
-        self, provider_id: str, *, project_id: str | None = None, rejected: str | None = None
+        self,
+        provider_id: str,
+        *,
+        project_id: str | None = None,
+        rejected: str | None = None,
+        account: str | None = None,
     ) -> Credentials:
         """Renew an OAuth provider's credentials now (``rejected``: the token it refused)."""
-        scope = Scope.of(project_id)
+        scope = Scope.of(project_id, account)
         _, row_scope = self.credentials_in_scope(
             provider_id, scope, touch=False, require_enabled=False, fresh=False
         )
@@ -97,6 +112,7 @@ class CredentialReads:
         project_id: str | None = None,
         field: str | None = None,
         caller: str | None = None,
+        account: str | None = None,
     ) -> Token:
         """The value a script sends: the OAuth access token, a CLI's token, else the first
         secret field; or the named ``field`` (e.g. Slack's ``teamId``).
@@ -106,9 +122,11 @@ class CredentialReads:
         """
         doc = self._parts.catalog.document(provider_id)
         if caller is None:
-            return token_of(doc, self.get_credentials(provider_id, project_id=project_id), field)
+            found = self.get_credentials(provider_id, project_id=project_id, account=account)
+            return token_of(doc, found, field)
         try:
-            found = token_of(doc, self.get_credentials(provider_id, project_id=project_id), field)
+            creds = self.get_credentials(provider_id, project_id=project_id, account=account)
+            found = token_of(doc, creds, field)
         except NaviError as exc:
             self._audit.audit_token_read(
                 provider_id, project_id, caller, outcome=type(exc).__name__
@@ -118,7 +136,12 @@ class CredentialReads:
         return found
 
     def mcp_headers(
-        self, provider_id: str, *, project_id: str | None = None, caller: str | None = None
+        self,
+        provider_id: str,
+        *,
+        project_id: str | None = None,
+        caller: str | None = None,
+        account: str | None = None,
     ) -> dict[str, str]:
         """The declared headers of the provider's remote MCP server, filled from fresh
         credentials (refreshed first when due): what ``navi-int token NAME --headers`` prints
@@ -132,7 +155,8 @@ class CredentialReads:
             raise InvalidInput(f"{provider.name} has no remote MCP server")
         try:
             server = fill_mcp_server(
-                provider, self.get_credentials(provider_id, project_id=project_id)
+                provider,
+                self.get_credentials(provider_id, project_id=project_id, account=account),
             )
         except NaviError as exc:
             if caller is not None:

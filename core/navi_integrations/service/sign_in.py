@@ -14,7 +14,7 @@ from ..errors import (
     NotConnected,
     OAuthFailed,
 )
-from ..scopes import Scope
+from ..scopes import Scope, check_account_name
 
 if TYPE_CHECKING:
     from ..auth.mcp_authorization import McpAuthorized
@@ -45,17 +45,18 @@ class SignIns:
         self._pending: PendingSignIns | None = None
 
     def oauth_client(
-        self, provider_id: str, *, project_id: str | None = None
+        self, provider_id: str, *, project_id: str | None = None, account: str | None = None
     ) -> Credentials | None:
-        """The credentials already stored in exactly this scope (their OAuth client), if any."""
-        scope = Scope.of(project_id)
+        """The credentials already stored in exactly this scope (their OAuth client), if any:
+        ``account``'s, else those of the account the scope uses."""
+        scope = Scope.of(project_id, account)
         try:
             creds, row_scope = self._credentials.credentials_in_scope(
                 provider_id, scope, touch=False, require_enabled=False, fresh=False
             )
         except NotConnected:
             return None
-        return creds if row_scope == scope else None
+        return creds if row_scope.project_id == scope.project_id else None
 
     def _sign_in_flow(
         self,
@@ -65,6 +66,7 @@ class SignIns:
         services: list[str] | None,
         project_id: str | None,
         fields: Mapping[str, str] | None = None,
+        account: str | None = None,
         **options: Any,
     ) -> tuple[OAuthSignIn, list[str]]:
         """The flow for a sign-in whose client is valid, and the services it asks for."""
@@ -78,18 +80,43 @@ class SignIns:
         chosen = (
             list(services) if services else list(provider.oauth.services if provider.oauth else [])
         )
-        existing = self.oauth_client(provider_id, project_id=project_id)
+        if account is not None:
+            check_account_name(account)
+        existing = self.oauth_client(provider_id, project_id=project_id, account=account)
         return OAuthSignIn(provider, existing=existing, **options), chosen
 
     def _signed_in(
-        self, provider_id: str, project_id: str | None, result: SignInResult
+        self,
+        provider_id: str,
+        project_id: str | None,
+        result: SignInResult,
+        account: str | None = None,
     ) -> SignInResult:
-        """Store what a completed sign-in granted, in one write, and record it healthy."""
+        """Store what a completed sign-in granted, in one write, as ``account`` (else the
+        account named after the identity it reported: see ``Connections.connect``), and
+        record it healthy."""
         if result.values is not None:
             stored = {k: result.values.reveal(k) for k in result.values}
-            self._connections.store_credentials(provider_id, stored, project_id=project_id)
-            self._checks.record_success(provider_id, project_id=project_id, account=result.account)
+            self._store(provider_id, project_id, stored, account, result.account)
         return result
+
+    def _store(
+        self,
+        provider_id: str,
+        project_id: str | None,
+        values: Mapping[str, str],
+        account: str | None,
+        identity: str | None,
+    ) -> Scope:
+        from ..results import HealthResult
+
+        row_scope = self._connections.row_scope_for(provider_id, project_id, account, identity)
+        self._connections.store_credentials(
+            provider_id, values, project_id=project_id, account=row_scope.account
+        )
+        healthy = HealthResult.healthy(identity)
+        self._parts.health.record(provider_id, healthy, row_scope, row_scope=row_scope)
+        return row_scope
 
     def sign_in(
         self,
@@ -103,6 +130,7 @@ class SignIns:
         open_browser: Callable[[str], bool] | None = None,
         show_url: Callable[[str], None] | None = None,
         fields: Mapping[str, str] | None = None,
+        account: str | None = None,
     ) -> SignInResult:
         """Connect an OAuth provider: the browser sign-in (PKCE) through a loopback listener,
         then store everything at once.
@@ -119,12 +147,13 @@ class SignIns:
             services,
             project_id,
             fields,
+            account,
             timeout=timeout,
             open_browser=open_browser,
             show_url=show_url,
         )
         result = flow.run(client_id, client_secret, chosen, fields)
-        return self._signed_in(provider_id, project_id, result)
+        return self._signed_in(provider_id, project_id, result, account)
 
     @property
     def pending_sign_ins(self) -> PendingSignIns:
@@ -145,6 +174,7 @@ class SignIns:
         project_id: str | None = None,
         redirect_uri: str,
         fields: Mapping[str, str] | None = None,
+        account: str | None = None,
     ) -> PendingSignIn | SignInResult:
         """Start a sign-in whose redirect comes back to ``redirect_uri`` (a server's own
         callback): the pending sign-in, whose ``url`` the browser opens and whose ``state``
@@ -154,12 +184,13 @@ class SignIns:
         from ..auth.oauth import SignInResult
 
         flow, chosen = self._sign_in_flow(
-            provider_id, client_id, client_secret, services, project_id, fields
+            provider_id, client_id, client_secret, services, project_id, fields, account
         )
         begun = flow.begin(client_id, client_secret, chosen, redirect_uri, fields)
         if isinstance(begun, SignInResult):
             return begun
         begun.project_id = project_id
+        begun.account = account
         self.pending_sign_ins.add(begun)
         return begun
 
@@ -186,7 +217,8 @@ class SignIns:
             existing=pending.previous,
         )
         result = flow.complete(pending, code=code, error=error)
-        return pending.provider_id, self._signed_in(pending.provider_id, pending.project_id, result)
+        signed_in = self._signed_in(pending.provider_id, pending.project_id, result, pending.account)
+        return pending.provider_id, signed_in
 
     def authorize_mcp(
         self,
@@ -199,6 +231,7 @@ class SignIns:
         timeout: float = 300.0,
         open_browser: Callable[[str], bool] | None = None,
         show_url: Callable[[str], None] | None = None,
+        account: str | None = None,
     ) -> McpAuthorized:
         """Connect a hosted MCP server that authorizes as the MCP specification says
         (``oauth.discovery='mcp'``): reuse the stored grant while it works, else sign in
@@ -228,7 +261,9 @@ class SignIns:
             )
             if problems:
                 raise CredentialsInvalid(provider_id, problems)
-        replaced = self._fresh_in_scope(provider_id, project_id)
+        if account is not None:
+            check_account_name(account)
+        replaced = self._fresh_in_scope(provider_id, project_id, account)
         try:
             server = fill_mcp_server(provider, replaced or Credentials({}))
             previous = replaced
@@ -251,16 +286,18 @@ class SignIns:
         result = flow.run()
         if result.values is not None:
             stored = {k: result.values.reveal(k) for k in result.values}
-            self._connections.store_credentials(provider_id, stored, project_id=project_id)
-            self._checks.record_success(provider_id, project_id=project_id, account=None)
+            self._store(provider_id, project_id, stored, account, None)
             if replaced is not None:
                 _revoke_replaced(replaced, result.values)
         return result
 
-    def _fresh_in_scope(self, provider_id: str, project_id: str | None) -> Credentials | None:
-        """The values stored in exactly this scope, renewed first when due (single flight);
-        a grant the server revoked keeps only its client registration and endpoints."""
-        scope = Scope.of(project_id)
+    def _fresh_in_scope(
+        self, provider_id: str, project_id: str | None, account: str | None = None
+    ) -> Credentials | None:
+        """The values stored in exactly this scope (``account``'s, else the account it
+        uses), renewed first when due (single flight); a grant the server revoked keeps
+        only its client registration and endpoints."""
+        scope = Scope.of(project_id, account)
         try:
             creds, row_scope = self._credentials.credentials_in_scope(
                 provider_id, scope, touch=False, require_enabled=False, fresh=True
@@ -268,14 +305,14 @@ class SignIns:
         except NotConnected:
             return None
         except GrantRevoked:
-            stale = self.oauth_client(provider_id, project_id=project_id)
+            stale = self.oauth_client(provider_id, project_id=project_id, account=account)
             if stale is None:
                 return None
             from ..models import Credentials
 
             kept = {k: stale.reveal(k) for k in stale if k not in _GRANT}
             return Credentials(kept)
-        return creds if row_scope == scope else None
+        return creds if row_scope.project_id == scope.project_id else None
 
 
 #: What a revoked grant loses before it is authorized again (its registration stays).

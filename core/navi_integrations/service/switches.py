@@ -103,8 +103,8 @@ class Switches:
         return provider_statuses(
             documents,
             scope.project_id,
-            rows.credentials.values(),
-            rows.switches.values(),
-            rows.status.values(),
+            rows.credentials,
+            rows.switches,
+            rows.status,
             now_ms(),
         )

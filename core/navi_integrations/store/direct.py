@@ -100,6 +100,7 @@ def _credentials(
     doc: Document,
     project_id: str | None,
     environ: Mapping[str, str],
+    account: str | None = None,
 ) -> dict[str, str]:
     """The credentials ``get_credentials`` would return, by the service's rules
     (:mod:`navi_integrations.store.reads`), when no refresh or hook is needed."""
@@ -107,7 +108,13 @@ def _credentials(
         raise CannotAnswer  # the token comes from the provider's runtime_credentials hook
     rows = _credential_rows(reader, doc, project_id)
     row, values = reads.open_in_effect(
-        keys.by_id, doc, project_id, rows, require_enabled=True, current=keys.current
+        keys.by_id,
+        doc,
+        project_id,
+        rows,
+        require_enabled=True,
+        current=keys.current,
+        account=account,
     )
     now = reads.now_ms()
     if reads.refresh_due(doc["authType"], values, reads.refresh_margin(environ), now):
@@ -122,6 +129,7 @@ def credentials(
     *,
     project_id: str | None = None,
     environ: Mapping[str, str] | None = None,
+    account: str | None = None,
 ) -> dict[str, str] | None:
     """The values the service's ``get_credentials`` returns for the provider ``doc``
     describes, as plain strings; ``None`` when only the service can answer (see the module
@@ -134,7 +142,7 @@ def credentials(
     project_id = checked_project(project_id)
     try:
         with connect(env) as reader:
-            return _credentials(reader, Keys(env), doc, project_id, env)
+            return _credentials(reader, Keys(env), doc, project_id, env, account)
     except CannotAnswer:
         return None
 
@@ -145,6 +153,7 @@ def _read_token(
     field: str | None,
     caller: str | None,
     environ: Mapping[str, str] | None,
+    account: str | None = None,
 ) -> tuple[str, int | None] | None:
     """The value ``get_token`` hands out and its expiry, audited as the service audits a
     read by ``caller`` (refused or not); ``None`` when only the service can answer."""
@@ -154,7 +163,7 @@ def _read_token(
         expires = values.get("expiresAt")
         return value, int(expires) if expires else None
 
-    return _read_audited(doc, project_id, caller, environ, chosen)
+    return _read_audited(doc, project_id, caller, environ, chosen, account)
 
 
 _T = TypeVar("_T")
@@ -166,6 +175,7 @@ def _read_audited(
     caller: str | None,
     environ: Mapping[str, str] | None,
     use: Callable[[dict[str, str]], _T],
+    account: str | None = None,
 ) -> _T | None:
     """What ``use`` makes of the credentials, the read audited for ``caller`` as the
     service audits a token read (refused or not); ``None`` when only the service can answer."""
@@ -175,7 +185,7 @@ def _read_audited(
     try:
         with connect(env, writes=caller is not None) as reader:
             try:
-                result = use(_credentials(reader, Keys(env), doc, project_id, env))
+                result = use(_credentials(reader, Keys(env), doc, project_id, env, account))
             except NaviError as exc:
                 if caller is not None:
                     _audit(reader, provider_id, project_id, caller, type(exc).__name__)
@@ -193,6 +203,7 @@ def mcp_headers(
     project_id: str | None = None,
     caller: str | None = None,
     environ: Mapping[str, str] | None = None,
+    account: str | None = None,
 ) -> dict[str, str] | None:
     """The headers of the provider's remote MCP server, filled from fresh credentials
     (``navi-int token NAME --headers``, a Claude Code ``headersHelper``), audited as a token
@@ -222,7 +233,7 @@ def mcp_headers(
                 out[name] = value
         return out
 
-    return _read_audited(doc, project_id, caller, environ, filled)
+    return _read_audited(doc, project_id, caller, environ, filled, account)
 
 
 def _audit(
@@ -240,10 +251,11 @@ def token_value(
     field: str | None = None,
     caller: str | None = None,
     environ: Mapping[str, str] | None = None,
+    account: str | None = None,
 ) -> str | None:
     """The plain value of :func:`token` (what ``navi-int token`` prints), without building
     the token document; ``None`` when only the service can answer."""
-    found = _read_token(doc, project_id, field, caller, environ)
+    found = _read_token(doc, project_id, field, caller, environ, account)
     return None if found is None else found[0]
 
 
@@ -254,6 +266,7 @@ def token(
     field: str | None = None,
     caller: str | None = None,
     environ: Mapping[str, str] | None = None,
+    account: str | None = None,
 ) -> Token | None:
     """What the service's ``get_token`` returns for the provider ``doc`` describes, with
     the same audit entry for ``caller``; ``None`` when only the service can answer.
@@ -263,7 +276,7 @@ def token(
     """
     from ..documents import Token
 
-    found = _read_token(doc, project_id, field, caller, environ)
+    found = _read_token(doc, project_id, field, caller, environ, account)
     if found is None:
         return None
     value, expires = found
@@ -282,8 +295,10 @@ def env_for(
     from its credentials, an empty value taking its field's default, and a variable whose
     optional field has neither left out; ``None`` when only the service can answer.
 
-    Providers are taken in order, as the slow path takes them: ``document``
-    (the catalog's) raises for an unknown id, and the first provider that is
+    Each entry is a provider id, or ``provider:account`` for one of its
+    accounts (else the account the scope uses). Providers are taken in order,
+    as the slow path takes them: ``document`` (the catalog's) raises for an
+    unknown id, and the first provider that is
     not connected or disabled raises the service's error. A template naming a
     required value the credentials lack also returns ``None``, so that ``run``
     reports it in its own words.
@@ -294,9 +309,10 @@ def env_for(
     try:
         with connect(env) as reader:
             keys = Keys(env)
-            for provider_id in provider_ids:
+            for entry in provider_ids:
+                provider_id, _, account = entry.partition(":")
                 doc = document(provider_id)
-                values = _credentials(reader, keys, doc, project_id, env)
+                values = _credentials(reader, keys, doc, project_id, env, account or None)
                 fields = doc.get("credentials") or []
                 defaults = {f["key"]: f["default"] for f in fields if f.get("default")}
                 optional = {f["key"] for f in fields if not f.get("required", True)}
@@ -357,7 +373,9 @@ def status_document(
             items = provider_statuses(
                 documents, project_id, credentials, switches, health, now_ms()
             )
-            by_key = {(str(r["provider"]), str(r["project_id"])): r for r in health}
+            by_key = {
+                (str(r["provider"]), str(r["project_id"]), str(r["account"])): r for r in health
+            }
             details: dict[str, dict[str, Any]] = {}
             keys: Keys | None = None
             own = {str(r["provider"]): r for r in switches if project_id and r["project_id"]}
@@ -390,7 +408,13 @@ def _services(reader: Reader, keys: Keys, doc: Document, item: ProviderStatus) -
             CREDENTIAL_VIEW_SQL, {"provider": doc["id"], "pid": item.project_id or ""}
         )
         _, values = reads.open_in_effect(
-            keys.by_id, doc, item.project_id, rows, require_enabled=False, current=keys.current
+            keys.by_id,
+            doc,
+            item.project_id,
+            rows,
+            require_enabled=False,
+            current=keys.current,
+            account=item.account_in_use,
         )
     except NaviError:
         return []

@@ -42,6 +42,7 @@ __all__ = [
     "TOUCH_SQL",
     "RevealedSecret",
     "audit_entry",
+    "grant_times",
     "in_effect",
     "now_ms",
     "open_row",
@@ -147,6 +148,36 @@ def open_row(
         raise DecryptionFailed(provider_id, scope_label(project_id), "damaged") from None
 
 
+def _idle_margin_ms(days: int) -> int:
+    """How long before a refresh token's inactivity limit it is exercised: a tenth of the
+    limit, at least a day (a daily ``refresh --due`` then never misses one)."""
+    return max(86_400_000, days * 8_640_000)
+
+
+def grant_times(
+    doc: ProviderDocument, values: Mapping[str, Any], now: int
+) -> tuple[int | None, int | None]:
+    """The ``expires_at`` and ``refresh_by`` columns of a credential row about to hold
+    ``values`` (stored at ``now``, ms): when its access token expires, and when its refresh
+    token must be exercised before the provider's ``refreshTokenIdleDays`` limit. ``None``
+    each where it does not apply; an unreadable ``expiresAt`` counts as due now."""
+    if doc.get("authType") != "oauth":
+        return None, None
+    raw = values.get("expiresAt")
+    expires: int | None = None
+    if raw is not None:
+        text = raw if isinstance(raw, str) else raw.get_secret_value()
+        try:
+            expires = int(text)
+        except ValueError:
+            expires = now
+    days = (doc.get("oauth") or {}).get("refreshTokenIdleDays")
+    refresh_by = None
+    if days and "refreshToken" in values:
+        refresh_by = now + days * 86_400_000 - _idle_margin_ms(days)
+    return expires, refresh_by
+
+
 def audit_entry(
     kind: str,
     provider_id: str,
@@ -185,11 +216,15 @@ def open_in_effect(
     *,
     require_enabled: bool,
     current: Callable[[], MasterKey] | None = None,
+    account: str | None = None,
 ) -> tuple[Row, dict[str, str]]:
-    """The row in effect among ``rows`` (:func:`in_effect`) and its values, opened
-    (:func:`open_row`, trying the ``current()`` key first, asked for once a row applies)."""
+    """The row in effect among ``rows`` (:func:`in_effect`: ``account`` if named, else the
+    one the scope uses) and its values, opened (:func:`open_row`, trying the ``current()``
+    key first, asked for once a row applies)."""
     provider_id = str(doc["id"])
-    scope, row = in_effect(doc, provider_id, project_id, rows, require_enabled=require_enabled)
+    scope, row = in_effect(
+        doc, provider_id, project_id, rows, require_enabled=require_enabled, account=account
+    )
     project = str(row["project_id"]) or None
     values = open_row(
         key_for,

@@ -17,7 +17,7 @@ from ..paths import data_dir
 __all__ = ["BUSY_TIMEOUT_MS", "SCHEMA_REVISION", "configure_sqlite", "database_url"]
 
 #: The alembic head this code expects (a test checks it equals the migrations' head).
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 #: How long a SQLite connection waits for another one's write lock.
 BUSY_TIMEOUT_MS = 30_000
 

@@ -29,12 +29,16 @@ class Credential(SQLModel, table=True):
     """One provider's encrypted credentials in one scope."""
 
     __tablename__ = "credentials"
-    __table_args__ = (UniqueConstraint("provider", "project_id", name="uq_credentials_scope"),)
+    __table_args__ = (
+        UniqueConstraint("provider", "project_id", "account", name="uq_credentials_account"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     provider: str = Field(max_length=64)
     scope: str = Field(max_length=16)  # "user" or "project"
     project_id: str = Field(default="", max_length=255)
+    #: The connection's name among the provider's accounts in this scope.
+    account: str = Field(default="default", max_length=64)
     value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     key_id: str = Field(max_length=32, index=True)
     enabled: bool = True
@@ -43,11 +47,17 @@ class Credential(SQLModel, table=True):
     error_count: int = 0
     created_at: int = Field(sa_type=BigInteger)
     updated_at: int = Field(sa_type=BigInteger)
+    #: When the access token expires (OAuth), copied out of the sealed value so that
+    #: ``refresh --due`` finds it by index; ``None``: no expiry; ``0``: not known yet.
+    expires_at: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    #: When an idle refresh token must be exercised, before the provider's inactivity
+    #: limit (``oauth.refreshTokenIdleDays``); ``None``: no such limit.
+    refresh_by: int | None = Field(default=None, sa_type=BigInteger, index=True)
 
     def __repr__(self) -> str:  # never the ciphertext either
         return (
             f"Credential(provider={self.provider!r}, scope={self.scope!r}, "
-            f"project_id={self.project_id!r}, key_id={self.key_id!r})"
+            f"project_id={self.project_id!r}, account={self.account!r}, key_id={self.key_id!r})"
         )
 
 
@@ -55,11 +65,16 @@ class IntegrationStatus(SQLModel, table=True):
     """Health of a provider in one scope (the health tracker's memory)."""
 
     __tablename__ = "integration_status"
-    __table_args__ = (UniqueConstraint("provider", "project_id", name="uq_status_scope"),)
+    __table_args__ = (
+        UniqueConstraint("provider", "project_id", "account", name="uq_status_account"),
+    )
 
-    id: str = Field(primary_key=True, max_length=320)  # "provider:global" / "provider:<project>"
+    #: "provider:global:account" / "provider:<project>:account" (rows migrated from one
+    #: account per scope keep "provider:global" / "provider:<project>").
+    id: str = Field(primary_key=True, max_length=320)
     provider: str = Field(max_length=64)
     project_id: str = Field(default="", max_length=255)
+    account: str = Field(default="default", max_length=64)
     status: str = Field(default="unknown", max_length=16)
     last_check_at: int | None = Field(default=None, sa_type=BigInteger)
     last_success_at: int | None = Field(default=None, sa_type=BigInteger)
@@ -87,6 +102,9 @@ class IntegrationDefault(SQLModel, table=True):
     enabled: bool | None = None
     mcp_enabled: bool | None = None
     skill_enabled: bool | None = None
+    #: The account this scope uses (``navi-int use``): the user scope's default account,
+    #: or the account a project is bound to (its own or the user's). ``None``: unset.
+    account: str | None = Field(default=None, max_length=64)
 
 
 class AuditEntry(SQLModel, table=True):

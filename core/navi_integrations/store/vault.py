@@ -80,10 +80,22 @@ class Vault:
         provider_id: str,
         scope: Scope,
         values: Mapping[str, str],
+        *,
+        times: tuple[int | None, int | None] = (None, None),
     ) -> None:
-        """Seal ``values`` with the current key and store them, inside ``conn``'s transaction."""
+        """Seal ``values`` with the current key and store them as the account
+        ``scope.account``, inside ``conn``'s transaction; ``times``: the row's
+        ``expires_at`` and ``refresh_by`` (:func:`~navi_integrations.store.reads.grant_times`)."""
         sealed = self.seal_in(queries, conn, provider_id, scope, values)
-        queries.credentials.save_credential(conn, provider_id, scope, sealed.blob, sealed.key_id)
+        queries.credentials.save_credential(
+            conn,
+            provider_id,
+            scope,
+            sealed.blob,
+            sealed.key_id,
+            expires_at=times[0],
+            refresh_by=times[1],
+        )
 
     def seal_in(
         self,

@@ -54,14 +54,12 @@ class CredentialView:
 
 @dataclass(frozen=True)
 class ScopeRows:
-    """The rows of the three tables for some providers, in the user scope and one project.
+    """The rows of the three tables for some providers, in the user scope and one project,
+    each as a mapping by column name (one credential and health row per account)."""
 
-    Each maps ``(provider, project_id column)`` to the row as a mapping by column name.
-    """
-
-    credentials: dict[tuple[str, str], Mapping[str, Any]]
-    switches: dict[tuple[str, str], Mapping[str, Any]]
-    status: dict[tuple[str, str], Mapping[str, Any]]
+    credentials: list[Mapping[str, Any]]
+    switches: list[Mapping[str, Any]]
+    status: list[Mapping[str, Any]]
 
 
 class QueriesBase:
@@ -78,9 +76,17 @@ class QueriesBase:
         return CREDENTIALS, DEFAULTS, STATUS
 
     def _upsert(
-        self, conn: sa.Connection, table: sa.Table, values: dict[str, Any], update: dict[str, Any]
+        self,
+        conn: sa.Connection,
+        table: sa.Table,
+        values: dict[str, Any],
+        update: dict[str, Any],
+        *,
+        account: bool = False,
     ) -> None:
-        keys = ["provider", "project_id"]
+        """Insert ``values`` or, on the row with the same scope (and ``account``), set
+        ``update``."""
+        keys = ["provider", "project_id", "account"] if account else ["provider", "project_id"]
         dialect = self.store.dialect
         if dialect == "sqlite":
             from sqlalchemy.dialects import sqlite

@@ -8,6 +8,7 @@ from typing import Any
 
 from ...scopes import Scope
 from ._base import QueriesBase, now_ms
+from ._credentials import _account
 from .statements import RATE_LIMIT_SQL, STATUS_OF_SQL
 
 __all__ = ["RATE_LIMIT_SQL", "STATUS_OF_SQL", "HealthQueries"]
@@ -25,16 +26,20 @@ class HealthQueries(QueriesBase):
         import sqlalchemy as sa
 
         credentials, _, status = self._tables()
+        account = _account(row_scope)
         with self.store.read() as conn:
             found = conn.execute(
                 sa.select(status).where(
-                    status.c.provider == provider_id, status.c.project_id == row_scope.key
+                    status.c.provider == provider_id,
+                    status.c.project_id == row_scope.key,
+                    status.c.account == account,
                 )
             ).first()
             cred = conn.execute(
                 sa.select(credentials.c.error_count, credentials.c.last_error).where(
                     credentials.c.provider == provider_id,
                     credentials.c.project_id == row_scope.key,
+                    credentials.c.account == account,
                 )
             ).first()
         return (
@@ -42,19 +47,17 @@ class HealthQueries(QueriesBase):
             None if cred is None else dict(cred._mapping),
         )
 
-    def rate_limited_until(self, provider_id: str, scope: Scope) -> int | None:
-        """The stored Retry-After deadline (epoch ms) that applies to ``scope``, if any.
-
-        The project's own row when it has one (its own credentials), else the user's.
-        """
-        rows = self.store.fetch(RATE_LIMIT_SQL, {"provider": provider_id, "pid": scope.key})
-        found = {r["project_id"]: r["rate_limited_until"] for r in rows}
-        until = found.get(scope.key) if scope.key in found else found.get("")
+    def rate_limited_until(self, provider_id: str, row_scope: Scope) -> int | None:
+        """The stored Retry-After deadline (epoch ms) of one credential row, if any."""
+        params = {"provider": provider_id, "pid": row_scope.key, "account": _account(row_scope)}
+        rows = self.store.fetch(RATE_LIMIT_SQL, params)
+        until = rows[0]["rate_limited_until"] if rows else None
         return None if until is None else int(until)
 
     def status_of(self, provider_id: str, row_scope: Scope) -> tuple[str, int]:
         """(health status, consecutive errors) of a credential row, in one cheap query."""
-        rows = self.store.fetch(STATUS_OF_SQL, {"provider": provider_id, "pid": row_scope.key})
+        params = {"provider": provider_id, "pid": row_scope.key, "account": _account(row_scope)}
+        rows = self.store.fetch(STATUS_OF_SQL, params)
         if not rows:
             return "unknown", 0
         return rows[0]["status"] or "unknown", int(rows[0]["error_count"] or 0)
@@ -64,22 +67,26 @@ class HealthQueries(QueriesBase):
         import sqlalchemy as sa
 
         _, _, status = self._tables()
+        account = _account(row_scope)
         with self.store.write() as conn:
             current = conn.execute(
                 sa.select(status.c.rate_limited_until).where(
-                    status.c.provider == provider_id, status.c.project_id == row_scope.key
+                    status.c.provider == provider_id,
+                    status.c.project_id == row_scope.key,
+                    status.c.account == account,
                 )
             ).first()
             if current is not None and (current[0] or 0) >= until:
                 return
             row = {
-                "id": f"{provider_id}:{row_scope.project_id or 'global'}",
+                "id": status_id(provider_id, row_scope),
                 "provider": provider_id,
                 "project_id": row_scope.key,
+                "account": account,
                 "status": "degraded",
                 "rate_limited_until": until,
             }
-            self._upsert(conn, status, row, {"rate_limited_until": until})
+            self._upsert(conn, status, row, {"rate_limited_until": until}, account=True)
 
     def record_outcome(
         self,
@@ -103,8 +110,11 @@ class HealthQueries(QueriesBase):
 
         credentials, _, status_table = self._tables()
         now = now_ms()
-        where = (credentials.c.provider == provider_id) & (
-            credentials.c.project_id == row_scope.key
+        name = _account(row_scope)  # the row's account; ``account`` is the identity reported
+        where = (
+            (credentials.c.provider == provider_id)
+            & (credentials.c.project_id == row_scope.key)
+            & (credentials.c.account == name)
         )
         with self.store.write() as conn:
             if ok:
@@ -123,9 +133,10 @@ class HealthQueries(QueriesBase):
             status = str(status_after(count))
             meta = json.dumps({"account": account}) if ok and account else None
             row: dict[str, Any] = {
-                "id": f"{provider_id}:{row_scope.project_id or 'global'}",
+                "id": status_id(provider_id, row_scope),
                 "provider": provider_id,
                 "project_id": row_scope.key,
+                "account": name,
                 "status": status,
                 "last_check_at": now,
                 "last_success_at": now if ok else None,
@@ -156,5 +167,10 @@ class HealthQueries(QueriesBase):
                         ),
                         else_=retry_until,
                     )
-            self._upsert(conn, status_table, row, update)
+            self._upsert(conn, status_table, row, update, account=True)
         return status, count
+
+
+def status_id(provider_id: str, row_scope: Scope) -> str:
+    """The primary key of a credential row's health row (``provider:global:account``)."""
+    return f"{provider_id}:{row_scope.project_id or 'global'}:{_account(row_scope)}"

@@ -14,6 +14,7 @@ __all__ = [
     "CHANGE_MARKER_SQL",
     "CREDENTIALS_IN_SCOPE_SQL",
     "CREDENTIAL_VIEW_SQL",
+    "DUE_SQL",
     "HEALTH_IN_SCOPE_SQL",
     "RATE_LIMIT_SQL",
     "SCHEMA_REVISION_SQL",
@@ -24,42 +25,46 @@ __all__ = [
 #: The alembic revision the database is at.
 SCHEMA_REVISION_SQL = "SELECT version_num FROM alembic_version"
 
-#: Both scopes' credentials of one provider, each row with both scopes' "enabled" switch
-#: (columns: :data:`navi_integrations.statuses.CREDENTIAL_COLUMNS`): every token read.
+#: Both scopes' credentials of one provider, every account, each row with both scopes'
+#: "enabled" switch and the account each scope uses (columns:
+#: :data:`navi_integrations.statuses.CREDENTIAL_COLUMNS`): every token read.
 #: Two equality lookups joined by UNION ALL, not ``IN (:pid, '')``: SQLite builds a
 #: temporary index for an IN list on every run, a third of this statement's cost.
 CREDENTIAL_VIEW_SQL = """
-SELECT c.id, c.project_id, c.value, c.key_id, c.enabled, c.last_used_at,
-  (SELECT d.enabled FROM integration_defaults d
-    WHERE d.provider = :provider AND d.project_id = :pid) AS project_enabled,
-  (SELECT d.enabled FROM integration_defaults d
-    WHERE d.provider = :provider AND d.project_id = '') AS global_enabled
-FROM credentials c WHERE c.provider = :provider AND c.project_id = :pid
+SELECT c.id, c.project_id, c.account, c.value, c.key_id, c.enabled, c.last_used_at,
+  dp.enabled AS project_enabled, dg.enabled AS global_enabled,
+  dp.account AS project_account, dg.account AS global_account
+FROM credentials c
+LEFT JOIN integration_defaults dp ON dp.provider = :provider AND dp.project_id = :pid
+LEFT JOIN integration_defaults dg ON dg.provider = :provider AND dg.project_id = ''
+WHERE c.provider = :provider AND c.project_id = :pid
 UNION ALL
-SELECT c.id, c.project_id, c.value, c.key_id, c.enabled, c.last_used_at,
-  (SELECT d.enabled FROM integration_defaults d
-    WHERE d.provider = :provider AND d.project_id = :pid) AS project_enabled,
-  (SELECT d.enabled FROM integration_defaults d
-    WHERE d.provider = :provider AND d.project_id = '') AS global_enabled
-FROM credentials c WHERE c.provider = :provider AND c.project_id = '' AND :pid <> ''
+SELECT c.id, c.project_id, c.account, c.value, c.key_id, c.enabled, c.last_used_at,
+  dp.enabled AS project_enabled, dg.enabled AS global_enabled,
+  dp.account AS project_account, dg.account AS global_account
+FROM credentials c
+LEFT JOIN integration_defaults dp ON dp.provider = :provider AND dp.project_id = :pid
+LEFT JOIN integration_defaults dg ON dg.provider = :provider AND dg.project_id = ''
+WHERE c.provider = :provider AND c.project_id = '' AND :pid <> ''
 """
 
 #: Credential rows (no values) of some providers in the user scope and project ``:pid``.
 CREDENTIALS_IN_SCOPE_SQL = """
-SELECT provider, project_id, enabled, last_error FROM credentials
+SELECT id, provider, project_id, account, enabled, last_error, last_used_at FROM credentials
 WHERE provider IN ({providers}) AND project_id IN (:pid, '')
 """
 
 #: Switch rows of some providers in the user scope and project ``:pid``.
 SWITCHES_IN_SCOPE_SQL = """
-SELECT provider, project_id, enabled, mcp_enabled, skill_enabled FROM integration_defaults
+SELECT provider, project_id, enabled, mcp_enabled, skill_enabled, account
+FROM integration_defaults
 WHERE provider IN ({providers}) AND project_id IN (:pid, '')
 """
 
 #: Health rows of some providers in the user scope and project ``:pid``.
 HEALTH_IN_SCOPE_SQL = """
-SELECT provider, project_id, status, rate_limited_until, error_message, last_check_at,
-  last_success_at, metadata
+SELECT provider, project_id, account, status, rate_limited_until, error_message,
+  last_check_at, last_success_at, metadata
 FROM integration_status
 WHERE provider IN ({providers}) AND project_id IN (:pid, '')
 """
@@ -70,16 +75,29 @@ INSERT INTO audit (kind, provider, project_id, caller, tool, duration_ms, outcom
 VALUES (:kind, :provider, :project_id, :caller, :tool, :duration_ms, :outcome, :at)
 """
 
-#: The health row of one credential row and its consecutive error count.
+#: The health row of one credential row (one account) and its consecutive error count.
 STATUS_OF_SQL = """
 SELECT s.status, c.error_count FROM credentials c LEFT JOIN integration_status s
-  ON s.provider = c.provider AND s.project_id = c.project_id
-WHERE c.provider = :provider AND c.project_id = :pid
+  ON s.provider = c.provider AND s.project_id = c.project_id AND s.account = c.account
+WHERE c.provider = :provider AND c.project_id = :pid AND c.account = :account
 """
 
+#: The Retry-After deadline of one credential row (one account).
 RATE_LIMIT_SQL = """
-SELECT project_id, rate_limited_until FROM integration_status
-WHERE provider = :provider AND project_id IN (:pid, '')
+SELECT rate_limited_until FROM integration_status
+WHERE provider = :provider AND project_id = :pid AND account = :account
+"""
+
+#: Credential rows whose access token expires, or whose idle refresh token must be
+#: exercised, by ``:cutoff`` (epoch ms): two index ranges (ix_credentials_expires_at,
+#: ix_credentials_refresh_by), never a scan. ``expires_at = 0``: not known yet (a row
+#: stored before schema 0006), looked at once.
+DUE_SQL = """
+SELECT id, provider, project_id, account, expires_at, refresh_by FROM credentials
+WHERE expires_at <= :cutoff
+UNION
+SELECT id, provider, project_id, account, expires_at, refresh_by FROM credentials
+WHERE refresh_by <= :cutoff
 """
 
 #: A cheap fingerprint of every row a status document depends on: it changes when any
