@@ -180,9 +180,9 @@ def test_no_secret_in_any_output_but_token(
 
 def test_db_upgrade_and_keys_commands(navi_home: Path) -> None:
     assert (
-        navi("db", "upgrade").stdout.strip() == "Upgraded the database from revision none to 0005."
+        navi("db", "upgrade").stdout.strip() == "Upgraded the database from revision none to 0006."
     )
-    assert navi("db", "upgrade").stdout.strip() == "The database is up to date (revision 0005)."
+    assert navi("db", "upgrade").stdout.strip() == "The database is up to date (revision 0006)."
     navi("connect", "linear", "--no-test", "--field", f"apiKey={KEY}")
     status = navi("keys", "status").stdout
     assert "1 credential(s) under" in status and "(current)" in status

@@ -160,7 +160,8 @@ def test_check_fails_on_a_missing_required_integration_and_passes_on_optional_on
 ) -> None:
     root = repository(
         tmp_path,
-        '[project]\nid = "acme"\n\n[integrations.linear]\n\n[integrations.notion]\noptional = true\n',
+        '[project]\nid = "acme"\n\n[integrations.linear]\n\n'
+        "[integrations.notion]\noptional = true\n",
     )
     missing = navi_in(root, "check")
     assert missing.returncode == 1
@@ -449,7 +450,7 @@ def test_the_manifest_is_found_from_a_subdirectory_up_to_the_repository_root(
         (f'[integrations.linear]\napiKey = "{LINEAR_KEY}"\n', "integrations.linear.apiKey"),
         ('[integrations.google]\nclientSecret = "GOCSPX-abcdefghijklmnop"\n', "clientSecret"),
         ('[integrations.slack]\naccess_token = "xoxb-42-4242-abc"\n', "access_token"),
-        ('[secrets]\npassword = "hunter2-but-longer"\n', "secrets.password"),
+        ('[extra]\npassword = "hunter2-but-longer"\n', "extra.password"),
     ],
 )
 def test_a_secret_in_the_manifest_is_refused_without_echoing_it(

@@ -93,6 +93,8 @@ class McpAuthorized:
     registered: bool
     scopes: list[str] = field(default_factory=list)
     values: Credentials | None = field(default=None, repr=False)
+    #: The account it was stored as (set once stored).
+    account_name: str | None = None
 
 
 class StoreTokenStorage:

@@ -69,6 +69,8 @@ class SignInResult:
     scopes: list[str]
     services: list[str]
     values: Credentials | None = field(default=None, repr=False)
+    #: The account it was stored as (set once stored; ``account`` is the identity).
+    account_name: str | None = None
 
 
 @dataclass

@@ -23,6 +23,7 @@ _COMMANDS: dict[str, str] = {
     "show": "navi_integrations.cli.providers_cmd:show",
     "connect": "navi_integrations.cli.connections_cmd:connect",
     "disconnect": "navi_integrations.cli.connections_cmd:disconnect",
+    "use": "navi_integrations.cli.connections_cmd:use",
     "enable": "navi_integrations.cli.connections_cmd:enable",
     "disable": "navi_integrations.cli.connections_cmd:disable",
     "settings": "navi_integrations.cli.connections_cmd:settings",

@@ -85,6 +85,29 @@ project_option = click.option(
 )
 
 
+def _account_name(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    from ..errors import InvalidInput
+    from ..scopes import check_account_name
+
+    try:
+        return check_account_name(value)
+    except InvalidInput as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+account_option = click.option(
+    "--account",
+    "account",
+    metavar="NAME",
+    default=None,
+    callback=_account_name,
+    help="One of the provider's accounts (default: the one the scope uses: the project's "
+    "binding, else the default account).",
+)
+
+
 def scope_text(project_id: str | None) -> str:
     """How a scope is shown: "user scope" or "project P"."""
     return f"project {project_id}" if project_id else "user scope"

@@ -10,7 +10,19 @@ from typing import TYPE_CHECKING
 import click
 
 from ..errors import CredentialsInvalid, NaviError
-from ._common import BadInput, advice_line, catalog, echo_guide, project_option, scope_text, service
+from ._common import (
+    BadInput,
+    _account_name,
+    account_option,
+    advice_line,
+    catalog,
+    echo_guide,
+    echo_json,
+    json_option,
+    project_option,
+    scope_text,
+    service,
+)
 from ._input import parse_fields, read_stdin, warn_secret_fields
 
 if TYPE_CHECKING:
@@ -100,6 +112,15 @@ def _prompt(doc: ProviderDocument, project_id: str | None, assume_yes: bool) -> 
 )
 @click.option("--no-browser", is_flag=True, help="OAuth providers: print the sign-in URL only.")
 @click.option(
+    "--account",
+    "account",
+    metavar="NAME",
+    default=None,
+    callback=_account_name,
+    help="Store it as this account (default: named after the identity its check reports); "
+    "a provider can hold several accounts in a scope.",
+)
+@click.option(
     "--timeout",
     default=300.0,
     show_default=True,
@@ -120,6 +141,7 @@ def connect(
     no_test: bool,
     services: tuple[str, ...],
     no_browser: bool,
+    account: str | None,
     timeout: float,
     as_json: bool,
 ) -> None:
@@ -141,7 +163,7 @@ def connect(
         warn_secret_fields(doc, fields)
     try:
         if doc.get("oauth", {}).get("discovery") == "mcp":
-            _connect_mcp(doc, project_id, fields, from_stdin, no_browser, timeout, events)
+            _connect_mcp(doc, project_id, fields, from_stdin, no_browser, timeout, events, account)
         elif doc["authType"] == "oauth":
             _connect_oauth(
                 doc,
@@ -153,9 +175,12 @@ def connect(
                 no_browser,
                 timeout,
                 events,
+                account,
             )
         else:
-            _connect_values(doc, project_id, fields, from_stdin, assume_yes, no_test, events)
+            _connect_values(
+                doc, project_id, fields, from_stdin, assume_yes, no_test, events, account
+            )
     except (click.ClickException, NaviError) as exc:
         if not as_json:
             raise
@@ -173,6 +198,7 @@ def _connect_values(
     assume_yes: bool,
     no_test: bool,
     events: _Events,
+    account: str | None,
 ) -> None:
     provider_id = doc["id"]
     if fields or from_stdin:
@@ -180,7 +206,9 @@ def _connect_values(
     else:
         values = _prompt(doc, project_id, assume_yes)
     try:
-        result = service().connect(provider_id, values, project_id=project_id, test=not no_test)
+        result = service().connect(
+            provider_id, values, project_id=project_id, test=not no_test, account=account
+        )
     except CredentialsInvalid as exc:
         raise BadInput(exc.message) from None
     if not result.saved:
@@ -201,14 +229,34 @@ def _connect_values(
         raise SystemExit(1)
     who = f" as {result.account}" if result.account else ""
     untested = "" if result.tested or no_test else " Not tested: it has no health check."
+    note = _default_note(provider_id, project_id, result.account_name)
     events.emit(
         "connected",
-        f"Connected {doc['name']}{who} ({scope_text(project_id)}).{untested}",
+        f"Connected {doc['name']}{who} ({scope_text(project_id)}), account "
+        f"'{result.account_name}'.{untested}{note}",
         provider=provider_id,
         account=result.account,
+        accountName=result.account_name,
         project=project_id,
         tested=result.tested,
     )
+
+
+def _default_note(provider_id: str, project_id: str | None, name: str | None) -> str:
+    """Where the account just stored is not the one the scope uses: which is, and how to
+    switch."""
+    status = service().status(project_id=project_id, providers=[provider_id])[0]
+    in_use = status.account_in_use
+    if name is None or in_use is None or in_use == name:
+        return ""
+    return (
+        f" The scope still uses account '{in_use}'; to switch: "
+        f"navi-int use {provider_id} {name}{_flag(project_id)}"
+    )
+
+
+def _flag(project_id: str | None) -> str:
+    return f" --project {project_id}" if project_id else ""
 
 
 def _connect_mcp(
@@ -219,6 +267,7 @@ def _connect_mcp(
     no_browser: bool,
     timeout: float,
     events: _Events,
+    account: str | None,
 ) -> None:
     """A hosted MCP server: MCP authorization, then its first tools/list."""
     import webbrowser
@@ -232,6 +281,7 @@ def _connect_mcp(
         timeout=timeout,
         open_browser=None if no_browser else webbrowser.open,
         show_url=events.show_url(doc["name"], timeout),
+        account=account,
     )
     how = "signed in" if result.signed_in else "its stored authorization still works"
     if result.values is not None and not result.signed_in and "accessToken" not in result.values:
@@ -241,6 +291,7 @@ def _connect_mcp(
         f"Connected {doc['name']} ({scope_text(project_id)}): {how}; {len(result.tools)} tool(s).",
         provider=doc["id"],
         project=project_id,
+        accountName=result.account_name,
         signedIn=result.signed_in,
         registered=result.registered,
         scopes=result.scopes,
@@ -258,6 +309,7 @@ def _connect_oauth(
     no_browser: bool,
     timeout: float,
     events: _Events,
+    account: str | None,
 ) -> None:
     """OAuth: the OAuth client's id and secret, then the browser sign-in.
 
@@ -266,7 +318,7 @@ def _connect_oauth(
     import webbrowser
 
     svc = service()
-    previous = svc.oauth_client(doc["id"], project_id=project_id)
+    previous = svc.oauth_client(doc["id"], project_id=project_id, account=account)
     if fields or from_stdin:
         values = {**(read_stdin() if from_stdin else {}), **parse_fields(fields)}
     elif previous is not None and "clientId" in previous:
@@ -285,16 +337,20 @@ def _connect_oauth(
             timeout=timeout,
             open_browser=None if no_browser else webbrowser.open,
             show_url=events.show_url(doc["name"], timeout),
+            account=account,
         )
     except CredentialsInvalid as exc:
         raise BadInput(exc.message) from None
     who = f" as {result.account}" if result.account else ""
     granted = f" Services: {', '.join(result.services)}." if result.services else ""
+    named = f", account '{result.account_name}'" if result.account_name else ""
+    note = _default_note(doc["id"], project_id, result.account_name)
     events.emit(
         "connected",
-        f"Connected {doc['name']}{who} ({scope_text(project_id)}).{granted}",
+        f"Connected {doc['name']}{who} ({scope_text(project_id)}){named}.{granted}{note}",
         provider=doc["id"],
         account=result.account,
+        accountName=result.account_name,
         project=project_id,
         services=result.services,
     )
@@ -303,13 +359,60 @@ def _connect_oauth(
 @click.command()
 @click.argument("provider_id", metavar="PROVIDER")
 @project_option
-def disconnect(provider_id: str, project_id: str | None) -> None:
-    """Delete PROVIDER's stored credentials in the scope."""
+@account_option
+def disconnect(provider_id: str, project_id: str | None, account: str | None) -> None:
+    """Delete PROVIDER's stored credentials in the scope: ACCOUNT's, else the default
+    account's (the next one becomes the default)."""
+    svc = service()
     name = catalog().document(provider_id)["name"]
-    if service().disconnect(provider_id, project_id=project_id):
-        click.echo(f"Disconnected {name} ({scope_text(project_id)}).")
-    else:
-        click.echo(f"{name} had no credentials in the {scope_text(project_id)}.")
+    if account is None:  # the scope's default account: name it in what is printed
+        before = svc.status(project_id=project_id, providers=[provider_id])[0].accounts
+        here = (a for a in before if a.default and (a.scope == "project") == bool(project_id))
+        account = next((a.name for a in here), None)
+    if not svc.disconnect(provider_id, project_id=project_id, account=account):
+        which = f" account '{account}'" if account else ""
+        click.echo(f"{name} had no credentials{which} in the {scope_text(project_id)}.")
+        return
+    which = f", account '{account}'" if account else ""
+    click.echo(f"Disconnected {name} ({scope_text(project_id)}{which}).")
+    after = svc.status(project_id=project_id, providers=[provider_id])[0]
+    left = [a for a in after.accounts if (a.scope == "project") == bool(project_id)]
+    default = next((a.name for a in left if a.default), None)
+    if default is not None and account is not None and default != account:
+        click.echo(f"  Account '{default}' is the default now.")
+    if account is not None:
+        bound = svc.bound_projects(provider_id, account)
+        if bound and not any(a.name == account for a in after.accounts):
+            click.echo(
+                f"  Still bound to it: {', '.join('project ' + p for p in bound)}; there, "
+                f"run: navi-int use {provider_id} ACCOUNT --project ID",
+                err=True,
+            )
+
+
+@click.command()
+@click.argument("provider_id", metavar="PROVIDER")
+@click.argument("account", metavar="ACCOUNT", callback=_account_name)
+@project_option
+@json_option
+def use(provider_id: str, account: str, project_id: str | None, as_json: bool) -> None:
+    """Make ACCOUNT the one PROVIDER uses: the user scope's default account, or (with
+    --project) the account that project is bound to, its own or the user's."""
+    row_scope = service().use_account(provider_id, account, project_id=project_id)
+    where = "project" if row_scope.project_id else "global"
+    if as_json:
+        echo_json(
+            {
+                "provider": provider_id,
+                "projectId": project_id,
+                "account": account,
+                "accountScope": where,
+            }
+        )
+        return
+    name = catalog().document(provider_id)["name"]
+    whose = "" if where == "project" or not project_id else " (the user's account)"
+    click.echo(f"{scope_text(project_id).capitalize()} uses {name} account '{account}'{whose}.")
 
 
 def _switch(provider_id: str, project_id: str | None, on: bool) -> None:

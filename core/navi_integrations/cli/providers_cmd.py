@@ -25,7 +25,7 @@ from ._common import (
 )
 
 if TYPE_CHECKING:
-    from ..documents import ProviderDocument
+    from ..documents import AccountStatus, ProviderDocument
 
 _AUTH_LABEL = {"api_key": "API key", "oauth": "OAuth", "cli": "CLI", "none": "none"}
 
@@ -60,6 +60,7 @@ def list_providers(project_id: str | None, as_json: bool) -> None:
                 item.name,
                 _AUTH_LABEL.get(item.auth_type, item.auth_type),
                 state.credential_scope or "-",
+                item.account_in_use or "-",
                 _yes(state.enabled),
                 _yes(state.mcp_enabled) if documents[item.provider].get("mcp") else "-",
                 _yes(state.skill_enabled) if documents[item.provider].get("skill") else "-",
@@ -67,8 +68,14 @@ def list_providers(project_id: str | None, as_json: bool) -> None:
             ]
         )
     click.echo(
-        table(rows, ["id", "name", "auth", "connected", "enabled", "mcp", "skill", "health"])
+        table(
+            rows,
+            ["id", "name", "auth", "connected", "account", "enabled", "mcp", "skill", "health"],
+        )
     )
+    for item in items:
+        if len(item.accounts) > 1:
+            click.echo(f"{item.provider} accounts: " + "; ".join(_account(a) for a in item.accounts))
     for item in items:
         if item.rate_limited_until:
             click.echo(f"{item.provider}: rate limited until {_when(item.rate_limited_until)}")
@@ -77,6 +84,14 @@ def list_providers(project_id: str | None, as_json: bool) -> None:
         click.echo(
             f"\n{len(problems)} plugin problem(s): run 'navi-int plugins' for details.", err=True
         )
+
+
+def _account(account: AccountStatus) -> str:
+    notes = ["project" if account.scope == "project" else "user"]
+    notes += [n for n, on in (("default", account.default), ("in use", account.in_use)) if on]
+    if not account.enabled:
+        notes.append("disabled")
+    return f"{account.name} ({', '.join(notes)}; {account.health})"
 
 
 def _yes(value: bool) -> str:

@@ -48,7 +48,7 @@ class _CannotRun(click.ClickException):
     "providers",
     required=True,
     metavar="P1,P2",
-    help="Providers whose credentials to pass.",
+    help="Providers whose credentials to pass; PROVIDER:ACCOUNT for one of its accounts.",
 )
 @project_option
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
@@ -65,6 +65,7 @@ def run(providers: str, project_id: str | None, command: tuple[str, ...]) -> Non
     from ..store import direct
 
     ids = [p.strip() for p in providers.split(",") if p.strip()]
+    _check_specs(ids)
     env = dict(os.environ)
     filled = direct.env_for(ids, project_id, catalog().document)  # None: the service answers
     if filled is not None:
@@ -76,14 +77,31 @@ def run(providers: str, project_id: str | None, command: tuple[str, ...]) -> Non
     _exec(list(command), env, inherited)
 
 
+def _check_specs(specs: list[str]) -> None:
+    """Each entry is PROVIDER or PROVIDER:ACCOUNT (a valid name), each provider once: two
+    accounts of one provider would set the same variables."""
+    from .token_cmd import split_account
+
+    seen: set[str] = set()
+    for spec in specs:
+        provider_id, _ = split_account(spec)
+        if provider_id in seen:
+            raise click.UsageError(
+                f"--with names {provider_id} twice: its accounts would set the same variables"
+            )
+        seen.add(provider_id)
+
+
 def _fill_through_service(ids: list[str], project_id: str | None, env: dict[str, str]) -> None:
     """Each provider's declared variables from the service (refreshing OAuth tokens first)."""
     from ..models import MissingValue
+    from .token_cmd import split_account
 
     svc = service()
-    for provider_id in ids:
+    for spec in ids:
+        provider_id, account = split_account(spec)
         doc = catalog().document(provider_id)
-        credentials = svc.get_credentials(provider_id, project_id=project_id)
+        credentials = svc.get_credentials(provider_id, project_id=project_id, account=account)
         fields = doc.get("credentials") or []
         defaults = {f["key"]: f["default"] for f in fields if f.get("default")}
         optional = {f["key"] for f in fields if not f.get("required", True)}

@@ -143,6 +143,8 @@ class IntegrationService:
     connect = delegate("connections", Connections.connect)
     store_credentials = delegate("connections", Connections.store_credentials)
     disconnect = delegate("connections", Connections.disconnect)
+    use_account = delegate("connections", Connections.use_account)
+    bound_projects = delegate("connections", Connections.bound_projects)
     forget_provider = delegate("connections", Connections.forget_provider)
     rotate_keys = delegate("connections", Connections.rotate_keys)
 

@@ -3,6 +3,7 @@ through its own callback; what a completed sign-in grants is stored in one write
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -97,7 +98,8 @@ class SignIns:
         record it healthy."""
         if result.values is not None:
             stored = {k: result.values.reveal(k) for k in result.values}
-            self._store(provider_id, project_id, stored, account, result.account)
+            row_scope = self._store(provider_id, project_id, stored, account, result.account)
+            return dataclasses.replace(result, account_name=row_scope.account)
         return result
 
     def _store(
@@ -286,9 +288,10 @@ class SignIns:
         result = flow.run()
         if result.values is not None:
             stored = {k: result.values.reveal(k) for k in result.values}
-            self._store(provider_id, project_id, stored, account, None)
+            row_scope = self._store(provider_id, project_id, stored, account, None)
             if replaced is not None:
                 _revoke_replaced(replaced, result.values)
+            return dataclasses.replace(result, account_name=row_scope.account)
         return result
 
     def _fresh_in_scope(
