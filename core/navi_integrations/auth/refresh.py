@@ -105,18 +105,26 @@ class TokenRefresher:
         scope: Scope,
         *,
         rejected: str | None = None,
+        due_by: int | None = None,
     ) -> Credentials:
         """Return fresh credentials for the row, refreshing them at most once across callers.
 
         ``rejected`` is an access token the provider refused: the row is
         renewed if it still holds that token, whatever its expiry says.
+        ``due_by`` (epoch ms, ``refresh --due``): renew if the row's access token
+        expires by then or its idle refresh token must be exercised by then, as
+        the row says once it is held (so two refreshers renew it once).
         """
         doc = self._documents(provider_id)
         patience = time.monotonic() + 30.0  # then queue on the lock like any writer
         with self._lock(provider_id, row_scope):
             while True:
                 # Cheap look first: another thread or process has often renewed it already.
-                current = self._current(provider_id, scope.with_account(row_scope.account))
+                current = (
+                    self._current(provider_id, scope.with_account(row_scope.account))
+                    if due_by is None
+                    else None
+                )
                 if (
                     current is not None
                     and current[1] == row_scope
@@ -125,7 +133,9 @@ class TokenRefresher:
                     return current[0]
                 wait = time.monotonic() > patience
                 try:
-                    return self._refresh_in_store(provider_id, row_scope, scope, rejected, wait)
+                    return self._refresh_in_store(
+                        provider_id, row_scope, scope, rejected, wait, due_by
+                    )
                 except StoreBusy:
                     # Another process is writing (most likely refreshing this token):
                     # look again shortly rather than sleep in SQLite's coarse busy wait.
@@ -143,6 +153,7 @@ class TokenRefresher:
         scope: Scope,
         rejected: str | None,
         wait: bool = False,
+        due_by: int | None = None,
     ) -> Credentials:
         from ..models import Credentials
 
@@ -157,7 +168,14 @@ class TokenRefresher:
                 current = Credentials(
                     self._vault.open(provider_id, row_scope, row["key_id"], row["value"])
                 )
-                if not self._stale(doc, current, rejected):
+                if due_by is not None:
+                    stale = any(
+                        row.get(column) is not None and row[column] <= due_by
+                        for column in ("expires_at", "refresh_by")
+                    )
+                else:
+                    stale = self._stale(doc, current, rejected)
+                if not stale:
                     return current  # another caller renewed it while we waited
                 renewed = self._renew(provider_id, current)
                 if renewed is None:

@@ -24,6 +24,7 @@ _COMMANDS: dict[str, str] = {
     "connect": "navi_integrations.cli.connections_cmd:connect",
     "disconnect": "navi_integrations.cli.connections_cmd:disconnect",
     "use": "navi_integrations.cli.connections_cmd:use",
+    "refresh": "navi_integrations.cli.refresh_cmd:refresh",
     "enable": "navi_integrations.cli.connections_cmd:enable",
     "disable": "navi_integrations.cli.connections_cmd:disable",
     "settings": "navi_integrations.cli.connections_cmd:settings",

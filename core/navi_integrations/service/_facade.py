@@ -46,6 +46,7 @@ from .agent import AgentAccess
 from .audit import AuditTrail
 from .connections import Connections
 from .credentials import CredentialReads
+from .refresh_due import DueRefresh
 from .health import HealthChecks
 from .sign_in import SignIns
 from .switches import Switches
@@ -90,6 +91,7 @@ class IntegrationService:
         self.connections = Connections(parts, self.checks, self.advisor)
         self.sign_ins = SignIns(parts, self.credentials, self.connections, self.checks)
         self.agent = AgentAccess(parts, self.credentials, self.switches)
+        self.due = DueRefresh(parts)
 
     # -- the shared parts ----------------------------------------------------
 
@@ -154,6 +156,7 @@ class IntegrationService:
     credentials_in_scope = delegate("credentials", CredentialReads.credentials_in_scope)
     refresh_credentials = delegate("credentials", CredentialReads.refresh_credentials)
     get_token = delegate("credentials", CredentialReads.get_token)
+    refresh_due = delegate("due", DueRefresh.refresh_due)
     mcp_headers = delegate("credentials", CredentialReads.mcp_headers)
 
     # -- switches and status -------------------------------------------------

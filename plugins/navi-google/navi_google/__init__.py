@@ -82,6 +82,8 @@ GOOGLE = IntegrationProvider(
             "prompt": "consent",
             "include_granted_scopes": "true",
         },
+        # Google revokes a refresh token unused for six months: `refresh --due` exercises it.
+        refresh_token_idle_days=180,
     ),
     api=ApiConfig(
         base_url="https://www.googleapis.com",

@@ -212,7 +212,13 @@ class CredentialQueries(QueriesBase):
         import sqlalchemy as sa
 
         credentials, _, _ = self._tables()
-        query = sa.select(credentials.c.id, credentials.c.value, credentials.c.key_id).where(
+        query = sa.select(
+            credentials.c.id,
+            credentials.c.value,
+            credentials.c.key_id,
+            credentials.c.expires_at,
+            credentials.c.refresh_by,
+        ).where(
             credentials.c.provider == provider_id,
             credentials.c.project_id == scope.key,
             credentials.c.account == _account(scope),
