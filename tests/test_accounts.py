@@ -73,13 +73,27 @@ def test_two_accounts_side_by_side_bound_per_project(linear: LocalHTTPServer) ->
     assert ok("token", "linear", "--project", "other").strip() == WORK
     assert entry("acme")["accountInUse"] == "home"
     out = navi(
-        "run", "--with", "linear:ada@work.example", "--project", "acme", "--",
-        "python3", "-c", f"import os,sys; sys.exit(os.environ['LINEAR_API_KEY'] != {WORK!r})",
+        "run",
+        "--with",
+        "linear:ada@work.example",
+        "--project",
+        "acme",
+        "--",
+        "python3",
+        "-c",
+        f"import os,sys; sys.exit(os.environ['LINEAR_API_KEY'] != {WORK!r})",
     )
     assert out.returncode == 0, out.stderr
     out = navi(
-        "run", "--project", "acme", "--with", "linear", "--",
-        "python3", "-c", f"import os,sys; sys.exit(os.environ['LINEAR_API_KEY'] != {HOME!r})",
+        "run",
+        "--project",
+        "acme",
+        "--with",
+        "linear",
+        "--",
+        "python3",
+        "-c",
+        f"import os,sys; sys.exit(os.environ['LINEAR_API_KEY'] != {HOME!r})",
     )
     assert out.returncode == 0, out.stderr
     twice = navi("run", "--with", "linear,linear:home", "--", "true")
@@ -178,5 +192,13 @@ def test_a_store_made_before_accounts_migrates_nothing_lost(
             ("notion", "", "default", 0),
         ]
     # and a second account can join the migrated one
-    ok("connect", "linear", "--no-test", "--account", "two", "--field", "apiKey=lin_api_" + "2" * 40)
+    ok(
+        "connect",
+        "linear",
+        "--no-test",
+        "--account",
+        "two",
+        "--field",
+        "apiKey=lin_api_" + "2" * 40,
+    )
     assert ok("token", "linear").strip() == "lin_api_fixture_user_0005"

@@ -95,9 +95,7 @@ def test_idle_refresh_tokens_are_exercised_before_the_limit(
     assert json.loads(later.communicate(timeout=60)[0])["rowsRead"] == 0
 
 
-def test_a_failed_refresh_says_how_to_fix_it(
-    oauth_server: OAuthServer, navi_service: Any
-) -> None:
+def test_a_failed_refresh_says_how_to_fix_it(oauth_server: OAuthServer, navi_service: Any) -> None:
     _sign_in(navi_service)
     account = navi_service.status(providers=["google"])[0].account_in_use
     _expires_in(navi_service, 60, account)
@@ -109,3 +107,48 @@ def test_a_failed_refresh_says_how_to_fix_it(
     assert grant["outcome"] == "failed"
     assert grant["advice"]["command"] == "navi-int connect google"
     assert CLIENT_SECRET not in out + err
+
+
+def test_the_http_server_and_the_gateway_refresh_in_the_background(
+    oauth_server: OAuthServer, navi_service: Any, monkeypatch: Any, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from fastapi.testclient import TestClient
+    from navi_integrations.gateway import Gateway
+    from navi_integrations.server import create_app
+
+    _sign_in(navi_service)
+    account = navi_service.status(providers=["google"])[0].account_in_use
+    monkeypatch.setenv("NAVI_INTEGRATIONS_REFRESH_INTERVAL", "0.2")
+
+    def refreshes_while(run: Any) -> int:
+        time.sleep(1.1)  # a new "iat"
+        _expires_in(navi_service, 60, account)
+        before = oauth_server.control().get("refresh_token", 0)
+        run()
+        return int(oauth_server.control()["refresh_token"] - before)
+
+    def serve() -> None:
+        with TestClient(create_app(navi_service)):
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not _renewed():
+                time.sleep(0.1)
+
+    def gateway() -> None:
+        async def run() -> None:
+            async with Gateway(navi_service, listings_path=tmp_path / "l.json").running():
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline and not _renewed():
+                    await asyncio.sleep(0.1)
+
+        asyncio.run(run())
+
+    def _renewed() -> bool:  # read as stored: a token read would refresh it itself
+        creds, _ = navi_service.credentials_in_scope(
+            "google", Scope.of(None, account), touch=False, require_enabled=False, fresh=False
+        )
+        return int(creds.reveal("expiresAt")) > (time.time() + 600) * 1000
+
+    assert refreshes_while(serve) == 1  # once, though it ran every 0.2 s
+    assert refreshes_while(gateway) == 1

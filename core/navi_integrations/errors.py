@@ -133,9 +133,7 @@ def scope_flag(project_id: str | None) -> str:
     return f" --project {shlex.quote(project_id)}"
 
 
-def connect_advice(
-    provider_id: str, project_id: str | None, account: str | None = None
-) -> Advice:
+def connect_advice(provider_id: str, project_id: str | None, account: str | None = None) -> Advice:
     """Advice to (re)connect a provider in a scope (one of its accounts, when named)."""
     flag = f" --account {account}" if account else ""
     return Advice("connect", f"navi-int connect {provider_id}{flag}{scope_flag(project_id)}")

@@ -204,9 +204,7 @@ def _row_in_effect(state: Effective, picked: tuple[Row | None, Row | None]) -> R
     return picked[1] if state.credential_scope == "project" else picked[0]
 
 
-def _health_row(
-    provider_id: str, row: Row | None, health: Mapping[RowKey, Row]
-) -> Row | None:
+def _health_row(provider_id: str, row: Row | None, health: Mapping[RowKey, Row]) -> Row | None:
     """The health row of the credentials in effect (health is kept per credential row)."""
     if row is None:
         return None

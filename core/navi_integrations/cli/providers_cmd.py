@@ -75,7 +75,9 @@ def list_providers(project_id: str | None, as_json: bool) -> None:
     )
     for item in items:
         if len(item.accounts) > 1:
-            click.echo(f"{item.provider} accounts: " + "; ".join(_account(a) for a in item.accounts))
+            click.echo(
+                f"{item.provider} accounts: " + "; ".join(_account(a) for a in item.accounts)
+            )
     for item in items:
         if item.rate_limited_until:
             click.echo(f"{item.provider}: rate limited until {_when(item.rate_limited_until)}")

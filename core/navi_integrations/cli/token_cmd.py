@@ -59,9 +59,7 @@ def token(
         _headers(doc, project_id, field, account)
         return
     if as_json:
-        found = direct.token(
-            doc, project_id=project_id, field=field, caller="cli", account=account
-        )
+        found = direct.token(doc, project_id=project_id, field=field, caller="cli", account=account)
         if found is None:
             found = service().get_token(
                 provider_id, project_id=project_id, field=field, caller="cli", account=account

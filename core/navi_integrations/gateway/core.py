@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..scopes import Scope
+from ..service.refresh_due import refresh_interval, refresh_periodically
 from .bookkeeping import Bookkeeping
 from .handlers import Handlers, Sessions
 from .parts import SEPARATOR, GatewaySettings, _default_listings_path
@@ -132,12 +133,22 @@ class Gateway:
         self._marker = await asyncio.to_thread(self.service.change_marker)
         await self._resync()
         watcher = asyncio.create_task(self._watch(), name="navi-gateway-watch")
+        tasks = [watcher]
+        interval = refresh_interval(self.service.parts.environ)
+        if interval:  # OAuth grants kept alive while agents are served (`refresh --due`)
+            tasks.append(
+                asyncio.create_task(
+                    refresh_periodically(self.service.refresh_due, interval, who="gateway"),
+                    name="navi-gateway-refresh",
+                )
+            )
         try:
             yield self
         finally:
-            watcher.cancel()
-            with contextlib.suppress(BaseException):
-                await watcher
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
             await self.providers.close()
             # At the end: every audit and health write lands.
             await asyncio.to_thread(self.bookkeeping.close)

@@ -149,11 +149,27 @@ def create_app(
     # the entries of the last 50 ms.
     audit = svc.audit.deferred()
 
+    from ..service.refresh_due import refresh_interval, refresh_periodically
+
+    interval = refresh_interval(svc.parts.environ)
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        import asyncio
+
+        # OAuth grants kept alive while the server runs (`navi-int refresh --due`).
+        refresher = (
+            asyncio.create_task(refresh_periodically(svc.refresh_due, interval, who="serve"))
+            if interval
+            else None
+        )
         try:
             yield
         finally:
+            if refresher is not None:
+                refresher.cancel()
+                with contextlib.suppress(BaseException):
+                    await refresher
             audit.close()
             events.close()
             unsubscribe()

@@ -46,8 +46,8 @@ from .agent import AgentAccess
 from .audit import AuditTrail
 from .connections import Connections
 from .credentials import CredentialReads
-from .refresh_due import DueRefresh
 from .health import HealthChecks
+from .refresh_due import DueRefresh
 from .sign_in import SignIns
 from .switches import Switches
 

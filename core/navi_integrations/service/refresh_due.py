@@ -18,6 +18,7 @@ nothing, so the HTTP server, the gateway and a cron job can all run it.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,14 @@ from ..store.reads import grant_times, now_ms
 if TYPE_CHECKING:
     from ._parts import Parts
 
-__all__ = ["DEFAULT_WITHIN", "DueRefresh", "RefreshReport"]
+__all__ = [
+    "DEFAULT_INTERVAL",
+    "DEFAULT_WITHIN",
+    "DueRefresh",
+    "RefreshReport",
+    "refresh_interval",
+    "refresh_periodically",
+]
 
 #: Seconds ahead of expiry ``refresh --due`` renews a grant, unless told.
 DEFAULT_WITHIN = 1800.0
@@ -181,3 +189,57 @@ class _Outcome:
             None if exc is None else exc.message,
             None if exc is None else exc.advice,
         )
+
+
+#: Seconds between two background runs in ``navi-int serve`` and ``navi-int gateway``.
+DEFAULT_INTERVAL = 900.0
+
+
+def refresh_interval(environ: Mapping[str, str] | None = None) -> float:
+    """``NAVI_INTEGRATIONS_REFRESH_INTERVAL`` (seconds; ``0`` turns the background refresh
+    off), else :data:`DEFAULT_INTERVAL`. Raises :class:`InvalidInput` for a bad value."""
+    import os
+
+    from ..errors import InvalidInput
+
+    raw = (os.environ if environ is None else environ).get("NAVI_INTEGRATIONS_REFRESH_INTERVAL")
+    if not raw:
+        return DEFAULT_INTERVAL
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise InvalidInput(
+            f"NAVI_INTEGRATIONS_REFRESH_INTERVAL must be a number of seconds, not {raw!r}",
+            hint="for example 900; 0 turns the background refresh off",
+        )
+    return value
+
+
+async def refresh_periodically(
+    refresh: Callable[..., RefreshReport], interval: float, *, who: str
+) -> None:
+    """Run ``refresh(within=…)`` (:meth:`DueRefresh.refresh_due`) every ``interval``
+    seconds until cancelled, first right away; ``within`` covers two intervals (at least
+    :data:`DEFAULT_WITHIN`) so a grant never expires between two runs. Failures are
+    logged (their messages hold no secret) and the loop goes on."""
+    import asyncio
+    import logging
+
+    log = logging.getLogger("navi_integrations.refresh")
+    within = max(DEFAULT_WITHIN, 2 * interval)
+    while True:
+        try:
+            report = await asyncio.to_thread(refresh, within=within)
+            for failed in report.failed:
+                log.warning(
+                    "%s: could not refresh %s:%s: %s",
+                    who,
+                    failed.provider,
+                    failed.account,
+                    failed.message,
+                )
+        except Exception as exc:  # the store is busy or gone: next time
+            log.warning("%s: background refresh failed: %s", who, exc)
+        await asyncio.sleep(interval)

@@ -219,7 +219,9 @@ class SignIns:
             existing=pending.previous,
         )
         result = flow.complete(pending, code=code, error=error)
-        signed_in = self._signed_in(pending.provider_id, pending.project_id, result, pending.account)
+        signed_in = self._signed_in(
+            pending.provider_id, pending.project_id, result, pending.account
+        )
         return pending.provider_id, signed_in
 
     def authorize_mcp(

@@ -88,7 +88,9 @@ def upgrade() -> None:
     conn.execute(credentials.update().values(expires_at=0))
     named = [
         (row.provider, row.project_id, _name(row.metadata))
-        for row in conn.execute(sa.select(status.c.provider, status.c.project_id, status.c.metadata))
+        for row in conn.execute(
+            sa.select(status.c.provider, status.c.project_id, status.c.metadata)
+        )
     ]
     for provider, project_id, name in named:
         if name == "default":
