@@ -20,7 +20,10 @@ from ..scopes import _PROJECT_ID, check_project_id
 from .security import SESSION_COOKIE, same_secret
 
 __all__ = [
+    "ACCOUNT_PATTERN",
     "ERRORS",
+    "AccountBody",
+    "AccountQuery",
     "PROJECT_PATTERN",
     "Caller",
     "ErrorDocument",
@@ -150,6 +153,20 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+#: An account name (:func:`navi_integrations.scopes.check_account_name`).
+ACCOUNT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$"
+
+AccountQuery = Annotated[
+    str | None,
+    Query(
+        description="One of the provider's accounts (default: the one the scope uses: the "
+        "project's binding, else the default account)",
+        max_length=64,
+        pattern=ACCOUNT_PATTERN,
+    ),
+]
+
+
 class ScopeBody(BaseModel):
     """Where a change applies: ``scope`` ``global``/``user`` (every project) or ``project``
     (with ``projectId``); without ``scope``, a ``projectId`` selects the project."""
@@ -166,6 +183,13 @@ class ScopeBody(BaseModel):
         if self.scope == "project" and not self.projectId:
             raise InvalidInput("scope 'project' needs a projectId", hint="add projectId")
         return None if self.projectId is None else check_project_id(self.projectId)
+
+
+class AccountBody(ScopeBody):
+    """A scope and, optionally, one of the provider's accounts there (None: the one the
+    scope uses)."""
+
+    account: str | None = Field(default=None, max_length=64, pattern=ACCOUNT_PATTERN)
 
 
 def project_of(project_id: str | None) -> str | None:

@@ -14,6 +14,8 @@ from ..errors import InvalidInput, NaviError
 from ..provider_document import ServedProviderDocument
 from ._api_common import (
     ERRORS,
+    AccountBody,
+    AccountQuery,
     Caller,
     ProjectQuery,
     Provider,
@@ -31,7 +33,7 @@ __all__ = ["CredentialsBody", "OAuthBody", "router"]
 router = APIRouter(responses=ERRORS)
 
 
-class CredentialsBody(ScopeBody):
+class CredentialsBody(AccountBody):
     """``POST /api/credentials/{provider}``: the values, tested live before anything is saved
     (``test: false`` saves untested, e.g. offline)."""
 
@@ -78,7 +80,13 @@ def set_credentials(
     metrics.setup_attempts.labels(provider).inc()
     started = time.monotonic()
     try:
-        result = svc.connect(provider, body.credentials, project_id=project_id, test=body.test)
+        result = svc.connect(
+            provider,
+            body.credentials,
+            project_id=project_id,
+            test=body.test,
+            account=body.account,
+        )
     except NaviError as exc:
         metrics.failure(provider, "connect", exc)
         raise
@@ -97,16 +105,43 @@ def delete_credentials(
     request: Request,
     provider: Provider,
     _who: Caller,
-    body: ScopeBody | None = None,
+    body: AccountBody | None = None,
     project_id: ProjectQuery = None,
     scope: Annotated[Literal["global", "user", "project"] | None, Query()] = None,
+    account: AccountQuery = None,
 ) -> dict[str, Any]:
-    """Delete the scope's credentials (``navi-int disconnect``); scope in the body or query."""
+    """Delete the scope's credentials (``navi-int disconnect``): one account's (``account``,
+    else the scope's default account; the next becomes the default); scope and account in
+    the body or query."""
     counted(request, provider, "disconnect")
-    chosen = body or ScopeBody(scope=scope, projectId=project_id)
+    chosen = body or AccountBody(scope=scope, projectId=project_id, account=account)
     project = chosen.project()
-    deleted = service_of(request).disconnect(provider, project_id=project)
-    return {"provider": provider, "projectId": project, "deleted": deleted}
+    deleted = service_of(request).disconnect(
+        provider, project_id=project, account=chosen.account
+    )
+    return {
+        "provider": provider,
+        "projectId": project,
+        "account": chosen.account,
+        "deleted": deleted,
+    }
+
+
+@router.post("/api/credentials/{provider}/use", tags=["credentials"])
+def use_account(
+    request: Request, provider: Provider, body: AccountBody, _who: Caller
+) -> dict[str, Any]:
+    """Make ``account`` the one the scope uses (``navi-int use``): the user scope's default,
+    or the project's binding; 404-like NotConnected when there is no such account. Returns
+    the provider's status entry in the scope."""
+    from ..errors import InvalidInput
+
+    counted(request, provider, "use")
+    if body.account is None:
+        raise InvalidInput("name the account to use: {\"account\": NAME}")
+    project = body.project()
+    service_of(request).use_account(provider, body.account, project_id=project)
+    return status_entry(request, provider, project)
 
 
 @router.post("/api/credentials/{provider}/test", tags=["credentials"])
@@ -273,6 +308,7 @@ def token(
     who: Caller,
     project_id: ProjectQuery = None,
     field: Annotated[str | None, Query(max_length=64)] = None,
+    account: AccountQuery = None,
 ) -> JSONResponse:
     """The token or API key to use now, refreshed if needed (``navi-int token --json``:
     ``{type, value, expiresAt}``). Every read is audited (``GET /api/audit``), off the
@@ -284,7 +320,9 @@ def token(
     counted(request, provider, "token")
     project = project_of(project_id)
     try:
-        found = service_of(request).get_token(provider, project_id=project, field=field)
+        found = service_of(request).get_token(
+            provider, project_id=project, field=field, account=account
+        )
     except NaviError as exc:
         metrics.token_reads.labels(provider, type(exc).__name__).inc()
         audit.add(
