@@ -63,7 +63,8 @@ def repository(
 def status_of(provider: str, project: str) -> dict[str, Any]:
     out = navi_in(Path.cwd(), "list", "--project", project, "--json")
     assert out.returncode == 0, out.stderr
-    [entry] = [i for i in json.loads(out.stdout)["integrations"] if i["provider"] == provider]
+    items: list[dict[str, Any]] = json.loads(out.stdout)["integrations"]
+    [entry] = [i for i in items if i["provider"] == provider]
     return entry
 
 

@@ -434,3 +434,29 @@ def test_each_card_shows_its_plugins_icon_or_its_initial(
     context.close()
     assert local_http_server.requests == []
     console.check()
+
+
+def test_a_card_lists_its_accounts_and_a_project_picks_one(
+    server: Running, browser: Any, console: Console
+) -> None:
+    server.service.connect("linear", {"apiKey": LINEAR_KEY}, account="work", test=False)
+    other = "lin_api_" + "H0me" * 10
+    server.service.connect("linear", {"apiKey": other}, account="home", test=False)
+    context = console.watch(browser.new_context(viewport={"width": 1280, "height": 900}))
+    page = context.new_page()
+    expect = sync_api.expect
+    page.goto(f"{server.url}/login?code={server.settings.sessions.new_code()}")
+    page.wait_for_selector("body[data-live=yes]")
+    page.goto(f"{server.url}/?project=acme")
+    page.wait_for_selector("body[data-live=yes]")
+    card = page.locator("article[data-provider=linear]")
+    accounts = card.get_by_label("Linear accounts")
+    expect(accounts.locator("li[data-account=work]")).to_contain_text("(in use)")
+    card.get_by_role("button", name="Use Linear account home").click()
+    expect(accounts.locator("li[data-account=home]")).to_contain_text("(in use)")
+    # the binding is the project's: the user scope keeps its default
+    assert server.service.get_token("linear", project_id="acme").value.get_secret_value() == other
+    assert server.service.get_token("linear").value.get_secret_value() == LINEAR_KEY
+    assert other not in page.content() and LINEAR_KEY not in page.content()
+    context.close()
+    console.check()

@@ -192,6 +192,19 @@ function card(doc) {
     return el("article", { class: "card", "data-provider": doc.id, "aria-label": doc.name }, head, body);
   }
   if (status.account) body.push(el("p", { class: "account" }, `Connected as ${status.account}`));
+  const accounts = status.accounts || [];
+  if (accounts.length > 1) {
+    // Several named connections: which one this scope uses, and a button to use another.
+    body.push(el("ul", { class: "accounts", "aria-label": `${doc.name} accounts` },
+      accounts.map((a) => el("li", { "data-account": a.name },
+        el("span", {}, a.name),
+        el("span", { class: "note" }, ` ${a.scope === "project" ? "this project" : "all projects"}`
+          + `${a.default ? ", default" : ""} · ${HEALTH_LABEL[a.health] || a.health}`),
+        a.inUse
+          ? el("span", { class: "in-use" }, " (in use)")
+          : el("button", { type: "button", "aria-label": `Use ${doc.name} account ${a.name}`,
+              onclick: () => useAccount(doc, a.name) }, "Use")))));
+  }
   if (status.credentialScope === "project") body.push(el("p", { class: "note" }, "Credentials for this project only"));
   const offered = (doc.oauth && doc.oauth.services) || [];
   if (offered.length) {
@@ -321,6 +334,12 @@ async function test(doc) {
 async function refresh(id) {
   const { document } = await api("GET", `api/integrations/${id}/status${query}`);
   update(document);
+}
+
+async function useAccount(doc, account) {
+  const where = project ? { projectId: project, account } : { scope: "global", account };
+  await act(api("POST", `api/credentials/${doc.id}/use`, where), `${doc.name} uses ${account}`);
+  await refresh(doc.id);
 }
 
 async function disconnect(doc) {
