@@ -52,4 +52,3 @@ def test_accounts_through_the_api(navi_service: Any, navi_home: Path) -> None:
         }
         got = client.get("/api/credentials/linear/token", headers=headers)
         assert got.json()["value"] == HOME  # the next one is the default
-

@@ -116,9 +116,7 @@ def delete_credentials(
     counted(request, provider, "disconnect")
     chosen = body or AccountBody(scope=scope, projectId=project_id, account=account)
     project = chosen.project()
-    deleted = service_of(request).disconnect(
-        provider, project_id=project, account=chosen.account
-    )
+    deleted = service_of(request).disconnect(provider, project_id=project, account=chosen.account)
     return {
         "provider": provider,
         "projectId": project,
@@ -138,7 +136,7 @@ def use_account(
 
     counted(request, provider, "use")
     if body.account is None:
-        raise InvalidInput("name the account to use: {\"account\": NAME}")
+        raise InvalidInput('name the account to use: {"account": NAME}')
     project = body.project()
     service_of(request).use_account(provider, body.account, project_id=project)
     return status_entry(request, provider, project)
