@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import _store_fixture  # noqa: E402
-from _timing import median_runtimes, report  # noqa: E402
+import _store_fixture
+from _timing import median_runtimes, report
 
 DUE = 100
 

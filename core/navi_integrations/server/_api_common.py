@@ -22,9 +22,9 @@ from .security import SESSION_COOKIE, same_secret
 __all__ = [
     "ACCOUNT_PATTERN",
     "ERRORS",
+    "PROJECT_PATTERN",
     "AccountBody",
     "AccountQuery",
-    "PROJECT_PATTERN",
     "Caller",
     "ErrorDocument",
     "ProjectQuery",

@@ -122,8 +122,8 @@ class CredentialReads:
         """
         doc = self._parts.catalog.document(provider_id)
         if caller is None:
-            found = self.get_credentials(provider_id, project_id=project_id, account=account)
-            return token_of(doc, found, field)
+            creds = self.get_credentials(provider_id, project_id=project_id, account=account)
+            return token_of(doc, creds, field)
         try:
             creds = self.get_credentials(provider_id, project_id=project_id, account=account)
             found = token_of(doc, creds, field)

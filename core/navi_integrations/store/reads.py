@@ -171,7 +171,8 @@ def grant_times(
             expires = int(text)
         except ValueError:
             expires = now
-    days = (doc.get("oauth") or {}).get("refreshTokenIdleDays")
+    oauth = doc.get("oauth")
+    days = oauth.get("refreshTokenIdleDays") if oauth is not None else None
     refresh_by = None
     if days and "refreshToken" in values:
         refresh_by = now + days * 86_400_000 - _idle_margin_ms(days)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -57,9 +57,9 @@ class ScopeRows:
     """The rows of the three tables for some providers, in the user scope and one project,
     each as a mapping by column name (one credential and health row per account)."""
 
-    credentials: list[Mapping[str, Any]]
-    switches: list[Mapping[str, Any]]
-    status: list[Mapping[str, Any]]
+    credentials: Sequence[Mapping[str, Any]]
+    switches: Sequence[Mapping[str, Any]]
+    status: Sequence[Mapping[str, Any]]
 
 
 class QueriesBase:
