@@ -202,3 +202,18 @@ def test_a_store_made_before_accounts_migrates_nothing_lost(
         "apiKey=lin_api_" + "2" * 40,
     )
     assert ok("token", "linear").strip() == "lin_api_fixture_user_0005"
+
+
+def test_mcp_config_uses_the_bound_account_or_the_one_named(linear: LocalHTTPServer) -> None:
+    ok("connect", "linear", "--field", f"apiKey={WORK}", "--account", "work")
+    ok("connect", "linear", "--field", f"apiKey={HOME}", "--account", "home")
+    ok("use", "linear", "home", "--project", "acme")
+
+    def linear_key(*args: str) -> str:
+        config = json.loads(ok("mcp-config", "--format", "claude-code", *args))
+        return json.dumps(config["mcpServers"]["linear"])
+
+    assert WORK in linear_key() and HOME in linear_key("--project", "acme")
+    assert WORK in linear_key("--project", "acme", "--account", "linear:work")
+    refused = navi("mcp-config", "--gateway", "--account", "linear:work")
+    assert refused.returncode == 2

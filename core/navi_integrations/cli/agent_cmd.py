@@ -49,6 +49,13 @@ from ._common import Failed, echo_json, project_option, service
     help="Claude Code: remote servers get a headersHelper (`navi-int token NAME --headers`) "
     "instead of headers, so their tokens never go stale in the file.",
 )
+@click.option(
+    "--account",
+    "accounts",
+    multiple=True,
+    metavar="PROVIDER:ACCOUNT",
+    help="Fill PROVIDER's server from this account (default: the one the scope uses).",
+)
 def mcp_config(
     project_id: str | None,
     runtime: str,
@@ -57,19 +64,37 @@ def mcp_config(
     env_refs: bool,
     use_gateway: bool,
     headers_helper: bool,
+    accounts: tuple[str, ...],
 ) -> None:
     """The MCP servers of every connected, enabled, MCP-enabled provider, for an agent runtime.
+
+    Each uses the account the scope uses (the project's binding, else the
+    default); --account PROVIDER:NAME picks another.
 
     With --output, an existing file keeps everything that is not ours: its
     other servers and its other settings; a server of the same name is replaced.
     With --gateway, one entry runs `navi-int gateway`, which fronts them all.
     """
+    from .token_cmd import split_account
+
+    chosen: dict[str, str] = {}
+    for spec in accounts:
+        provider_id, name = split_account(spec)
+        if name is None:
+            raise click.BadParameter(f"{spec!r}: give PROVIDER:ACCOUNT", param_hint="--account")
+        chosen[provider_id] = name
+    if chosen and (use_gateway or headers_helper):
+        raise click.UsageError(
+            "--account fills the servers' credentials: the gateway and headers helpers use "
+            "the account the project is bound to (navi-int use)"
+        )
     config = service().mcp_config(
         runtime=runtime,
         project_id=project_id,
         env_refs=env_refs,
         gateway=use_gateway,
         headers_helper=headers_helper,
+        accounts=chosen,
     )
     for skipped in config.skipped:
         advice = f" {skipped.advice}" if skipped.advice else ""

@@ -32,14 +32,7 @@ manifest_option = click.option(
 
 
 def _manifests() -> ProjectManifests:
-    svc = service()
-    found: ProjectManifests | None = getattr(svc, "manifests", None)
-    if found is None:  # a facade without the collaborator yet: built the way it builds it
-        from ..service.manifests import ProjectManifests
-
-        found = ProjectManifests(
-            svc.parts, svc.switches, svc.checks, getattr(svc, "use_account", None)
-        )
+    found: ProjectManifests = service().manifests
     return found
 
 

@@ -47,6 +47,7 @@ from .audit import AuditTrail
 from .connections import Connections
 from .credentials import CredentialReads
 from .health import HealthChecks
+from .manifests import ProjectManifests
 from .refresh_due import DueRefresh
 from .sign_in import SignIns
 from .switches import Switches
@@ -90,6 +91,9 @@ class IntegrationService:
         self.checks = HealthChecks(parts, self.credentials, self.advisor, self.switches)
         self.connections = Connections(parts, self.checks, self.advisor)
         self.sign_ins = SignIns(parts, self.credentials, self.connections, self.checks)
+        self.manifests = ProjectManifests(
+            parts, self.switches, self.checks, self.connections.use_account
+        )
         self.agent = AgentAccess(parts, self.credentials, self.switches)
         self.due = DueRefresh(parts)
 
@@ -157,6 +161,8 @@ class IntegrationService:
     refresh_credentials = delegate("credentials", CredentialReads.refresh_credentials)
     get_token = delegate("credentials", CredentialReads.get_token)
     refresh_due = delegate("due", DueRefresh.refresh_due)
+    sync_manifest = delegate("manifests", ProjectManifests.sync)
+    check_manifest = delegate("manifests", ProjectManifests.plan)
     mcp_headers = delegate("credentials", CredentialReads.mcp_headers)
 
     # -- switches and status -------------------------------------------------

@@ -14,6 +14,8 @@ from ..errors import (
 from ..scopes import Scope
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ..agent.claude_plugin import ClaudePlugin
     from ..agent.mcp import McpConfig
     from ..agent.skills import InstallReport, Skill
@@ -48,8 +50,12 @@ class AgentAccess:
         env_refs: bool = False,
         gateway: bool = False,
         headers_helper: bool = False,
+        accounts: Mapping[str, str] | None = None,
     ) -> McpConfig:
         """The MCP servers of every connected, enabled, MCP-enabled provider, for ``runtime``.
+
+        Each provider's credentials are those of the account the scope uses (the
+        project's binding, else the default), or of ``accounts[provider]``.
 
         With ``gateway`` the config has one server instead, ``navi-integrations``,
         which runs ``navi-int gateway`` (for the scope) in front of them all:
@@ -81,7 +87,9 @@ class AgentAccess:
                 continue
             try:
                 credentials = self._credentials.get_credentials(
-                    item.provider, project_id=project_id
+                    item.provider,
+                    project_id=project_id,
+                    account=(accounts or {}).get(item.provider),
                 )
                 if env_refs:
                     credentials = self._referenced(doc, credentials, project_id, env)
