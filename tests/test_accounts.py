@@ -51,7 +51,7 @@ def entry(project: str | None = None, provider: str = "linear") -> dict[str, Any
 
 def test_two_accounts_side_by_side_bound_per_project(linear: LocalHTTPServer) -> None:
     first = ok("connect", "linear", "--field", f"apiKey={WORK}")
-    assert "account 'ada@work.example'" in first  # named after the identity the check reports
+    assert "Connected Linear as ada@work.example (user scope)." in first
     second = ok("connect", "linear", "--account", "home", "--field", f"apiKey={HOME}")
     assert "still uses account 'ada@work.example'" in second
     assert "navi-int use linear home" in second

@@ -110,7 +110,12 @@ def test_every_prd_endpoint(server: Running) -> None:
         assert LINEAR_KEY not in json.dumps(audit)
 
         gone = client.request("DELETE", "/api/credentials/linear", json={"scope": "global"})
-        assert gone.json() == {"provider": "linear", "projectId": None, "deleted": True}
+        assert gone.json() == {
+            "provider": "linear",
+            "projectId": None,
+            "account": None,
+            "deleted": True,
+        }
         missing = client.get("/api/credentials/linear/token")
         assert missing.status_code == 404
         assert missing.json()["advice"]["command"] == "navi-int connect linear"

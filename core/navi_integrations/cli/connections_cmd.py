@@ -230,16 +230,29 @@ def _connect_values(
     who = f" as {result.account}" if result.account else ""
     untested = "" if result.tested or no_test else " Not tested: it has no health check."
     note = _default_note(provider_id, project_id, result.account_name)
+    named = _named(result.account_name, result.account)
     events.emit(
         "connected",
-        f"Connected {doc['name']}{who} ({scope_text(project_id)}), account "
-        f"'{result.account_name}'.{untested}{note}",
+        f"Connected {doc['name']}{who} ({scope_text(project_id)}){named}.{untested}{note}",
         provider=provider_id,
         account=result.account,
         accountName=result.account_name,
         project=project_id,
         tested=result.tested,
     )
+
+
+def _named(name: str | None, identity: str | None) -> str:
+    """ ", account 'NAME'" where the name says more than "as IDENTITY" already did."""
+    from ..scopes import DEFAULT_ACCOUNT, account_name_from
+
+    if (
+        name is None
+        or name == DEFAULT_ACCOUNT
+        or (identity and name == account_name_from(identity))
+    ):
+        return ""
+    return f", account '{name}'"
 
 
 def _default_note(provider_id: str, project_id: str | None, name: str | None) -> str:
@@ -343,7 +356,7 @@ def _connect_oauth(
         raise BadInput(exc.message) from None
     who = f" as {result.account}" if result.account else ""
     granted = f" Services: {', '.join(result.services)}." if result.services else ""
-    named = f", account '{result.account_name}'" if result.account_name else ""
+    named = _named(result.account_name, result.account)
     note = _default_note(doc["id"], project_id, result.account_name)
     events.emit(
         "connected",

@@ -76,7 +76,7 @@ def list_providers(project_id: str | None, as_json: bool) -> None:
     for item in items:
         if len(item.accounts) > 1:
             click.echo(
-                f"{item.provider} accounts: " + "; ".join(_account(a) for a in item.accounts)
+                f"  {item.provider} accounts: " + "; ".join(_account(a) for a in item.accounts)
             )
     for item in items:
         if item.rate_limited_until:

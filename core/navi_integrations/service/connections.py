@@ -99,12 +99,37 @@ class Connections:
         account: str | None,
         identity: str | None,
     ) -> Scope:
-        """The row a new connection is stored as (see :meth:`connect` for the naming)."""
+        """The row a new connection is stored as (see :meth:`connect` for the naming).
+
+        A reported identity names the account, unless an account of the scope already
+        has that name or recorded that identity (a reconnect: it is replaced), or the
+        scope's default account never recorded one (connected untested, or before it
+        was checked: it is the one being reconnected, and keeps its name).
+        """
         if account is None and identity:
-            account = account_name_from(identity)
+            account = self._account_of_identity(provider_id, Scope.of(project_id), identity)
         if account is None:
             account = self.scope_default(provider_id, Scope.of(project_id)) or DEFAULT_ACCOUNT
         return Scope.of(project_id, account)
+
+    def _account_of_identity(self, provider_id: str, scope: Scope, identity: str) -> str:
+        import json
+
+        name = account_name_from(identity)
+        stored = [
+            str(r["account"]) for r in self._parts.queries.credentials.accounts(provider_id, scope)
+        ]
+        if name in stored:
+            return name
+        default = self.scope_default(provider_id, scope)
+        for each in stored:
+            row, _ = self._parts.queries.health.health_rows(provider_id, scope.with_account(each))
+            meta = json.loads(row["metadata"]) if row is not None and row["metadata"] else {}
+            if meta.get("account") == identity:
+                return each
+            if each == default and not meta.get("account"):
+                return each
+        return name
 
     def scope_default(self, provider_id: str, scope: Scope) -> str | None:
         """The default account among those stored in exactly ``scope`` (the one ``use``
